@@ -1,0 +1,233 @@
+"""The trainer's pytest plugin, loaded only inside a grading child process.
+
+It gives hidden checks their two fixtures (``learner`` and ``device``) and reports every check
+to the parent over the result channel rather than through pytest's terminal output, so the
+parent never has to scrape text that learner code can also print.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+import pytest
+
+from trainer.protocol import (
+    CheckInfo,
+    CollectedRecord,
+    CollectErrorRecord,
+    ImportErrorRecord,
+    ResultRecord,
+    StartRecord,
+    send,
+)
+from trainer.verdict import CheckStatus
+
+if TYPE_CHECKING:
+    import torch
+
+MESSAGE_LIMIT = 2000
+"""Longest learner-facing message per check; longer ones are cut with a notice."""
+
+
+class LearnerImportError(Exception):
+    """The learner's file could not be imported; every check reports this same message."""
+
+
+@dataclass
+class Settings:
+    """What the runner hands the plugin before pytest starts."""
+
+    learner_path: Path
+    device: str
+    channel: TextIO
+    module_name: str = "learner"
+    _import_reported: bool = field(default=False, init=False)
+    _durations: dict[str, float] = field(default_factory=dict, init=False)
+    _outcomes: dict[str, tuple[CheckStatus, str]] = field(default_factory=dict, init=False)
+
+
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def _get() -> Settings:
+    if _settings is None:  # pragma: no cover - only when misused outside the runner
+        raise RuntimeError("trainer.plugin used without trainer.runner")
+    return _settings
+
+
+def check_name(item: pytest.Item) -> str:
+    """The learner-facing name: the first docstring line, else the function name in words."""
+    func = getattr(item, "obj", None)
+    doc = getattr(func, "__doc__", None)
+    if doc and doc.strip():
+        return doc.strip().splitlines()[0].strip()
+    name = item.name.removeprefix("test_").replace("_", " ")
+    return name
+
+
+def import_learner(path: Path, module_name: str) -> ModuleType:
+    """Import the learner's file as a brand-new module, whatever happened to the last one."""
+    sys.modules.pop(module_name, None)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise LearnerImportError(f"your file {path.name} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(module_name, None)
+        where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+        text = (exc.text or "").rstrip()
+        shown = f"\n    {text}" if text else ""
+        raise LearnerImportError(
+            f"your file has a syntax error at {where}: {exc.msg}{shown}"
+        ) from None
+    except SystemExit as exc:
+        sys.modules.pop(module_name, None)
+        raise LearnerImportError(
+            f"your file called sys.exit({exc.code!r}) while being imported; "
+            "keep top-level code to definitions"
+        ) from None
+    except BaseException as exc:
+        sys.modules.pop(module_name, None)
+        detail = describe_exception(exc, exc.__traceback__, path).removeprefix("your code raised ")
+        raise LearnerImportError(f"your file failed to import: {detail}") from None
+    return module
+
+
+def _learner_frames(tb: TracebackType | None, learner: Path) -> list[traceback.FrameSummary]:
+    frames = traceback.extract_tb(tb)
+    target = str(learner.resolve())
+    return [f for f in frames if f.filename and str(Path(f.filename).resolve()) == target]
+
+
+def describe_exception(exc: BaseException, tb: TracebackType | None, learner: Path) -> str:
+    """Say what went wrong in learner terms: the error and where in *their* file, no check code."""
+    kind = type(exc).__name__
+    text = str(exc).strip()
+    head = f"{kind}: {text}" if text else kind
+    if isinstance(exc, AttributeError) and isinstance(getattr(exc, "obj", None), ModuleType):
+        module = exc.obj  # type: ignore[attr-defined]
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == learner.resolve():
+            return f"your file does not define {exc.name!r}, which the checks use"
+    frames = _learner_frames(tb, learner)
+    if frames:
+        last = frames[-1]
+        code = f"\n    {last.line.strip()}" if last.line else ""
+        return f"your code raised {head}\n  at {learner.name}, line {last.lineno}{code}"
+    return head
+
+
+def _message_for(excinfo: pytest.ExceptionInfo[BaseException], learner: Path) -> str:
+    exc = excinfo.value
+    if isinstance(exc, LearnerImportError):
+        return str(exc)
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip()
+        return text or "the check failed (it gave no details)"
+    if isinstance(exc, pytest.fail.Exception):
+        return str(exc.msg)
+    if isinstance(exc, pytest.skip.Exception):
+        return f"skipped: {exc.msg}"
+    return describe_exception(exc, excinfo.tb, learner)
+
+
+def _cap(message: str) -> str:
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    cut = len(message) - MESSAGE_LIMIT
+    return message[:MESSAGE_LIMIT] + f"\n… [{cut} more characters cut]"
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def learner() -> Iterator[ModuleType]:
+    """The learner's file, imported fresh for every check so no check sees another's state."""
+    settings = _get()
+    try:
+        module = import_learner(settings.learner_path, settings.module_name)
+    except LearnerImportError as exc:
+        if not settings._import_reported:
+            settings._import_reported = True
+            send(settings.channel, ImportErrorRecord(message=str(exc)))
+        raise
+    yield module
+    sys.modules.pop(settings.module_name, None)
+
+
+@pytest.fixture(scope="session")
+def device() -> torch.device:
+    """The device being graded on; checks put every tensor and module there."""
+    import torch
+
+    return torch.device(_get().device)
+
+
+# -- reporting ------------------------------------------------------------------------------
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        settings = _get()
+        crash = getattr(report.longrepr, "reprcrash", None)
+        detail = getattr(crash, "message", None) or str(report.longrepr).splitlines()[-1]
+        send(
+            settings.channel,
+            CollectErrorRecord(message=f"the kata's checks could not be loaded: {detail}"),
+        )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    checks = tuple(CheckInfo(id=item.nodeid, name=check_name(item)) for item in session.items)
+    send(_get().channel, CollectedRecord(checks=checks))
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    send(_get().channel, StartRecord(id=nodeid))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    settings = _get()
+    settings._durations[item.nodeid] = settings._durations.get(item.nodeid, 0.0) + call.duration
+    if call.excinfo is None or item.nodeid in settings._outcomes:
+        return
+    if report.skipped:
+        status = CheckStatus.SKIPPED
+    elif call.when == "call":
+        status = CheckStatus.FAILED
+    else:
+        status = CheckStatus.ERROR
+    settings._outcomes[item.nodeid] = (
+        status,
+        _cap(_message_for(call.excinfo, settings.learner_path)),
+    )
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    settings = _get()
+    status, message = settings._outcomes.pop(nodeid, (CheckStatus.PASSED, ""))
+    duration = settings._durations.pop(nodeid, 0.0)
+    send(
+        settings.channel,
+        ResultRecord(id=nodeid, status=status, message=message, duration=round(duration, 6)),
+    )

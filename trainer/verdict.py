@@ -1,0 +1,98 @@
+"""The verdict: what one grading run found, as a typed object that serialises to JSON.
+
+Statuses are fail-closed: ``passed`` is only ever the result of positive evidence (every
+expected check reported a pass), and every other way a run can end maps to a distinct status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(str, Enum):
+    """How a grading run ended, from the learner's point of view."""
+
+    PASSED = "passed"
+    """At least one check ran and every check passed on the requested device."""
+    FAILED = "failed"
+    """The file imported and at least one check failed."""
+    ERROR = "error"
+    """The file does not import, or the checks could not run."""
+    TIMEOUT = "timeout"
+    """The run outlived its time limit and was killed."""
+    CRASHED = "crashed"
+    """The process died, exited early or never reported every check."""
+    UNAVAILABLE = "unavailable"
+    """The kata needs a device this machine lacks: not verified here, never a pass."""
+
+
+class CheckStatus(str, Enum):
+    """The outcome of one hidden check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    TIMEOUT = "timeout"
+    NOT_RUN = "not_run"
+
+
+class CheckResult(BaseModel):
+    """One hidden check as the learner sees it: its name and message, never its code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    status: CheckStatus
+    message: str = ""
+    duration: float = 0.0
+
+
+class Environment(BaseModel):
+    """Where the grading ran, so a verdict can be reproduced or questioned later."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trainer: str
+    python: str
+    platform: str
+    torch: str | None = None
+    cuda: str | None = None
+    gpu: str | None = None
+
+
+class Verdict(BaseModel):
+    """The result of grading one learner file against one kata's hidden checks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kata_id: str
+    status: Status
+    summary: str
+    checks: tuple[CheckResult, ...] = ()
+    output: str = ""
+    output_truncated: bool = False
+    duration: float = 0.0
+    device: str
+    file: str
+    environment: Environment
+    graded_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def passed_count(self) -> int:
+        return sum(check.status is CheckStatus.PASSED for check in self.checks)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Verdict:
+        return cls.model_validate_json(text)
