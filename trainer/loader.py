@@ -26,6 +26,7 @@ __all__ = [
     "YamlLoader",
     "load_kata",
     "load_yaml_model",
+    "locate_key",
 ]
 
 YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -278,6 +279,22 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     if problems or result is None:
         raise KataLoadError(problems)
     return result
+
+
+def locate_key(path: Path, loc: Sequence[int | str]) -> int | None:
+    """The line of ``loc`` (e.g. ``("requires", 1)``) in a YAML file, for later problems.
+
+    Checks that need the whole catalog (duplicate ids, unknown ``requires``) run after the
+    kata loaded, so they ask here rather than keeping every node tree in memory.
+    """
+    try:
+        parsed = _parse(path)
+    except KataLoadError:
+        return None
+    if parsed.node is None:
+        return None
+    line, _ = _find(parsed.node, tuple(loc))
+    return line
 
 
 # --------------------------------------------------------------------------- katas
