@@ -1,0 +1,522 @@
+"""The authoring API for hidden checks: short checks, messages a learner can act on.
+
+Checks run in grading child processes only, so this module imports ``torch`` at the top (the
+rest of ``trainer`` never does). Every helper fails with an ``AssertionError`` whose message is
+written for the learner: what was expected, what came back, and for which input. The grader runs
+pytest with assertion rewriting off, so the message is all the learner gets. A mistake by the
+*author* (a wrong argument type, an unknown ``forbid`` construct) raises ``TypeError`` or
+``ValueError`` instead, so ``katas validate`` reports it as a broken check, not as a learner's
+failure.
+
+Helpers:
+
+- :func:`plain` trusts only an exact ``torch.Tensor`` (a subclass or an object faking ``__eq__``
+  could make any comparison pass).
+- :func:`assert_close` compares shape, dtype, device, then values, in that order.
+- :func:`gradcheck64` runs float64 ``gradcheck`` (and ``gradgradcheck``) and summarises a failure
+  as one Jacobian entry instead of two printed matrices.
+- :func:`saved_tensor_count` counts what autograd saved for backward.
+- :func:`forbid` finds a construct in the learner's source, for katas about avoiding one.
+- :func:`assert_same_names` compares parameter, buffer or state-dict names.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, cast
+
+import torch
+
+__all__ = [
+    "assert_close",
+    "assert_same_names",
+    "default_tolerances",
+    "forbid",
+    "gradcheck64",
+    "plain",
+    "saved_tensor_count",
+]
+
+_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
+    # (rtol, atol), the defaults of torch.testing.assert_close
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+    torch.complex32: (1e-3, 1e-5),
+    torch.complex64: (1.3e-6, 1e-5),
+    torch.complex128: (1e-7, 1e-7),
+}
+
+
+def default_tolerances(dtype: torch.dtype) -> tuple[float, float]:
+    """``(rtol, atol)`` for ``dtype``: torch.testing's defaults, exact for integers and bool."""
+    return _TOLERANCES.get(dtype, (0.0, 0.0))
+
+
+# --------------------------------------------------------------------------- plain tensors
+
+
+def _describe_type(value: object) -> str:
+    if value is None:
+        return "None"
+    kind = type(value)
+    article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
+    if isinstance(value, torch.Tensor):
+        return f"{article} {kind.__name__} (a torch.Tensor subclass)"
+    return f"{article} {kind.__name__}"
+
+
+def plain(value: object, what: str = "your output") -> torch.Tensor:
+    """Return ``value`` as a plain, detached ``torch.Tensor``; refuse anything else.
+
+    Why: a tensor subclass, or any object that defines ``__eq__`` or ``__torch_function__``, can
+    make a comparison report success whatever it holds. Only an object whose type is exactly
+    ``torch.Tensor`` is trusted. ``nn.Parameter`` is accepted too: it is torch's own type, torch
+    disables its ``__torch_function__``, and a learner returning a module's weight should be
+    graded on its values. The result is a detached plain tensor sharing the storage (no copy).
+    """
+    if type(value) is not torch.Tensor and type(value) is not torch.nn.Parameter:
+        raise AssertionError(f"{what} is {_describe_type(value)}, expected a plain torch.Tensor")
+    assert isinstance(value, torch.Tensor)  # for mypy; the type test above is the real check
+    # torch.Tensor.detach, not value.detach: an instance attribute could shadow the method.
+    return torch.Tensor.detach(value)
+
+
+# --------------------------------------------------------------------------- assert_close
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "()" if len(shape) == 0 else "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _number(value: complex | float | bool) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    return f"{value:.8g}"
+
+
+def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    index: list[int] = []
+    for size in reversed(shape):
+        flat, rest = divmod(flat, size)
+        index.append(rest)
+    return tuple(reversed(index))
+
+
+def _at(flat: int, shape: Sequence[int]) -> str:
+    return "" if len(shape) == 0 else f" at index {_shape(_index(flat, shape))}"
+
+
+def assert_close(
+    got: object,
+    expected: torch.Tensor,
+    *,
+    what: str = "your output",
+    inputs: str | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    equal_nan: bool = False,
+) -> None:
+    """Fail unless ``got`` matches ``expected`` in shape, dtype, device and values.
+
+    Checked in that order, because each earlier mismatch explains the later ones. ``inputs``
+    names the input that showed the problem ("x of shape (3, 5)"). Tolerances default by dtype
+    as in ``torch.testing`` (exact for integers and bool); ``|got - expected| <= atol + rtol *
+    |expected|`` elementwise. NaN matches NaN only with ``equal_nan``; infinities must match
+    exactly, sign included.
+    """
+    if not isinstance(expected, torch.Tensor):
+        raise TypeError(f"assert_close: expected must be a torch.Tensor, not {type(expected)}")
+    tensor = plain(got, what)
+    reference = torch.Tensor.detach(expected)
+    where = f" (for {inputs})" if inputs else ""
+    if tensor.shape != reference.shape:
+        raise AssertionError(
+            f"{what} has shape {_shape(tensor.shape)}, expected {_shape(reference.shape)}{where}"
+        )
+    if tensor.dtype != reference.dtype:
+        raise AssertionError(f"{what} has dtype {tensor.dtype}, expected {reference.dtype}{where}")
+    if tensor.device != reference.device:
+        raise AssertionError(f"{what} is on {tensor.device}, expected {reference.device}{where}")
+    default_rtol, default_atol = default_tolerances(reference.dtype)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    message = _value_mismatch(tensor.cpu(), reference.cpu(), rtol, atol, equal_nan)
+    if message:
+        raise AssertionError(f"{what}{where}: {message}")
+
+
+def _value_mismatch(
+    got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool
+) -> str | None:
+    """Describe the worst disagreement in words, or None when the values agree."""
+    shape, total = tuple(got.shape), got.numel()
+    if total == 0:
+        return None
+    if not (got.is_floating_point() or got.is_complex()) and rtol == 0 and atol == 0:
+        differs = (got != expected).reshape(-1)
+        if not differs.any():
+            return None
+        first = int(differs.nonzero()[0])
+        return (
+            f"{int(differs.sum())} of {total} values differ; first{_at(first, shape)}: "
+            f"got {_number(got.reshape(-1)[first].item())}, "
+            f"expected {_number(expected.reshape(-1)[first].item())}"
+        )
+    wide = torch.complex128 if got.is_complex() or expected.is_complex() else torch.float64
+    g = got.reshape(-1).to(wide)
+    e = expected.reshape(-1).to(wide)
+
+    g_nan, e_nan = g.isnan(), e.isnan()
+    nan_bad = (g_nan != e_nan) if equal_nan else (g_nan | e_nan)
+    if nan_bad.any():
+        first = int(nan_bad.nonzero()[0])
+        count = int(nan_bad.sum())
+        return (
+            f"got {_number(g[first].item())}{_at(first, shape)}, expected "
+            f"{_number(e[first].item())} ({count} of {total} values have a NaN mismatch)"
+        )
+    finite = g.isfinite() & e.isfinite()
+    inf_bad = ~finite & ~(g_nan & e_nan) & (g != e)
+    if inf_bad.any():
+        first = int(inf_bad.nonzero()[0])
+        return (
+            f"got {_number(g[first].item())}{_at(first, shape)}, expected "
+            f"{_number(e[first].item())} ({int(inf_bad.sum())} of {total} values have an "
+            "infinity mismatch)"
+        )
+    zero = torch.zeros((), dtype=torch.float64)
+    error = torch.where(finite, (g - e).abs(), zero)
+    allowed = atol + rtol * torch.where(finite, e.abs(), zero)
+    bad = finite & (error > allowed)
+    if not bad.any():
+        return None
+    worst = int(torch.where(bad, error - allowed, zero - 1).argmax())
+    magnitude = e.abs()
+    relative = torch.where(finite & (magnitude > 0), error / magnitude, zero)
+    relative = torch.where(finite & (magnitude == 0) & (error > 0), math.inf, relative)
+    worst_abs, worst_rel = float(error[worst]), float(relative[worst])
+    return (
+        f"{int(bad.sum())} of {total} values are off; worst{_at(worst, shape)}: "
+        f"got {_number(g[worst].item())}, expected {_number(e[worst].item())} "
+        f"(abs error {worst_abs:.3g}, rel error {worst_rel:.3g}); "
+        f"max abs error {float(error.max()):.3g}, max rel error {float(relative.max()):.3g}; "
+        f"allowed |got - expected| <= {atol:.3g} + {rtol:.3g} * |expected|"
+    )
+
+
+# --------------------------------------------------------------------------- gradcheck
+
+
+def _differentiable(result: object) -> list[torch.Tensor]:
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    return [t for t in items if isinstance(t, torch.Tensor) and t.requires_grad]
+
+
+def _to_leaf64(value: object) -> object:
+    if not isinstance(value, torch.Tensor):
+        return value
+    if value.is_complex():
+        return value.detach().to(torch.complex128).requires_grad_()
+    if value.is_floating_point():
+        return value.detach().to(torch.float64).requires_grad_()
+    return value
+
+
+def _jacobian_summary(
+    fn: Callable[..., object],
+    args: Sequence[object],
+    names: Sequence[str],
+    *,
+    eps: float,
+    atol: float,
+    rtol: float,
+    analytical: str,
+) -> str | None:
+    """Find the Jacobian entry where autograd and central differences disagree most.
+
+    Recomputed here rather than parsed from gradcheck's message, which prints both Jacobians in
+    full. Returns None when the inputs are too large or complex, or the entries agree (then the
+    caller falls back to gradcheck's own first line).
+    """
+    slots = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if any(t.is_complex() for t in tensors) or sum(t.numel() for t in tensors) > 400:
+        return None
+
+    def fresh(perturb: tuple[int, int, float] | None = None) -> list[object]:
+        out: list[object] = []
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor):
+                copy = a.detach().clone()
+                if perturb is not None and perturb[0] == i:
+                    copy.view(-1)[perturb[1]] += perturb[2]
+                out.append(copy.requires_grad_(a.requires_grad))
+            else:
+                out.append(a)
+        return out
+
+    with torch.enable_grad():
+        leaves = fresh()
+        outputs = _differentiable(fn(*leaves))
+    best: tuple[float, str] | None = None
+    for o, out in enumerate(outputs):
+        flat_out = out.reshape(-1)
+        for slot in slots:
+            x = leaves[slot]
+            assert isinstance(x, torch.Tensor)
+            ana = torch.zeros(x.numel(), flat_out.numel(), dtype=torch.float64)
+            for k in range(flat_out.numel()):
+                (grad,) = torch.autograd.grad(flat_out[k], x, retain_graph=True, allow_unused=True)
+                if grad is not None:
+                    ana[:, k] = grad.detach().reshape(-1).cpu()
+            num = torch.zeros_like(ana)
+            for j in range(x.numel()):
+                with torch.enable_grad():
+                    plus = _differentiable(fn(*fresh((slot, j, eps))))[o]
+                    minus = _differentiable(fn(*fresh((slot, j, -eps))))[o]
+                num[j] = ((plus - minus).detach().reshape(-1).cpu() / (2 * eps)).double()
+            error = (ana - num).abs()
+            excess = torch.nan_to_num(error - (atol + rtol * num.abs()), nan=math.inf)
+            if not (excess > 0).any():
+                continue
+            flat = int(excess.argmax())
+            j, k = divmod(flat, flat_out.numel())
+            score = float(excess.reshape(-1)[flat])
+            if best is not None and score <= best[0]:
+                continue
+            out_name = "output" if len(outputs) == 1 else f"output {o}"
+            out_at = "" if out.dim() == 0 else _shape(_index(k, out.shape))
+            in_at = "" if x.dim() == 0 else _shape(_index(j, x.shape))
+            bad = int((excess > 0).sum())
+            best = (
+                score,
+                f"d {out_name}{out_at} / d {names[slot]}{in_at}: {analytical} gives "
+                f"{_number(float(ana[j, k]))}, finite differences give "
+                f"{_number(float(num[j, k]))} ({bad} of {error.numel()} Jacobian entries "
+                f"differ, max error {float(torch.nan_to_num(error, nan=math.inf).max()):.3g})",
+            )
+    return None if best is None else best[1]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    head = text[0].rstrip(",") if text else ""
+    kind = type(exc).__name__
+    return head if kind == "GradcheckError" else f"{kind}: {head}"
+
+
+def gradcheck64(
+    fn: Callable[..., object],
+    *inputs: object,
+    what: str = "your function",
+    names: Sequence[str] | None = None,
+    check_gradgrad: bool = False,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> None:
+    """Fail unless ``fn``'s backward (and, if asked, double backward) matches finite differences.
+
+    Why float64: in float32 the finite differences themselves are too noisy, and a correct
+    backward fails. Floating tensor inputs become float64 leaves that require grad (on their
+    own device); other inputs pass through unchanged. ``names`` labels the inputs in messages
+    ("x", "weight"); by default "input 0", "input 1", ... A failure names one Jacobian entry,
+    autograd's value and the finite-difference value, instead of printing both matrices.
+    """
+    args = [_to_leaf64(a) for a in inputs]
+    labels = list(names) if names is not None else [f"input {i}" for i in range(len(args))]
+    if len(labels) != len(args):
+        raise TypeError(f"gradcheck64: {len(labels)} names for {len(args)} inputs")
+    labels = [
+        f"{label} (shape {_shape(a.shape)})" if isinstance(a, torch.Tensor) else label
+        for label, a in zip(labels, args, strict=True)
+    ]
+    try:
+        torch.autograd.gradcheck(
+            cast(Any, fn), cast(Any, tuple(args)), eps=eps, atol=atol, rtol=rtol
+        )
+    except Exception as exc:  # GradcheckError, or whatever the learner's code raised
+        summary = _summary_or_none(fn, args, labels, eps, atol, rtol, "your backward")
+        raise AssertionError(
+            f"the gradient of {what} is wrong: {summary or _first_line(exc)}"
+        ) from None
+    if not check_gradgrad:
+        return
+    generator = torch.Generator().manual_seed(0)
+    outputs = _differentiable(fn(*args))
+    grad_outputs = [
+        torch.randn(o.shape, generator=generator, dtype=torch.float64).to(o.device, o.dtype)
+        for o in outputs
+    ]
+    try:
+        torch.autograd.gradgradcheck(
+            cast(Any, fn),
+            cast(Any, tuple(args)),
+            tuple(grad_outputs),
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+        )
+    except Exception as exc:
+        n = len(args)
+        slots = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+
+        def backward_of_fn(*flat: object) -> tuple[torch.Tensor, ...]:
+            outs = _differentiable(fn(*flat[:n]))
+            wrt = [cast(torch.Tensor, flat[i]) for i in slots]
+            upstream = [cast(torch.Tensor, g) for g in flat[n:]]
+            grads = torch.autograd.grad(outs, wrt, upstream, create_graph=True, allow_unused=True)
+            return tuple(g for g in grads if g is not None)
+
+        both = args + [g.requires_grad_() for g in grad_outputs]
+        both_labels = labels + [f"upstream gradient {i}" for i in range(len(grad_outputs))]
+        summary = _summary_or_none(
+            backward_of_fn, both, both_labels, eps, atol, rtol, "double backward"
+        )
+        raise AssertionError(
+            f"the second derivatives of {what} are wrong (gradgradcheck: your backward is "
+            f"differentiated in turn): {summary or _first_line(exc)}"
+        ) from None
+
+
+def _summary_or_none(
+    fn: Callable[..., object],
+    args: Sequence[object],
+    names: Sequence[str],
+    eps: float,
+    atol: float,
+    rtol: float,
+    analytical: str,
+) -> str | None:
+    try:
+        return _jacobian_summary(
+            fn, args, names, eps=eps, atol=atol, rtol=rtol, analytical=analytical
+        )
+    except Exception:  # the learner's code raised again; gradcheck's own words will do
+        return None
+
+
+# --------------------------------------------------------------------------- saved tensors
+
+
+def saved_tensor_count(fn: Callable[..., object], *args: object) -> int:
+    """How many tensors autograd packs for backward while ``fn(*args)`` runs.
+
+    Why: ``ctx.save_for_backward`` goes through autograd's saved-tensor machinery (version
+    checks against in-place changes, ``saved_tensors_hooks`` for offloading and checkpointing);
+    a tensor stashed as ``ctx.x`` bypasses all of it and is never counted. Inputs must require
+    grad, or nothing is saved. Built-in ops recorded by ``fn`` count as well.
+    """
+    count = 0
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        nonlocal count
+        count += 1
+        return tensor
+
+    def unpack(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+        fn(*args)
+    return count
+
+
+# --------------------------------------------------------------------------- forbid
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else f"?.{node.attr}"
+    return None
+
+
+def _suffix_match(path: str | None, wanted: str) -> bool:
+    return path is not None and (path == wanted or path.endswith("." + wanted))
+
+
+def _matcher(construct: str) -> Callable[[ast.AST], bool]:
+    """Turn a construct spelling into a predicate over AST nodes (see :func:`forbid`)."""
+    ident = r"[A-Za-z_]\w*"
+    if re.fullmatch(rf"\.{ident}", construct):
+        attr = construct[1:]
+        return lambda node: isinstance(node, ast.Attribute) and node.attr == attr
+    if re.fullmatch(rf"\.?{ident}(\.{ident})*\(\)", construct):
+        callee = construct.lstrip(".")[:-2]
+        return lambda node: isinstance(node, ast.Call) and _suffix_match(_dotted(node.func), callee)
+    if re.fullmatch(rf"{ident}(\.{ident})*", construct):
+        return lambda node: (
+            isinstance(node, (ast.Name, ast.Attribute)) and _suffix_match(_dotted(node), construct)
+        )
+    raise ValueError(
+        f"forbid: cannot read construct {construct!r}; use '.attr', 'name()', 'a.b()' or 'a.b'"
+    )
+
+
+def forbid(module: ModuleType, construct: str, *, why: str) -> None:
+    """Fail if the learner's source uses ``construct``; name the line and say ``why``.
+
+    Only for katas whose lesson is to avoid a construct (``.data``, ``.cuda()``); everywhere else
+    check behaviour. Spellings: ``".data"`` any attribute access ``<expr>.data``; ``"item()"`` or
+    ``".item()"`` any call of a function or method named ``item``; ``"torch.no_grad()"`` a call
+    whose dotted name ends in ``torch.no_grad``; ``"torch.no_grad"`` any such reference. It reads
+    the syntax tree, so strings and comments never match, while ``getattr(x, "data")`` or an
+    alias import slips through: pair it with a behavioural check.
+    """
+    match = _matcher(construct)
+    filename = getattr(module, "__file__", None)
+    if not filename:
+        raise TypeError(f"forbid: module {module.__name__!r} has no source file")
+    source = Path(filename).read_text(encoding="utf-8")
+    hits = sorted(
+        {
+            node.lineno
+            for node in ast.walk(ast.parse(source, filename))
+            if isinstance(node, ast.expr) and match(node)
+        }
+    )
+    if not hits:
+        return
+    line = hits[0]
+    code = source.splitlines()[line - 1].strip()
+    more = len(hits) - 1
+    also = f" (and {more} more line{'s' if more > 1 else ''})" if more else ""
+    raise AssertionError(f"line {line} of your file uses {construct}: `{code}`{also}. {why}")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def assert_same_names(
+    got: Iterable[str], expected: Iterable[str], *, what: str, hint: str = ""
+) -> None:
+    """Fail unless ``got`` and ``expected`` hold the same names, listing missing and extra ones.
+
+    For parameter, buffer, child or state-dict names, where the learner needs to see *which*
+    names are off, not two long lists. Order is ignored; ``hint`` is appended to a failure.
+    """
+    have, want = list(got), list(expected)
+    missing = [n for n in want if n not in have]
+    extra = [n for n in have if n not in want]
+    if not missing and not extra:
+        return
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(repr(n) for n in missing))
+    if extra:
+        parts.append("unexpected " + ", ".join(repr(n) for n in extra))
+    found = ", ".join(repr(n) for n in have) if have else "none"
+    tail = f". {hint}" if hint else ""
+    raise AssertionError(f"{what}: {'; '.join(parts)} (found: {found}){tail}")
