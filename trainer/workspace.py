@@ -1,0 +1,215 @@
+"""The learner's workspace: their kata files plus ``.katas/`` (state, backups, progress).
+
+A folder is a workspace when it holds ``.katas/workspace.json``. ``katas`` finds one by:
+
+1. ``KATAS_WORKSPACE``, when set: that folder, created if need be;
+2. else walking up from the current folder, like git finds ``.git``;
+3. else the default, ``~/pytorch-katas`` (see :func:`default_root`), created on first use
+   (``locate`` reports that it created it so the CLI can say where).
+
+Learner files live at ``<root>/<topic>/<kata-id>/<file>``. A starter is written only when
+the file does not exist yet, and ``reset`` always backs the learner's file up first: their
+work is never overwritten without a copy under ``.katas/backups/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from trainer.atomic import atomic_write, write_new
+from trainer.model import Kata
+from trainer.state import StateStore
+
+__all__ = [
+    "DEFAULT_DIRNAME",
+    "WORKSPACE_ENV",
+    "WORKSPACE_VERSION",
+    "Workspace",
+    "WorkspaceError",
+    "WorkspaceMeta",
+    "default_root",
+]
+
+WORKSPACE_ENV = "KATAS_WORKSPACE"
+WORKSPACE_VERSION = 1
+DEFAULT_DIRNAME = "pytorch-katas"
+DOT_DIR = ".katas"
+META_FILE = "workspace.json"
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be used (not creatable, or made by a newer torch-katas)."""
+
+
+class WorkspaceMeta(BaseModel):
+    """``.katas/workspace.json``: marks the folder as a workspace and versions its layout."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = WORKSPACE_VERSION
+    created_at: datetime | None = None
+
+
+def default_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """``~/pytorch-katas``: where a workspace is created when none is found.
+
+    A visible folder in the home directory, because the learner edits files in it.
+    """
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    return (Path(home) if home else Path.home()) / DEFAULT_DIRNAME
+
+
+def _utc_stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace rooted at ``root`` (absolute). Build one with ``find``/``init``/``locate``."""
+
+    root: Path
+
+    @property
+    def dot_dir(self) -> Path:
+        return self.root / DOT_DIR
+
+    @property
+    def meta_path(self) -> Path:
+        return self.dot_dir / META_FILE
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.dot_dir / "backups"
+
+    @cached_property
+    def state(self) -> StateStore:
+        return StateStore(self.root)
+
+    # ------------------------------------------------------------------ finding
+
+    @classmethod
+    def find(
+        cls, start: Path | None = None, environ: Mapping[str, str] = os.environ
+    ) -> Workspace | None:
+        """``KATAS_WORKSPACE`` (created if missing), else the nearest workspace above ``start``."""
+        from_env = cls._from_env(environ)
+        if from_env is not None:
+            return from_env[0]
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / DOT_DIR / META_FILE).is_file():
+                return cls.init(folder)
+        return None
+
+    @classmethod
+    def locate(
+        cls, environ: Mapping[str, str] = os.environ, cwd: Path | None = None
+    ) -> tuple[Workspace, bool]:
+        """The workspace to use, creating the default one if none is found.
+
+        The flag says whether a new workspace was created, so the CLI can say where.
+        """
+        from_env = cls._from_env(environ)
+        if from_env is not None:
+            return from_env
+        found = cls.find(cwd, environ={})
+        if found is not None:
+            return found, False
+        root = default_root(environ)
+        created = not (root / DOT_DIR / META_FILE).is_file()
+        return cls.init(root), created
+
+    @classmethod
+    def _from_env(cls, environ: Mapping[str, str]) -> tuple[Workspace, bool] | None:
+        value = environ.get(WORKSPACE_ENV, "")
+        if not value:
+            return None
+        root = Path(value).expanduser()
+        created = not (root / DOT_DIR / META_FILE).is_file()
+        try:
+            return cls.init(root), created
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{WORKSPACE_ENV}={value}: {exc}") from None
+
+    @classmethod
+    def init(cls, root: Path) -> Workspace:
+        """Make ``root`` a workspace (``katas init [DIR]``); harmless if it already is one.
+
+        An unreadable ``workspace.json`` is rewritten (it holds only the layout version);
+        one from a newer torch-katas is refused rather than downgraded.
+        """
+        root = root.expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"{root} is a file, not a folder")
+        workspace = cls(root)
+        try:
+            workspace.dot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create {workspace.dot_dir}: {exc.strerror}") from None
+        meta = workspace._read_meta()
+        if meta is not None and meta.version > WORKSPACE_VERSION:
+            raise WorkspaceError(
+                f"{root} was made by a newer torch-katas (workspace version {meta.version}); "
+                "upgrade torch-katas"
+            )
+        if meta is None:
+            fresh = WorkspaceMeta(created_at=datetime.now(timezone.utc))
+            data = (fresh.model_dump_json(indent=2) + "\n").encode("utf-8")
+            try:
+                atomic_write(workspace.meta_path, data)
+            except OSError as exc:
+                raise WorkspaceError(f"cannot write {workspace.meta_path}: {exc}") from None
+        return workspace
+
+    def _read_meta(self) -> WorkspaceMeta | None:
+        try:
+            return WorkspaceMeta.model_validate_json(self.meta_path.read_bytes())
+        except (OSError, ValidationError):
+            return None
+
+    # ------------------------------------------------------------------ learner files
+
+    def file_for(self, kata: Kata) -> Path:
+        """``<root>/<topic>/<kata-id>/<file>``: the file the learner edits."""
+        return self.root / kata.topic / kata.id / kata.spec.file
+
+    def open(self, kata: Kata) -> Path:
+        """The learner's file, written from the starter the first time only."""
+        target = self.file_for(kata)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_new(target, kata.starter.read_bytes())
+        return target
+
+    def reset(self, kata: Kata) -> Path | None:
+        """Back the learner's file up, then put the starter back; return the backup, if any."""
+        target = self.file_for(kata)
+        backup = self._back_up(kata, target) if target.exists() else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, kata.starter.read_bytes())
+        return backup
+
+    def backups(self, kata: Kata) -> list[Path]:
+        """This kata's backups, oldest first."""
+        folder = self.backups_dir / kata.id
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+
+    def _back_up(self, kata: Kata, target: Path) -> Path:
+        """Copy ``target`` to a fresh backup; an existing backup is never overwritten."""
+        folder = self.backups_dir / kata.id
+        folder.mkdir(parents=True, exist_ok=True)
+        data = target.read_bytes()
+        stamp = _utc_stamp()
+        backup = folder / f"{stamp}-{target.name}"
+        counter = 1
+        while not write_new(backup, data):
+            counter += 1
+            backup = folder / f"{stamp}-{counter}-{target.name}"
+        return backup
