@@ -95,9 +95,13 @@ class UnknownKataError(KeyError):
         return message
 
 
-def builtin_pack() -> Path:
-    """The built-in catalog: ``trainer/_katas`` in a wheel, ``<repo>/katas`` in a checkout."""
-    package = Path(__file__).resolve().parent
+def builtin_pack(package_dir: Path | None = None) -> Path:
+    """The built-in catalog: ``trainer/_katas`` in a wheel, ``<repo>/katas`` in a checkout.
+
+    The wheel ships ``katas/`` inside the package (hatch ``force-include``) because an
+    installed package has no repository around it. ``package_dir`` is for tests.
+    """
+    package = package_dir or Path(__file__).resolve().parent
     installed = package / "_katas"
     return installed if installed.is_dir() else package.parent / "katas"
 

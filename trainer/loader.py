@@ -29,7 +29,9 @@ __all__ = [
     "locate_key",
 ]
 
-YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
 """The libyaml loader when PyYAML was built with it: a big catalog loads several times faster."""
 
 M = TypeVar("M", bound=BaseModel)
