@@ -60,11 +60,11 @@ def resolve_device(requested: str, allowed: list[str]) -> tuple[str, str | None]
     return requested, None
 
 
-def _environment(device: str) -> EnvRecord:
+def _environment(device: str, usable: bool) -> EnvRecord:
     import torch
 
     gpu = None
-    if device.startswith("cuda"):
+    if usable and device.startswith("cuda"):
         gpu = torch.cuda.get_device_name(torch.device(device))
     return EnvRecord(
         python=platform.python_version(),
@@ -78,7 +78,7 @@ def _environment(device: str) -> EnvRecord:
 
 def run(args: argparse.Namespace, channel: TextIO) -> int:
     device, unavailable = resolve_device(args.device, args.allowed_devices.split(","))
-    send(channel, _environment(device))
+    send(channel, _environment(device, usable=unavailable is None))
     if unavailable:
         send(channel, UnavailableRecord(reason=unavailable))
         return 0

@@ -1,0 +1,112 @@
+"""``katas watch``: the plain-terminal loop — save the file, see the verdict, move on.
+
+It watches the workspace folder rather than the file, so editors that save by writing a new
+file and renaming it over the old one (vim, most IDEs) still trigger a re-grade.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.rule import Rule
+from watchfiles import Change, watch
+
+from trainer.catalog import Catalog
+from trainer.grading import grade
+from trainer.model import Kata
+from trainer.render import kata_panel, print_verdict
+from trainer.verdict import Verdict
+from trainer.workspace import Workspace
+
+
+def solved_ids(catalog: Catalog, workspace: Workspace) -> set[str]:
+    store = workspace.state
+    return {kata.id for kata in catalog if store.status_of(kata.id) == "solved"}
+
+
+class WatchSession:
+    """Grades the current kata on every save and advances after a pass, like rustlings."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        workspace: Workspace,
+        console: Console,
+        *,
+        device: str = "cpu",
+        grader: Callable[[Kata, Path, str], Verdict] = grade,
+    ) -> None:
+        self.catalog = catalog
+        self.workspace = workspace
+        self.console = console
+        self.device = device
+        self.grader = grader
+        self.current: Kata | None = None
+        self.path: Path | None = None
+
+    def start(self, kata: Kata | None) -> bool:
+        """Open ``kata`` (or the next one due); False when there is nothing left to do."""
+        if kata is None:
+            kata = self.catalog.next_kata(solved_ids(self.catalog, self.workspace))
+        if kata is None:
+            self.console.print("[bold green]Every kata in the catalog is solved.[/] 🎉")
+            return False
+        self.current = kata
+        self.path = self.workspace.open(kata)
+        self.console.print(Rule())
+        self.console.print(kata_panel(kata, str(self.path)))
+        self.console.print(
+            "[dim]Save the file to grade it · katas hint "
+            f"{kata.id} for a hint · Ctrl-C to stop[/]"
+        )
+        return True
+
+    def grade_current(self) -> Verdict:
+        assert self.current is not None and self.path is not None
+        kata = self.current
+        with self.console.status(f"grading {kata.id} on {self.device}…"):
+            verdict = self.grader(kata, self.path, self.device)
+        self.workspace.state.record_verdict(kata.id, verdict.status.value)
+        print_verdict(self.console, verdict, kata.title)
+        return verdict
+
+    def after_pass(self) -> bool:
+        """Show the explanation and open the next kata; False when the catalog is done."""
+        assert self.current is not None
+        self.console.print(Markdown(self.current.spec.explanation))
+        solved = solved_ids(self.catalog, self.workspace)
+        nxt = self.catalog.next_kata(solved, after=self.current.id)
+        return self.start(nxt) if nxt is not None else self.start(None)
+
+    def is_current(self, change: Change, path: str) -> bool:
+        return (
+            self.path is not None
+            and change is not Change.deleted
+            and Path(path).resolve() == self.path.resolve()
+        )
+
+    def run(
+        self, kata: Kata | None, *, poll: bool = False, stop: threading.Event | None = None
+    ) -> int:
+        if not self.start(kata):
+            return 0
+        if self.grade_current().passed and not self.after_pass():
+            return 0
+        try:
+            for changes in watch(
+                self.workspace.root,
+                watch_filter=self.is_current,
+                force_polling=poll,
+                poll_delay_ms=200,
+                stop_event=stop,
+                raise_interrupt=True,
+            ):
+                if changes and self.grade_current().passed and not self.after_pass():
+                    return 0
+        except KeyboardInterrupt:
+            self.console.print("\n[dim]Stopped watching. Your work is saved.[/]")
+        return 0
