@@ -124,6 +124,7 @@ def assert_close(
     rtol: float | None = None,
     atol: float | None = None,
     equal_nan: bool = False,
+    hint: str = "",
 ) -> None:
     """Fail unless ``got`` matches ``expected`` in shape, dtype, device and values.
 
@@ -131,27 +132,33 @@ def assert_close(
     names the input that showed the problem ("x of shape (3, 5)"). Tolerances default by dtype
     as in ``torch.testing`` (exact for integers and bool); ``|got - expected| <= atol + rtol *
     |expected|`` elementwise. NaN matches NaN only with ``equal_nan``; infinities must match
-    exactly, sign included.
+    exactly, sign included. ``hint`` (the likely cause, in a sentence) ends any failure.
     """
     if not isinstance(expected, torch.Tensor):
         raise TypeError(f"assert_close: expected must be a torch.Tensor, not {type(expected)}")
     tensor = plain(got, what)
     reference = torch.Tensor.detach(expected)
     where = f" (for {inputs})" if inputs else ""
+    tail = f". {hint}" if hint else ""
     if tensor.shape != reference.shape:
         raise AssertionError(
-            f"{what} has shape {_shape(tensor.shape)}, expected {_shape(reference.shape)}{where}"
+            f"{what} has shape {_shape(tensor.shape)}, expected "
+            f"{_shape(reference.shape)}{where}{tail}"
         )
     if tensor.dtype != reference.dtype:
-        raise AssertionError(f"{what} has dtype {tensor.dtype}, expected {reference.dtype}{where}")
+        raise AssertionError(
+            f"{what} has dtype {tensor.dtype}, expected {reference.dtype}{where}{tail}"
+        )
     if tensor.device != reference.device:
-        raise AssertionError(f"{what} is on {tensor.device}, expected {reference.device}{where}")
+        raise AssertionError(
+            f"{what} is on {tensor.device}, expected {reference.device}{where}{tail}"
+        )
     default_rtol, default_atol = default_tolerances(reference.dtype)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     message = _value_mismatch(tensor.cpu(), reference.cpu(), rtol, atol, equal_nan)
     if message:
-        raise AssertionError(f"{what}{where}: {message}")
+        raise AssertionError(f"{what}{where}: {message}{tail}")
 
 
 def _value_mismatch(
@@ -204,11 +211,19 @@ def _value_mismatch(
     relative = torch.where(finite & (magnitude > 0), error / magnitude, zero)
     relative = torch.where(finite & (magnitude == 0) & (error > 0), math.inf, relative)
     worst_abs, worst_rel = float(error[worst]), float(relative[worst])
-    return (
+    at = (
         f"{int(bad.sum())} of {total} values are off; worst{_at(worst, shape)}: "
-        f"got {_number(g[worst].item())}, expected {_number(e[worst].item())} "
-        f"(abs error {worst_abs:.3g}, rel error {worst_rel:.3g}); "
-        f"max abs error {float(error.max()):.3g}, max rel error {float(relative.max()):.3g}; "
+        if total > 1
+        else ""
+    )
+    overall = (
+        f"; max abs error {float(error.max()):.3g}, max rel error {float(relative.max()):.3g}"
+        if total > 1
+        else ""
+    )
+    return (
+        f"{at}got {_number(g[worst].item())}, expected {_number(e[worst].item())} "
+        f"(abs error {worst_abs:.3g}, rel error {worst_rel:.3g}){overall}; "
         f"allowed |got - expected| <= {atol:.3g} + {rtol:.3g} * |expected|"
     )
 
