@@ -65,7 +65,7 @@ def _display(path: Path) -> str:
     """Paths relative to the current folder when they are under it: shorter, clickable."""
     try:
         return str(path.relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError):  # not under cwd, or cwd was deleted
         return str(path)
 
 
