@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from trainer import __version__
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _catalog(args: argparse.Namespace, console: Console) -> Catalog:
     catalog = Catalog.default(extra=args.pack)
     for problem in catalog.problems:
-        console.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
     return catalog
 
 
@@ -121,7 +122,7 @@ def _workspace(console: Console) -> Workspace:
     workspace, created = Workspace.locate()
     if created:
         console.print(
-            f"Created your kata workspace at [bold]{workspace.root}[/] "
+            f"Created your kata workspace at [bold]{escape(str(workspace.root))}[/] "
             "(set KATAS_WORKSPACE or run `katas init DIR` to use another folder)."
         )
     return workspace
@@ -133,7 +134,9 @@ def _workspace(console: Console) -> Workspace:
 def cmd_init(args: argparse.Namespace, out: Console) -> int:
     root = (args.dir or Path.cwd()).expanduser().resolve()
     workspace = Workspace.init(root)
-    out.print(f"Workspace ready at [bold]{workspace.root}[/]. Run `katas` there to start.")
+    out.print(
+        f"Workspace ready at [bold]{escape(str(workspace.root))}[/]. Run `katas` there to start."
+    )
     return 0
 
 
@@ -163,7 +166,7 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
         mark = marks[status[kata.id]]
         if "cpu" not in kata.spec.devices:
             mark += " [cyan](GPU)[/]"
-        table.add_row(kata.id, kata.title, kata.topic, stars(kata.spec.difficulty), mark)
+        table.add_row(kata.id, escape(kata.title), kata.topic, stars(kata.spec.difficulty), mark)
     out.print(table)
     return 0
 
@@ -177,7 +180,8 @@ def cmd_show(args: argparse.Namespace, out: Console) -> int:
         revealed = workspace.state.load().katas.get(kata.id)
         count = revealed.hints_revealed if revealed else 0
         for index, hint in enumerate(kata.spec.hints[:count]):
-            out.print(f"[bold]Hint {index + 1}/{len(kata.spec.hints)}:[/] {hint}")
+            out.print(f"[bold]Hint {index + 1}/{len(kata.spec.hints)}:[/]")
+            out.print(Markdown(hint))
     return 0
 
 
@@ -208,7 +212,7 @@ def cmd_hint(args: argparse.Namespace, out: Console) -> int:
     workspace = _workspace(Console(stderr=True))
     total = len(kata.spec.hints)
     index = workspace.state.reveal_hint(kata.id, total)
-    out.print(f"[bold]Hint {index + 1}/{total}[/] for {kata.title}:")
+    out.print(f"[bold]Hint {index + 1}/{total}[/] for {escape(kata.title)}:")
     out.print(Markdown(kata.spec.hints[index]))
     if index + 1 == total:
         out.print("[dim]That was the last hint.[/]")
@@ -220,8 +224,8 @@ def cmd_reset(args: argparse.Namespace, out: Console) -> int:
     workspace = _workspace(Console(stderr=True))
     backup = workspace.reset(kata)
     if backup is not None:
-        out.print(f"Your previous file is saved at [bold]{backup}[/].")
-    out.print(f"{workspace.file_for(kata)} is the starter again.")
+        out.print(f"Your previous file is saved at [bold]{escape(str(backup))}[/].")
+    out.print(f"{escape(str(workspace.file_for(kata)))} is the starter again.")
     return 0
 
 
@@ -239,12 +243,12 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
 
     katas, problems = _katas_for_validation(args)
     for problem in problems:
-        out.print(f"[red]✗[/] {problem}", highlight=False)
+        out.print(f"[red]✗[/] {escape(problem)}", highlight=False)
 
     def progress(result: TrialResult) -> None:
         mark = "[green]✓[/]" if result.ok else "[cyan]⊘[/]" if result.unverifiable else "[red]✗[/]"
         out.print(
-            f"{mark} {result.trial.kata.id} {result.trial.role}: {result.explain()}",
+            f"{mark} {result.trial.kata.id} {result.trial.role}: {escape(result.explain())}",
             highlight=False,
         )
 
@@ -292,9 +296,9 @@ def cmd_start(args: argparse.Namespace, out: Console) -> int:
 
         solved = solved_ids(catalog, workspace)
         nxt = catalog.next_kata(solved)
-        out.print(f"Workspace: {workspace.root} · {len(solved)}/{len(catalog)} solved")
+        out.print(f"Workspace: {escape(str(workspace.root))} · {len(solved)}/{len(catalog)} solved")
         if nxt is not None:
-            out.print(f"Next kata: {nxt.id} ({nxt.title}) — `katas watch` to start it.")
+            out.print(f"Next kata: {nxt.id} ({escape(nxt.title)}) — `katas watch` to start it.")
         return 0
     args.kata_id, args.device, args.poll = None, "cpu", False
     return cmd_watch(args, out)
@@ -320,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_start(args, out)
         return COMMANDS[args.command](args, out)
     except CliError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

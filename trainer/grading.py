@@ -24,6 +24,7 @@ from pathlib import Path
 from trainer import __version__
 from trainer.model import Kata
 from trainer.protocol import (
+    CheckInfo,
     CollectedRecord,
     CollectErrorRecord,
     DoneRecord,
@@ -219,25 +220,55 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvidence) -> Verdict:
-    """Turn what was observed into a verdict; every gap in the evidence rules out a pass."""
-    env = next((r for r in ev.records if isinstance(r, EnvRecord)), None)
-    collected = next((r for r in ev.records if isinstance(r, CollectedRecord)), None)
-    collect_errors = [r for r in ev.records if isinstance(r, CollectErrorRecord)]
-    import_error = next((r for r in ev.records if isinstance(r, ImportErrorRecord)), None)
-    unavailable = next((r for r in ev.records if isinstance(r, UnavailableRecord)), None)
-    done = next((r for r in ev.records if isinstance(r, DoneRecord)), None)
-    started = [r.id for r in ev.records if isinstance(r, StartRecord)]
-    results: dict[str, ResultRecord] = {}
-    for record in ev.records:
-        if isinstance(record, ResultRecord):
-            results.setdefault(record.id, record)
+@dataclass
+class ChannelReport:
+    """The result channel's records, sorted by kind (the first of each kind counts)."""
 
-    expected = collected.checks if collected else ()
-    in_flight = next((i for i in reversed(started) if i not in results), None)
+    env: EnvRecord | None = None
+    collected: CollectedRecord | None = None
+    collect_error: CollectErrorRecord | None = None
+    import_error: ImportErrorRecord | None = None
+    unavailable: UnavailableRecord | None = None
+    done: DoneRecord | None = None
+    started: list[str] = field(default_factory=list)
+    results: dict[str, ResultRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> ChannelReport:
+        report = cls()
+        for record in records:
+            if isinstance(record, StartRecord):
+                report.started.append(record.id)
+            elif isinstance(record, ResultRecord):
+                report.results.setdefault(record.id, record)
+            else:
+                slot = {
+                    EnvRecord: "env",
+                    CollectedRecord: "collected",
+                    CollectErrorRecord: "collect_error",
+                    ImportErrorRecord: "import_error",
+                    UnavailableRecord: "unavailable",
+                    DoneRecord: "done",
+                }[type(record)]
+                if getattr(report, slot) is None:
+                    setattr(report, slot, record)
+        return report
+
+    @property
+    def expected(self) -> tuple[CheckInfo, ...]:
+        return self.collected.checks if self.collected else ()
+
+    @property
+    def in_flight(self) -> str | None:
+        """The check that had started but not finished when the run ended."""
+        return next((i for i in reversed(self.started) if i not in self.results), None)
+
+
+def _check_results(report: ChannelReport, ev: RunEvidence, timeout: float) -> list[CheckResult]:
+    """One result per expected check; a check that never reported is never a pass."""
     checks: list[CheckResult] = []
-    for info in expected:
-        result = results.get(info.id)
+    for info in report.expected:
+        result = report.results.get(info.id)
         if result is not None:
             checks.append(
                 CheckResult(
@@ -248,24 +279,30 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
                     duration=result.duration,
                 )
             )
-            continue
-        if info.id == in_flight:
-            status = CheckStatus.TIMEOUT if ev.timed_out else CheckStatus.ERROR
-            message = (
-                f"still running when the {timeout:g} s limit ran out"
-                if ev.timed_out
-                else "the grading process died while this check ran"
+        elif info.id == report.in_flight and ev.timed_out:
+            message = f"still running when the {timeout:g} s limit ran out"
+            checks.append(
+                CheckResult(id=info.id, name=info.name, status=CheckStatus.TIMEOUT, message=message)
+            )
+        elif info.id == report.in_flight:
+            message = "the grading process died while this check ran"
+            checks.append(
+                CheckResult(id=info.id, name=info.name, status=CheckStatus.ERROR, message=message)
             )
         else:
-            status, message = CheckStatus.NOT_RUN, "not run"
-        checks.append(CheckResult(id=info.id, name=info.name, status=status, message=message))
+            checks.append(
+                CheckResult(
+                    id=info.id, name=info.name, status=CheckStatus.NOT_RUN, message="not run"
+                )
+            )
+    return checks
 
-    device_used = env.device if env else device
-    status, summary = _judge(ev, checks, expected_ids={c.id for c in expected}, timeout=timeout,
-                             results=results, collected=collected is not None,
-                             collect_errors=collect_errors, import_error=import_error,
-                             unavailable=unavailable, done=done, in_flight=in_flight,
-                             names={c.id: c.name for c in expected})
+
+def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvidence) -> Verdict:
+    """Turn what was observed into a verdict; every gap in the evidence rules out a pass."""
+    report = ChannelReport.of(ev.records)
+    checks = _check_results(report, ev, timeout)
+    status, summary = _judge(ev, report, checks, timeout)
     return Verdict(
         kata_id=kata_id,
         status=status,
@@ -274,56 +311,52 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
         output=ev.output,
         output_truncated=ev.output_truncated,
         duration=round(ev.duration, 3),
-        device=device_used,
+        device=report.env.device if report.env else device,
         file=str(file),
-        environment=_environment(env),
+        environment=_environment(report.env),
     )
 
 
+def _ended_early(ev: RunEvidence, report: ChannelReport) -> str | None:
+    """Why the run cannot be complete, or None when every expected record arrived."""
+    reasons = []
+    if report.done is None:
+        reasons.append("it never reported finishing")
+    elif report.collected is None:
+        reasons.append("no list of checks arrived")
+    missing = {c.id for c in report.expected} - report.results.keys()
+    if missing:
+        reasons.append(f"{_plural(len(missing), 'check')} never reported")
+    if ev.returncode not in (0, None):
+        reasons.append(f"it exited with code {ev.returncode}")
+    return ", ".join(reasons) or None
+
+
 def _judge(
-    ev: RunEvidence,
-    checks: list[CheckResult],
-    *,
-    expected_ids: set[str],
-    timeout: float,
-    results: dict[str, ResultRecord],
-    collected: bool,
-    collect_errors: list[CollectErrorRecord],
-    import_error: ImportErrorRecord | None,
-    unavailable: UnavailableRecord | None,
-    done: DoneRecord | None,
-    in_flight: str | None,
-    names: dict[str, str],
+    ev: RunEvidence, report: ChannelReport, checks: list[CheckResult], timeout: float
 ) -> tuple[Status, str]:
+    names = {c.id: c.name for c in report.expected}
     if ev.timed_out:
-        where = f" while running '{names[in_flight]}'" if in_flight in names else ""
+        running = report.in_flight
+        where = f" while running '{names[running]}'" if running in names else ""
         return Status.TIMEOUT, f"timed out after {timeout:g} s{where}; the process was killed"
-    if unavailable is not None:
-        return Status.UNAVAILABLE, f"not verified here: {unavailable.reason}"
-    if collect_errors:
-        return Status.ERROR, collect_errors[0].message
+    if report.unavailable is not None:
+        return Status.UNAVAILABLE, f"not verified here: {report.unavailable.reason}"
+    if report.collect_error is not None:
+        return Status.ERROR, report.collect_error.message
     if ev.returncode is not None and ev.returncode < 0:
+        segv = " (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else ""
         return Status.CRASHED, (
-            f"the grading process was killed by {_signal_name(ev.returncode)}"
-            + (" (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else "")
+            f"the grading process was killed by {_signal_name(ev.returncode)}{segv}"
         )
-    missing = expected_ids - results.keys()
-    if done is None or not collected or missing or ev.returncode != 0:
-        if import_error is not None:
-            return Status.ERROR, import_error.message
-        reasons = []
-        if done is None:
-            reasons.append("it never reported finishing")
-        if missing:
-            reasons.append(f"{_plural(len(missing), 'check')} never reported")
-        if ev.returncode not in (0, None):
-            reasons.append(f"it exited with code {ev.returncode}")
-        if not collected and done is not None:
-            reasons.append("no list of checks arrived")
+    early = _ended_early(ev, report)
+    if early is not None and report.import_error is None:
         return Status.CRASHED, (
-            "the grading process ended early: " + ", ".join(reasons)
-            + " (does your code call exit(), os._exit() or kill the process?)"
+            f"the grading process ended early: {early} "
+            "(does your code call exit(), os._exit() or kill the process?)"
         )
+    if report.import_error is not None:
+        return Status.ERROR, report.import_error.message
     if ev.garbled_lines:
         return Status.CRASHED, (
             f"the result channel held {_plural(ev.garbled_lines, 'unreadable line')}; "
@@ -331,23 +364,21 @@ def _judge(
         )
     if not checks:
         return Status.ERROR, "the kata has no checks, so nothing could be verified"
-    if import_error is not None:
-        return Status.ERROR, import_error.message
     counts = {s: sum(c.status is s for c in checks) for s in CheckStatus}
-    total = len(checks)
-    passed = counts[CheckStatus.PASSED]
+    total, passed = len(checks), counts[CheckStatus.PASSED]
     if counts[CheckStatus.ERROR]:
         first = next(c for c in checks if c.status is CheckStatus.ERROR)
-        return Status.ERROR, f"{_plural(counts[CheckStatus.ERROR], 'check')} could not run: " + (
-            first.message.splitlines()[0] if first.message else first.name
+        detail = first.message.splitlines()[0] if first.message else first.name
+        return (
+            Status.ERROR,
+            f"{_plural(counts[CheckStatus.ERROR], 'check')} could not run: {detail}",
         )
     if counts[CheckStatus.FAILED]:
         return Status.FAILED, f"{passed} of {total} checks passed"
     if passed != total:
-        skipped = total - passed
         return Status.ERROR, (
-            f"{_plural(skipped, 'check')} did not run (skipped), so the kata is not verified; "
-            "a pass needs every check to run"
+            f"{_plural(total - passed, 'check')} did not run (skipped), so the kata is not "
+            "verified; a pass needs every check to run"
         )
     return Status.PASSED, f"all {_plural(total, 'check')} passed"
 
@@ -380,7 +411,10 @@ def grade(
     limit = kata.spec.timeout if timeout is None else timeout
     if device != "auto" and not kata.supports(device):
         return _fail_fast(
-            kata, path, device, Status.UNAVAILABLE,
+            kata,
+            path,
+            device,
+            Status.UNAVAILABLE,
             f"not verified here: this kata runs on {', '.join(kata.spec.devices)}, not {device}",
         )
     if not path.is_file():
@@ -392,12 +426,18 @@ def grade(
             sys.executable,
             "-m",
             "trainer.runner",
-            "--checks", str(kata.checks.resolve()),
-            "--learner", str(path.resolve()),
-            "--device", device,
-            "--allowed-devices", ",".join(kata.spec.devices),
-            "--channel-fd", str(write_fd),
-            "--module-name", Path(kata.spec.file).stem,
+            "--checks",
+            str(kata.checks.resolve()),
+            "--learner",
+            str(path.resolve()),
+            "--device",
+            device,
+            "--allowed-devices",
+            ",".join(kata.spec.devices),
+            "--channel-fd",
+            str(write_fd),
+            "--module-name",
+            Path(kata.spec.file).stem,
         ]
         evidence = run_child(
             argv,

@@ -72,9 +72,16 @@ def check_name(item: pytest.Item) -> str:
     func = getattr(item, "obj", None)
     doc = getattr(func, "__doc__", None)
     if doc and doc.strip():
-        return doc.strip().splitlines()[0].strip()
-    name = item.name.removeprefix("test_").replace("_", " ")
-    return name
+        name = doc.strip().splitlines()[0].strip()
+    else:
+        name = item.name.split("[", 1)[0].removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{name} [{callspec.id}]" if callspec is not None else name
+
+
+def check_id(item: pytest.Item) -> str:
+    """A stable id for the check: its name inside checks.py, whatever the rootdir."""
+    return item.nodeid.split("::", 1)[-1]
 
 
 def import_learner(path: Path, module_name: str) -> ModuleType:
@@ -119,9 +126,10 @@ def describe_exception(exc: BaseException, tb: TracebackType | None, learner: Pa
     kind = type(exc).__name__
     text = str(exc).strip()
     head = f"{kind}: {text}" if text else kind
-    if isinstance(exc, AttributeError) and isinstance(getattr(exc, "obj", None), ModuleType):
-        module = exc.obj  # type: ignore[attr-defined]
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == learner.resolve():
+    module = getattr(exc, "obj", None)
+    if isinstance(exc, AttributeError) and isinstance(module, ModuleType):
+        origin = getattr(module, "__file__", None)
+        if origin and Path(origin).resolve() == learner.resolve():
             return f"your file does not define {exc.name!r}, which the checks use"
     frames = _learner_frames(tb, learner)
     if frames:
@@ -193,12 +201,12 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    checks = tuple(CheckInfo(id=item.nodeid, name=check_name(item)) for item in session.items)
+    checks = tuple(CheckInfo(id=check_id(item), name=check_name(item)) for item in session.items)
     send(_get().channel, CollectedRecord(checks=checks))
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    send(_get().channel, StartRecord(id=nodeid))
+    send(_get().channel, StartRecord(id=nodeid.split("::", 1)[-1]))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -229,5 +237,10 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
     duration = settings._durations.pop(nodeid, 0.0)
     send(
         settings.channel,
-        ResultRecord(id=nodeid, status=status, message=message, duration=round(duration, 6)),
+        ResultRecord(
+            id=nodeid.split("::", 1)[-1],
+            status=status,
+            message=message,
+            duration=round(duration, 6),
+        ),
     )

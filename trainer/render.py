@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
@@ -81,4 +82,4 @@ def kata_panel(kata: Kata, location: str | None = None) -> Panel:
     body: list[Markdown | Text] = [Markdown(spec.description)]
     if location:
         body.append(Text(f"\nEdit: {location}", style="bold"))
-    return Panel(Group(*body), title=f"[bold]{spec.title}[/] ({kata.id})", subtitle=sub)
+    return Panel(Group(*body), title=f"[bold]{escape(spec.title)}[/] ({kata.id})", subtitle=sub)

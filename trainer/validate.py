@@ -58,7 +58,9 @@ class TrialResult:
                 f"'{c.name}': {c.message.splitlines()[0] if c.message else c.status.value}"
                 for c in failing[:3]
             )
-            return f"the reference should pass but {verdict.status.value}: {detail or verdict.summary}"
+            return (
+                f"the reference should pass but {verdict.status.value}: {detail or verdict.summary}"
+            )
         if verdict.status is Status.PASSED:
             return "passes every check: the checks do not catch this mistake"
         return (

@@ -60,8 +60,8 @@ class WatchSession:
         self.console.print(Rule())
         self.console.print(kata_panel(kata, str(self.path)))
         self.console.print(
-            "[dim]Save the file to grade it · katas hint "
-            f"{kata.id} for a hint · Ctrl-C to stop[/]"
+            f"[dim]Save the file to grade it · `katas hint {kata.id}` for a hint · "
+            "Ctrl-C to stop[/]"
         )
         return True
 
