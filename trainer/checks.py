@@ -39,6 +39,7 @@ __all__ = [
     "forbid",
     "gradcheck64",
     "plain",
+    "same_device",
     "saved_tensor_count",
 ]
 
@@ -86,6 +87,23 @@ def plain(value: object, what: str = "your output") -> torch.Tensor:
     assert isinstance(value, torch.Tensor)  # for mypy; the type test above is the real check
     # torch.Tensor.detach, not value.detach: an instance attribute could shadow the method.
     return torch.Tensor.detach(value)
+
+
+def same_device(a: torch.device | str, b: torch.device | str) -> bool:
+    """Whether ``a`` and ``b`` name the same device, ``cuda`` counting as the current GPU.
+
+    Why: the ``device`` fixture may be ``cuda`` while tensors report ``cuda:0``, and
+    ``torch.device("cuda") != torch.device("cuda:0")``.
+    """
+
+    def resolved(device: torch.device | str) -> torch.device:
+        device = torch.device(device)
+        index: int | None = device.index  # None for a bare "cuda" (torch's stub says int)
+        if index is None and device.type not in ("cpu", "meta"):
+            return torch.empty(0, device=device).device
+        return device
+
+    return resolved(a) == resolved(b)
 
 
 # --------------------------------------------------------------------------- assert_close
@@ -532,6 +550,7 @@ def assert_same_names(
         parts.append("missing " + ", ".join(repr(n) for n in missing))
     if extra:
         parts.append("unexpected " + ", ".join(repr(n) for n in extra))
-    found = ", ".join(repr(n) for n in have) if have else "none"
+    if not extra:  # what is there explains what is missing; extras already say it
+        parts[-1] += " (found: " + (", ".join(repr(n) for n in have) or "none") + ")"
     tail = f". {hint}" if hint else ""
-    raise AssertionError(f"{what}: {'; '.join(parts)} (found: {found}){tail}")
+    raise AssertionError(f"{what}: {'; '.join(parts)}{tail}")

@@ -4,7 +4,7 @@ from types import ModuleType
 
 import torch
 
-from trainer.checks import assert_close, assert_same_names, plain
+from trainer.checks import assert_close, assert_same_names, plain, same_device
 
 
 def _rand(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32):
@@ -108,7 +108,7 @@ def test_moves_with_module(learner: ModuleType, device: torch.device) -> None:
         f"after Scale(0.5).double(), alpha has dtype {alpha.dtype}, expected torch.float64: "
         "Module.double() and .to() convert only registered parameters and buffers"
     )
-    assert alpha.device == device, (
+    assert same_device(alpha.device, device), (
         f"after Scale(0.5).to({device}), alpha is on {alpha.device}, expected {device}"
     )
     x = _rand((3, 2), device, torch.float64)
