@@ -75,12 +75,19 @@ class WatchSession:
         return verdict
 
     def after_pass(self) -> bool:
-        """Show the explanation and open the next kata; False when the catalog is done."""
-        assert self.current is not None
-        self.console.print(Markdown(self.current.spec.explanation))
-        solved = solved_ids(self.catalog, self.workspace)
-        nxt = self.catalog.next_kata(solved, after=self.current.id)
-        return self.start(nxt) if nxt is not None else self.start(None)
+        """Explain, open the next kata and grade it at once; False when the catalog is done.
+
+        Grading straight away shows the learner the new kata's failing checks, which is the
+        task at hand; a file that already passes (solved outside the watcher) moves on again.
+        """
+        while True:
+            assert self.current is not None
+            self.console.print(Markdown(self.current.spec.explanation))
+            solved = solved_ids(self.catalog, self.workspace)
+            if not self.start(self.catalog.next_kata(solved, after=self.current.id)):
+                return False
+            if not self.grade_current().passed:
+                return True
 
     def is_current(self, change: Change, path: str) -> bool:
         return (

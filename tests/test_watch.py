@@ -1,0 +1,59 @@
+"""``katas watch``: a save re-grades, a pass moves on to the next kata."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.kata_factory import SOLUTION, make_kata
+from trainer.catalog import Catalog
+from trainer.watch import WatchSession
+from trainer.workspace import Workspace
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_saving_by_rename_regrades_and_a_pass_opens_the_next_kata(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    make_kata(pack, "first", order=1)
+    make_kata(pack, "second", order=2, requires=["first"], file="second.py")
+    catalog = Catalog.load([pack])
+    workspace = Workspace.init(tmp_path / "ws")
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100)
+    session = WatchSession(catalog, workspace, console)
+    stop = threading.Event()
+    thread = threading.Thread(target=session.run, args=(None,), kwargs={"poll": True, "stop": stop})
+    thread.start()
+    try:
+        assert _wait_for(lambda: workspace.state.kata("first").attempts == 1)
+        assert workspace.state.status_of("first") == "attempted"
+        target = workspace.file_for(catalog.get("first"))
+        staged = target.with_name(".answer.py.swp")
+        staged.write_text(SOLUTION, encoding="utf-8")
+        os.replace(staged, target)
+        assert _wait_for(lambda: workspace.state.status_of("first") == "solved")
+        assert _wait_for(lambda: workspace.file_for(catalog.get("second")).exists())
+        assert _wait_for(lambda: session.current is not None and session.current.id == "second")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    text = buffer.getvalue()
+    assert "✗ failed" in text
+    assert "✓ passed" in text
+    assert "Doubling is multiplying by two." in text
+    assert "Kata second" in text
