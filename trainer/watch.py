@@ -47,6 +47,7 @@ class WatchSession:
         self.grader = grader
         self.current: Kata | None = None
         self.path: Path | None = None
+        self._graded: bytes | None = None
 
     def start(self, kata: Kata | None) -> bool:
         """Open ``kata`` (or the next one due); False when there is nothing left to do."""
@@ -68,6 +69,7 @@ class WatchSession:
     def grade_current(self) -> Verdict:
         assert self.current is not None and self.path is not None
         kata = self.current
+        self._graded = self._content()
         with self.console.status(f"grading {kata.id} on {self.device}…"):
             verdict = self.grader(kata, self.path, self.device)
         self.workspace.state.record_verdict(kata.id, verdict.status.value)
@@ -89,6 +91,21 @@ class WatchSession:
             if not self.grade_current().passed:
                 return True
 
+    def _content(self) -> bytes | None:
+        try:
+            return self.path.read_bytes() if self.path is not None else None
+        except OSError:
+            return None
+
+    def changed_since_graded(self) -> bool:
+        """Whether the file differs from what was last graded.
+
+        Compared on every wake-up, not only on events, so a save that lands while the watcher
+        is starting (or an event the platform dropped) is still graded.
+        """
+        content = self._content()
+        return content is not None and content != self._graded
+
     def is_current(self, change: Change, path: str) -> bool:
         return (
             self.path is not None
@@ -104,15 +121,21 @@ class WatchSession:
         if self.grade_current().passed and not self.after_pass():
             return 0
         try:
-            for changes in watch(
+            for _changes in watch(
                 self.workspace.root,
                 watch_filter=self.is_current,
                 force_polling=poll,
                 poll_delay_ms=200,
                 stop_event=stop,
                 raise_interrupt=True,
+                rust_timeout=1000,
+                yield_on_timeout=True,
             ):
-                if changes and self.grade_current().passed and not self.after_pass():
+                if (
+                    self.changed_since_graded()
+                    and self.grade_current().passed
+                    and not self.after_pass()
+                ):
                     return 0
         except KeyboardInterrupt:
             self.console.print("\n[dim]Stopped watching. Your work is saved.[/]")
