@@ -48,8 +48,7 @@ def test_no_core_module_mentions_textual() -> None:
     offenders = [
         str(path)
         for path in PACKAGE.rglob("*.py")
-        if "tui" not in path.relative_to(PACKAGE).parts
-        and "textual" in _imported_roots(path)
+        if "tui" not in path.relative_to(PACKAGE).parts and "textual" in _imported_roots(path)
     ]
     assert offenders == []
 

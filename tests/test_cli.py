@@ -145,6 +145,7 @@ def test_init_makes_a_workspace_that_is_found_from_below(
 ) -> None:
     root = tmp_path / "mine"
     code, out, _ = katas(capsys, "init", str(root))
+    assert "Workspace ready" in out
     assert code == 0
     assert (root / ".katas" / "workspace.json").is_file()
     (root / "deep" / "er").mkdir(parents=True)
@@ -172,9 +173,7 @@ def test_katas_without_a_terminal_creates_the_default_workspace_and_says_where(
     assert (isolated_home / "pytorch-katas" / ".katas" / "workspace.json").is_file()
 
 
-def test_validate_passes_a_sound_kata(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_validate_passes_a_sound_kata(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     make_kata(pack, "sound", wrong={"plus_one.py": "def double(x):\n    return x + 1\n"})
     code, out, _ = katas(capsys, "validate", str(pack))

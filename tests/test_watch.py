@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,7 +43,7 @@ def test_saving_by_rename_regrades_and_a_pass_opens_the_next_kata(tmp_path: Path
         target = workspace.file_for(catalog.get("first"))
         staged = target.with_name(".answer.py.swp")
         staged.write_text(SOLUTION, encoding="utf-8")
-        os.replace(staged, target)
+        staged.replace(target)
         assert _wait_for(lambda: workspace.state.status_of("first") == "solved")
         assert _wait_for(lambda: workspace.file_for(catalog.get("second")).exists())
         assert _wait_for(lambda: session.current is not None and session.current.id == "second")
