@@ -1,0 +1,65 @@
+"""The built-in catalog: it loads cleanly, ships inside the wheel, and every kata is sound."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from trainer.catalog import Catalog, builtin_pack
+from trainer.validate import validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_builtin_catalog_loads_without_problems() -> None:
+    catalog = Catalog.default()
+    assert [str(p) for p in catalog.problems] == []
+    assert len(catalog) >= 3
+    assert catalog.topics()[0] == "tensors"
+
+
+def test_every_builtin_kata_is_valid() -> None:
+    """`katas validate`: each solution passes, each starter and wrong variant fails."""
+    katas = list(Catalog.load([builtin_pack()]))
+    reports = validate(katas)
+    problems = [
+        f"{r.trial.kata.id} {r.trial.role}: {r.explain()}"
+        for report in reports
+        for r in report.results
+        if not (r.ok or r.unverifiable)
+    ]
+    assert problems == []
+    for report in reports:
+        assert len(report.kata.wrong_variants) >= 1, f"{report.kata.id} has no wrong/ variants"
+
+
+def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:
+    pytest.importorskip("hatchling")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("torch_katas-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "trainer/_katas/pack.yaml" in names
+    for kata_yaml in builtin_pack().rglob("kata.yaml"):
+        rel = kata_yaml.relative_to(builtin_pack()).as_posix()
+        assert f"trainer/_katas/{rel}" in names
+    assert not any("__pycache__" in name for name in names)
