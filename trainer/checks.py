@@ -110,7 +110,8 @@ def same_device(a: torch.device | str, b: torch.device | str) -> bool:
 
 
 def _shape(shape: Sequence[int]) -> str:
-    return "()" if len(shape) == 0 else "(" + ", ".join(str(n) for n in shape) + ")"
+    """A shape as Python prints a tuple: ``()``, ``(4,)``, ``(3, 5)``."""
+    return str(tuple(int(n) for n in shape))
 
 
 def _number(value: complex | float | bool) -> str:
@@ -129,8 +130,13 @@ def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(reversed(index))
 
 
+def _element(flat: int, shape: Sequence[int]) -> str:
+    """Subscript of the ``flat``-th element, as the learner would index it: ``[2, 0]``."""
+    return "" if len(shape) == 0 else "[" + ", ".join(map(str, _index(flat, shape))) + "]"
+
+
 def _at(flat: int, shape: Sequence[int]) -> str:
-    return "" if len(shape) == 0 else f" at index {_shape(_index(flat, shape))}"
+    return "" if len(shape) == 0 else f" at index {_element(flat, shape)}"
 
 
 def assert_close(
@@ -273,6 +279,7 @@ def _jacobian_summary(
     atol: float,
     rtol: float,
     analytical: str,
+    out_names: Sequence[str] = (),
 ) -> str | None:
     """Find the Jacobian entry where autograd and central differences disagree most.
 
@@ -326,9 +333,11 @@ def _jacobian_summary(
             score = float(excess.reshape(-1)[flat])
             if best is not None and score <= best[0]:
                 continue
-            out_name = "output" if len(outputs) == 1 else f"output {o}"
-            out_at = "" if out.dim() == 0 else _shape(_index(k, out.shape))
-            in_at = "" if x.dim() == 0 else _shape(_index(j, x.shape))
+            if o < len(out_names):
+                out_name = out_names[o]
+            else:
+                out_name = "output" if len(outputs) == 1 else f"output {o}"
+            out_at, in_at = _element(k, out.shape), _element(j, x.shape)
             bad = int((excess > 0).sum())
             best = (
                 score,
@@ -369,10 +378,12 @@ def gradcheck64(
     labels = list(names) if names is not None else [f"input {i}" for i in range(len(args))]
     if len(labels) != len(args):
         raise TypeError(f"gradcheck64: {len(labels)} names for {len(args)} inputs")
-    labels = [
-        f"{label} (shape {_shape(a.shape)})" if isinstance(a, torch.Tensor) else label
+    shapes = ", ".join(
+        f"{label} of shape {_shape(a.shape)}"
         for label, a in zip(labels, args, strict=True)
-    ]
+        if isinstance(a, torch.Tensor)
+    )
+    what = f"{what} (for {shapes})" if shapes else what
     try:
         torch.autograd.gradcheck(
             cast(Any, fn), cast(Any, tuple(args)), eps=eps, atol=atol, rtol=rtol
@@ -411,9 +422,20 @@ def gradcheck64(
             return tuple(g for g in grads if g is not None)
 
         both = args + [g.requires_grad_() for g in grad_outputs]
-        both_labels = labels + [f"upstream gradient {i}" for i in range(len(grad_outputs))]
+        upstream_names = (
+            ["grad_output"]
+            if len(grad_outputs) == 1
+            else [f"grad_output {i}" for i in range(len(grad_outputs))]
+        )
         summary = _summary_or_none(
-            backward_of_fn, both, both_labels, eps, atol, rtol, "double backward"
+            backward_of_fn,
+            both,
+            labels + upstream_names,
+            eps,
+            atol,
+            rtol,
+            "double backward",
+            [f"(dL/d{labels[i]})" for i in slots],
         )
         raise AssertionError(
             f"the second derivatives of {what} are wrong (gradgradcheck: your backward is "
@@ -429,10 +451,18 @@ def _summary_or_none(
     atol: float,
     rtol: float,
     analytical: str,
+    out_names: Sequence[str] = (),
 ) -> str | None:
     try:
         return _jacobian_summary(
-            fn, args, names, eps=eps, atol=atol, rtol=rtol, analytical=analytical
+            fn,
+            args,
+            names,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            analytical=analytical,
+            out_names=out_names,
         )
     except Exception:  # the learner's code raised again; gradcheck's own words will do
         return None
