@@ -245,3 +245,11 @@ def test_core_modules_import_neither_torch_nor_textual() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", ["copy.py", "torch.py", "conftest.py"])
+def test_a_learner_file_may_not_shadow_a_module(tmp_path: Path, name: str) -> None:
+    root = make_kata(tmp_path / "pack", "shadow", file=name)
+    with pytest.raises(KataLoadError) as exc:
+        load_kata(root, tmp_path / "pack")
+    assert any("would shadow the module" in str(p) for p in exc.value.problems)

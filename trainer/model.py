@@ -7,6 +7,7 @@ feature, and silently ignoring it would ship a kata without its hints.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,10 @@ Device = Literal["cpu", "cuda", "mps"]
 
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PY_FILE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
+_SHADOWED = frozenset(
+    {"torch", "numpy", "pytest", "_pytest", "pluggy", "trainer", "yaml", "pydantic", "conftest"}
+)
+"""Module names a learner file may not take: the grader imports it under its own name."""
 
 
 class Reference(BaseModel):
@@ -84,6 +89,11 @@ class KataSpec(BaseModel):
             raise ValueError(
                 f"{value!r} must be a plain Python file name such as 'scale.py' "
                 "(an importable module name, no folders)"
+            )
+        stem = value.removesuffix(".py")
+        if stem in sys.stdlib_module_names or stem in _SHADOWED:
+            raise ValueError(
+                f"{value!r} would shadow the module {stem!r} while grading; pick another name"
             )
         return value
 

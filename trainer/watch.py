@@ -84,6 +84,7 @@ class WatchSession:
         """
         while True:
             assert self.current is not None
+            self.console.print(Rule("[green]solved[/] · why it works", style="green"))
             self.console.print(Markdown(self.current.spec.explanation))
             solved = solved_ids(self.catalog, self.workspace)
             if not self.start(self.catalog.next_kata(solved, after=self.current.id)):
