@@ -1,0 +1,379 @@
+"""trainer.checks: every helper accepts the right thing and rejects the wrong one, saying why."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+
+from trainer.checks import (
+    assert_close,
+    assert_same_names,
+    default_tolerances,
+    forbid,
+    gradcheck64,
+    plain,
+    same_device,
+    saved_tensor_count,
+)
+
+
+def failure(call: Callable[[], object]) -> str:
+    """The AssertionError message ``call`` fails with (a learner-facing failure)."""
+    with pytest.raises(AssertionError) as info:
+        call()
+    return str(info.value)
+
+
+class MyTensor(torch.Tensor):
+    """A tensor subclass: it could override comparisons, so it is never trusted."""
+
+
+class AlwaysEqual:
+    """Not a tensor at all, but claims to equal anything, even through torch functions."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def __torch_function__(
+        cls,
+        func: Callable[..., Any],
+        types: tuple[type, ...],
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> bool:
+        return True
+
+
+# -- plain -----------------------------------------------------------------------------------
+
+
+def test_plain_returns_a_detached_plain_tensor_sharing_storage() -> None:
+    x = torch.randn(3, requires_grad=True)
+    out = plain(x)
+    assert type(out) is torch.Tensor
+    assert not out.requires_grad
+    assert out.data_ptr() == x.data_ptr()
+
+
+def test_plain_unwraps_a_parameter_to_a_plain_tensor() -> None:
+    out = plain(torch.nn.Parameter(torch.randn(2, 3)))
+    assert type(out) is torch.Tensor
+    assert out.shape == (2, 3)
+
+
+def test_plain_refuses_a_tensor_subclass() -> None:
+    fake = torch.randn(3).as_subclass(MyTensor)
+    assert failure(lambda: plain(fake)) == (
+        "your output is a MyTensor (a torch.Tensor subclass), expected a plain torch.Tensor"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        (AlwaysEqual(), "an AlwaysEqual"),
+        ([1.0, 2.0], "a list"),
+        (None, "None"),
+        (torch.randn(3).numpy(), "a ndarray"),
+    ],
+)
+def test_plain_refuses_non_tensors(value: object, described: str) -> None:
+    message = failure(lambda: plain(value, "Scale(x)"))
+    assert message == f"Scale(x) is {described}, expected a plain torch.Tensor"
+
+
+def test_plain_ignores_an_instance_attribute_shadowing_detach() -> None:
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.detach = lambda: torch.zeros(3)  # type: ignore[method-assign]
+    assert plain(x).tolist() == [1.0, 2.0, 3.0]
+
+
+# -- assert_close ------------------------------------------------------------------------------
+
+
+def test_assert_close_accepts_equal_and_nearly_equal_values() -> None:
+    x = torch.randn(4, 5)
+    assert_close(x.clone(), x)
+    assert_close(x * (1 + 1e-7), x)
+    assert_close(torch.tensor(3), torch.tensor(3))
+    assert_close(torch.tensor([True, False]), torch.tensor([True, False]))
+
+
+def test_assert_close_refuses_a_subclass_and_a_fake_equal_object() -> None:
+    x = torch.randn(3)
+    assert "MyTensor (a torch.Tensor subclass)" in failure(
+        lambda: assert_close(x.as_subclass(MyTensor), x)
+    )
+    assert "is an AlwaysEqual, expected a plain torch.Tensor" in failure(
+        lambda: assert_close(AlwaysEqual(), x)
+    )
+
+
+def test_assert_close_reports_shape_first_with_the_input() -> None:
+    message = failure(
+        lambda: assert_close(
+            torch.zeros(3, 1, dtype=torch.int64), torch.zeros(3), inputs="x of shape (3, 5)"
+        )
+    )
+    assert message == "your output has shape (3, 1), expected (3,) (for x of shape (3, 5))"
+
+
+def test_assert_close_reports_dtype_then_device() -> None:
+    assert failure(lambda: assert_close(torch.zeros(2), torch.zeros(2, dtype=torch.float64))) == (
+        "your output has dtype torch.float32, expected torch.float64"
+    )
+    on_meta = torch.zeros(2, device="meta")
+    assert failure(lambda: assert_close(on_meta, torch.zeros(2), what="y")) == (
+        "y is on meta, expected cpu"
+    )
+
+
+def test_assert_close_names_the_worst_element_errors_and_tolerance() -> None:
+    expected = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    got = expected.clone()
+    got[0, 1] = 2.001
+    got[1, 2] = 6.5
+    message = failure(lambda: assert_close(got, expected, what="f(x)", inputs="x (2, 3)"))
+    assert message.startswith("f(x) (for x (2, 3)): 2 of 6 values are off; worst at index [1, 2]:")
+    assert "got 6.5, expected 6 (abs error 0.5, rel error 0.0833)" in message
+    assert "max abs error 0.5, max rel error 0.0833" in message
+    assert "allowed |got - expected| <= 1e-05 + 1.3e-06 * |expected|" in message
+
+
+def test_assert_close_uses_given_tolerances_and_appends_the_hint() -> None:
+    expected = torch.tensor([1.0, 2.0])
+    assert_close(expected + 0.01, expected, atol=0.02)
+    message = failure(lambda: assert_close(expected + 0.01, expected, rtol=0.0, hint="Check it"))
+    assert message.endswith(". Check it")
+
+
+def test_assert_close_names_nan_and_inf_mismatches() -> None:
+    expected = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
+    got = expected.clone()
+    got[1] = float("nan")
+    assert failure(lambda: assert_close(got, expected)) == (
+        "your output: got NaN at index [1], expected 1 (1 of 3 values have a NaN mismatch)"
+    )
+    got[1] = float("inf")
+    assert "got inf at index [1], expected 1 (1 of 3 values have an infinity mismatch)" in (
+        failure(lambda: assert_close(got, expected))
+    )
+    both_inf = torch.tensor([float("inf"), -float("inf")])
+    assert_close(both_inf.clone(), both_inf)
+
+
+def test_assert_close_nan_matches_nan_only_with_equal_nan() -> None:
+    x = torch.tensor([1.0, float("nan")])
+    assert "NaN mismatch" in failure(lambda: assert_close(x.clone(), x))
+    assert_close(x.clone(), x, equal_nan=True)
+
+
+def test_assert_close_is_exact_for_integers() -> None:
+    message = failure(lambda: assert_close(torch.tensor([1, 2, 4]), torch.tensor([1, 2, 3])))
+    assert message == "your output: 1 of 3 values differ; first at index [2]: got 4, expected 3"
+
+
+def test_assert_close_refuses_an_author_passing_a_non_tensor_expectation() -> None:
+    with pytest.raises(TypeError):
+        assert_close(torch.zeros(1), 0.0)  # type: ignore[arg-type]
+
+
+def test_default_tolerances_follow_torch_testing() -> None:
+    assert default_tolerances(torch.float32) == (1.3e-6, 1e-5)
+    assert default_tolerances(torch.int64) == (0.0, 0.0)
+
+
+# -- gradcheck64 -------------------------------------------------------------------------------
+
+
+class GoodSquare(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        x: torch.Tensor = ctx.saved_tensors[0]
+        return 2 * x * grad
+
+
+class WrongSquare(GoodSquare):
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        x: torch.Tensor = ctx.saved_tensors[0]
+        return x * grad  # the 2 is missing
+
+
+class DetachedSquare(GoodSquare):
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        x: torch.Tensor = ctx.saved_tensors[0]
+        return 2 * x.detach() * grad  # right value, but not differentiable again
+
+
+class RaisingSquare(GoodSquare):
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("TODO")
+
+
+class ScaleByAttribute(torch.autograd.Function):
+    """Keeps x as a ctx attribute: right gradient, nothing saved through autograd."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        ctx.x = x
+        return x * x
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        x: torch.Tensor = ctx.x
+        return 2 * x * grad
+
+
+def test_gradcheck64_passes_a_correct_backward_given_float32_and_non_tensor_inputs() -> None:
+    gradcheck64(GoodSquare.apply, torch.randn(3, 2), check_gradgrad=True)
+    gradcheck64(lambda x, k: torch.sigmoid(x) * k, torch.randn(4), 3.0)
+
+
+def test_gradcheck64_names_the_wrong_jacobian_entry() -> None:
+    x = torch.tensor([[1.0, -2.0], [0.5, 3.0]])
+    message = failure(lambda: gradcheck64(WrongSquare.apply, x, what="Sq.apply", names=["x"]))
+    assert message.startswith("the gradient of Sq.apply (for x of shape (2, 2)) is wrong: ")
+    assert "d output[1, 1] / d x[1, 1]: your backward gives 3, finite differences give 6" in (
+        message
+    )
+    assert "4 of 16 Jacobian entries differ" in message
+    assert "numerical:" not in message  # not gradcheck's printed matrices
+
+
+def test_gradcheck64_names_the_input_whose_gradient_is_wrong() -> None:
+    square: Callable[[torch.Tensor], torch.Tensor] = WrongSquare.apply
+
+    def fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a + square(b)
+
+    a, b = torch.randn(3, 2), torch.tensor([1.0, -2.0])
+    message = failure(lambda: gradcheck64(fn, a, b, names=["a", "b"]))
+    assert "/ d b[" in message
+    assert "a of shape (3, 2), b of shape (2,)" in message
+
+
+def test_gradcheck64_catches_wrong_second_derivatives_only_when_asked() -> None:
+    gradcheck64(DetachedSquare.apply, torch.randn(3))
+    message = failure(
+        lambda: gradcheck64(DetachedSquare.apply, torch.randn(3), names=["x"], check_gradgrad=True)
+    )
+    assert message.startswith("the second derivatives of your function (for x of shape (3,))")
+    assert "d (dL/dx)[" in message and "double backward gives 0" in message
+
+
+def test_gradcheck64_turns_a_raising_backward_into_a_short_message() -> None:
+    message = failure(lambda: gradcheck64(RaisingSquare.apply, torch.randn(2)))
+    assert message.endswith("NotImplementedError: TODO")
+    assert "\n" not in message
+
+
+def test_gradcheck64_refuses_mismatched_names() -> None:
+    with pytest.raises(TypeError):
+        gradcheck64(GoodSquare.apply, torch.randn(2), names=["x", "y"])
+
+
+# -- saved_tensor_count ------------------------------------------------------------------------
+
+
+def test_saved_tensor_count_sees_save_for_backward_and_builtin_ops() -> None:
+    x = torch.randn(3, requires_grad=True)
+    assert saved_tensor_count(GoodSquare.apply, x) == 1
+    assert saved_tensor_count(torch.exp, x) == 1  # exp saves its result
+    assert saved_tensor_count(lambda t: t + 1, x) == 0
+
+
+def test_saved_tensor_count_misses_ctx_attributes_and_no_grad_inputs() -> None:
+    assert saved_tensor_count(ScaleByAttribute.apply, torch.randn(3, requires_grad=True)) == 0
+    assert saved_tensor_count(GoodSquare.apply, torch.randn(3)) == 0
+
+
+# -- forbid ------------------------------------------------------------------------------------
+
+
+def learner_module(tmp_path: Path, source: str) -> ModuleType:
+    path = tmp_path / "learner_file.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("learner_file", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SOURCE = '''"""Mentions .data and x.item() in a docstring, which must not count."""
+import torch
+
+
+def clamp(s):
+    # s.data in a comment must not count either
+    s.data.clamp_(0, 1)
+    with torch.no_grad():
+        return s.data * s.sum().item()
+'''
+
+
+def test_forbid_finds_data_with_line_code_and_reason(tmp_path: Path) -> None:
+    module = learner_module(tmp_path, SOURCE)
+    message = failure(lambda: forbid(module, ".data", why="Use .detach() instead."))
+    assert message == (
+        "line 7 of your file uses .data: `s.data.clamp_(0, 1)` (and 1 more line). "
+        "Use .detach() instead."
+    )
+
+
+@pytest.mark.parametrize(
+    ("construct", "line"),
+    [("item()", 9), (".item()", 9), ("torch.no_grad()", 8), ("no_grad", 8), ("clamp_()", 7)],
+)
+def test_forbid_matches_calls_and_names(tmp_path: Path, construct: str, line: int) -> None:
+    module = learner_module(tmp_path, SOURCE)
+    assert failure(lambda: forbid(module, construct, why="No.")).startswith(f"line {line} ")
+
+
+def test_forbid_passes_clean_code_and_ignores_strings_and_comments(tmp_path: Path) -> None:
+    module = learner_module(tmp_path, SOURCE)
+    forbid(module, ".grad", why="unused")
+    forbid(module, "cuda()", why="unused")
+    clean = learner_module(tmp_path, 'text = "x.data"  # y.data\n')
+    forbid(clean, ".data", why="unused")
+
+
+def test_forbid_refuses_a_construct_it_cannot_read(tmp_path: Path) -> None:
+    module = learner_module(tmp_path, SOURCE)
+    with pytest.raises(ValueError, match="cannot read construct"):
+        forbid(module, "x[0]", why="?")
+
+
+# -- names and devices -------------------------------------------------------------------------
+
+
+def test_assert_same_names_lists_missing_and_unexpected() -> None:
+    assert_same_names(["b", "a"], ["a", "b"], what="names")
+    assert failure(lambda: assert_same_names([], ["alpha"], what="params", hint="Register")) == (
+        "params: missing 'alpha' (found: none). Register"
+    )
+    assert failure(lambda: assert_same_names(["a", "c"], ["a", "b"], what="keys")) == (
+        "keys: missing 'b'; unexpected 'c'"
+    )
+
+
+def test_same_device() -> None:
+    assert same_device("cpu", torch.device("cpu"))
+    assert not same_device("cpu", "meta")
