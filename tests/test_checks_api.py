@@ -284,9 +284,11 @@ def test_gradcheck64_turns_a_raising_backward_into_a_short_message() -> None:
     assert "\n" not in message
 
 
-def test_gradcheck64_refuses_mismatched_names() -> None:
-    with pytest.raises(TypeError):
+def test_gradcheck64_refuses_author_mistakes() -> None:
+    with pytest.raises(TypeError, match="2 names for 1 inputs"):
         gradcheck64(GoodSquare.apply, torch.randn(2), names=["x", "y"])
+    with pytest.raises(TypeError, match="no floating-point tensor"):
+        gradcheck64(GoodSquare.apply, torch.arange(3))
 
 
 # -- saved_tensor_count ------------------------------------------------------------------------

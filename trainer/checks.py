@@ -375,6 +375,8 @@ def gradcheck64(
     autograd's value and the finite-difference value, instead of printing both matrices.
     """
     args = [_to_leaf64(a) for a in inputs]
+    if not any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+        raise TypeError("gradcheck64: no floating-point tensor among the inputs")
     labels = list(names) if names is not None else [f"input {i}" for i in range(len(args))]
     if len(labels) != len(args):
         raise TypeError(f"gradcheck64: {len(labels)} names for {len(args)} inputs")
