@@ -20,6 +20,7 @@ from trainer.checks import (
     plain,
     same_device,
     saved_tensor_count,
+    sgd_step,
 )
 
 
@@ -379,3 +380,14 @@ def test_assert_same_names_lists_missing_and_unexpected() -> None:
 def test_same_device() -> None:
     assert same_device("cpu", torch.device("cpu"))
     assert not same_device("cpu", "meta")
+
+
+def test_sgd_step_matches_torch_optim_sgd() -> None:
+    torch.manual_seed(0)
+    mine = [torch.nn.Parameter(torch.randn(3, 2)), torch.nn.Parameter(torch.randn(4))]
+    theirs = [torch.nn.Parameter(p.detach().clone()) for p in mine]
+    for group in (mine, theirs):
+        group[0].grad = torch.ones(3, 2) * 0.5  # the second has no grad and must stay put
+    sgd_step(mine, lr=0.1)
+    torch.optim.SGD(theirs, lr=0.1).step()
+    assert all(torch.equal(a, b) for a, b in zip(mine, theirs, strict=True))

@@ -18,6 +18,7 @@ Helpers:
 - :func:`saved_tensor_count` counts what autograd saved for backward.
 - :func:`forbid` finds a construct in the learner's source, for katas about avoiding one.
 - :func:`assert_same_names` compares parameter, buffer or state-dict names.
+- :func:`sgd_step` is one plain SGD step, without ``torch.optim``'s slow first import.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "plain",
     "same_device",
     "saved_tensor_count",
+    "sgd_step",
 ]
 
 _TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
@@ -494,6 +496,19 @@ def saved_tensor_count(fn: Callable[..., object], *args: object) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
         fn(*args)
     return count
+
+
+def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
+    """Apply ``p -= lr * p.grad`` to every parameter that has a gradient.
+
+    The same update as ``torch.optim.SGD(params, lr=lr).step()`` (no momentum or weight decay,
+    parameters without ``.grad`` skipped), for checks that only need "the optimizer sees it":
+    the first ``torch.optim`` optimizer built in a process imports ``torch._dynamo``, about 1 s.
+    """
+    with torch.no_grad():
+        for param in params:
+            if param.grad is not None:
+                param -= lr * param.grad
 
 
 # --------------------------------------------------------------------------- forbid

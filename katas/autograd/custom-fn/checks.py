@@ -12,7 +12,9 @@ SHAPES = [(1,), (4, 7), (2, 3, 5)]
 F32 = {"rtol": 1e-5, "atol": 1e-6}
 
 
-def _rand(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32):
+def _rand(
+    shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     return (torch.randn(shape, dtype=dtype) * 3 + 0.3).to(device)
 
 

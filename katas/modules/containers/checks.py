@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, same_device
+from trainer.checks import assert_close, assert_same_names, same_device, sgd_step
 
 Heads = dict[str, int]
 # (trunk widths, heads, batch): distinct widths, a one-layer trunk, a width-1 head, batch 1
@@ -161,11 +161,7 @@ def test_optimizer_step(learner: ModuleType, device: torch.device) -> None:
     loss = sum((y * torch.randn_like(y)).sum() for y in out.values())
     assert isinstance(loss, torch.Tensor)
     loss.backward()
-    # exactly torch.optim.SGD(net.parameters(), lr=0.1).step(), without its ~1 s first import
-    with torch.no_grad():
-        for param in params:
-            if param.grad is not None:
-                param -= 0.1 * param.grad
+    sgd_step(params, lr=0.1)
     stuck = [name for name, m in linears if torch.equal(m.weight, before[name])]
     assert not stuck, (
         f"after an SGD step on net.parameters(), the weights of {', '.join(stuck)} did not "

@@ -4,10 +4,12 @@ from types import ModuleType
 
 import torch
 
-from trainer.checks import assert_close, assert_same_names, plain, same_device
+from trainer.checks import assert_close, assert_same_names, plain, same_device, sgd_step
 
 
-def _rand(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32):
+def _rand(
+    shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     return (torch.randn(shape, dtype=dtype) * 3 + 0.5).to(device)
 
 
@@ -86,11 +88,7 @@ def test_sgd_step(learner: ModuleType, device: torch.device) -> None:
     )
     x, w = _rand((5, 2), device), _rand((5, 2), device)
     _loss(model, "Scale(-0.75)", x, w).backward()
-    # exactly torch.optim.SGD(params, lr=0.1).step(), without its ~1 s first-use import
-    with torch.no_grad():
-        for param in params:
-            if param.grad is not None:
-                param -= 0.1 * param.grad
+    sgd_step(params, lr=0.1)
     after = plain(model.alpha, "alpha").reshape(())
     assert float(after) != -0.75, (
         "alpha is still -0.75 after an SGD step on model.parameters(): it got no update"
