@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer.grading import CappedOutput, grade
+from trainer.grading import Grader, grade
 from trainer.loader import load_kata
 from trainer.model import Kata
+from trainer.supervise import CappedOutput
 from trainer.verdict import CheckStatus, Status, Verdict
+
+GradeFn = Callable[..., Verdict]
 
 CHECKS = '''
 import torch
@@ -43,14 +47,25 @@ def kata(tmp_path_factory: pytest.TempPathFactory) -> Kata:
     return load_kata(root, pack)
 
 
-def run(kata: Kata, tmp_path: Path, source: str, **kwargs: object) -> Verdict:
+@pytest.fixture(scope="module", params=["cold", "warm"])
+def grade_fn(request: pytest.FixtureRequest) -> Iterator[GradeFn]:
+    """Every test runs through both paths: a fresh process, and a warm worker's fork."""
+    if request.param == "cold":
+        yield grade
+    else:
+        with Grader(1) as grader:
+            grader.wait_ready()
+            yield grader.grade
+
+
+def run(grade_fn: GradeFn, kata: Kata, tmp_path: Path, source: str, **kwargs: object) -> Verdict:
     path = tmp_path / "double.py"
     path.write_text(source, encoding="utf-8")
-    return grade(kata, path, **kwargs)  # type: ignore[arg-type]
+    return grade_fn(kata, path, **kwargs)
 
 
-def test_a_correct_file_passes_every_check(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, SOLUTION + "print('hello from the learner')\n")
+def test_a_correct_file_passes_every_check(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION + "print('hello from the learner')\n")
     assert verdict.status is Status.PASSED
     assert [c.name for c in verdict.checks] == ["doubles a tensor", "keeps the dtype"]
     assert all(c.status is CheckStatus.PASSED for c in verdict.checks)
@@ -60,8 +75,10 @@ def test_a_correct_file_passes_every_check(kata: Kata, tmp_path: Path) -> None:
     assert verdict.environment.trainer
 
 
-def test_a_wrong_file_fails_with_the_checks_message(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "def double(x):\n    return x + 1\n")
+def test_a_wrong_file_fails_with_the_checks_message(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "def double(x):\n    return x + 1\n")
     assert verdict.status is Status.FAILED
     first, second = verdict.checks
     assert first.status is CheckStatus.FAILED
@@ -70,35 +87,43 @@ def test_a_wrong_file_fails_with_the_checks_message(kata: Kata, tmp_path: Path) 
     assert verdict.summary == "1 of 2 checks passed"
 
 
-def test_a_syntax_error_is_an_error_naming_the_line(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "def double(x):\n    return x *\n")
+def test_a_syntax_error_is_an_error_naming_the_line(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "def double(x):\n    return x *\n")
     assert verdict.status is Status.ERROR
     assert "syntax error at line 2" in verdict.summary
     assert all(c.status is CheckStatus.ERROR for c in verdict.checks)
 
 
-def test_an_exception_at_import_is_an_error_naming_it(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "import math\n\nVALUE = undefined_name\n")
+def test_an_exception_at_import_is_an_error_naming_it(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "import math\n\nVALUE = undefined_name\n")
     assert verdict.status is Status.ERROR
     assert "your file failed to import: NameError" in verdict.summary
     assert "line 3" in verdict.summary
 
 
-def test_an_exception_in_learner_code_names_their_line(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "def double(x):\n    raise ValueError('nope')\n")
+def test_an_exception_in_learner_code_names_their_line(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "def double(x):\n    raise ValueError('nope')\n")
     assert verdict.status is Status.FAILED
     message = verdict.checks[0].message
     assert "your code raised ValueError: nope" in message
     assert "double.py, line 2" in message
 
 
-def test_a_missing_function_is_named(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "def triple(x):\n    return 3 * x\n")
+def test_a_missing_function_is_named(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "def triple(x):\n    return 3 * x\n")
     assert verdict.status is Status.FAILED
     assert verdict.checks[0].message == "your file does not define 'double', which the checks use"
 
 
-def test_an_infinite_loop_times_out_and_leaves_no_process(kata: Kata, tmp_path: Path) -> None:
+def test_an_infinite_loop_times_out_and_leaves_no_process(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
     pid_file = tmp_path / "grandchild.pid"
     source = (
         "import subprocess\n"
@@ -107,7 +132,7 @@ def test_an_infinite_loop_times_out_and_leaves_no_process(kata: Kata, tmp_path: 
         "while True:\n    pass\n"
     )
     start = time.monotonic()
-    verdict = run(kata, tmp_path, source)
+    verdict = run(grade_fn, kata, tmp_path, source)
     elapsed = time.monotonic() - start
     assert verdict.status is Status.TIMEOUT
     assert elapsed < kata.spec.timeout + 2
@@ -131,111 +156,127 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("exit_call", ["import os; os._exit(0)", "import os; os._exit(3)"])
-def test_os_exit_at_import_is_never_a_pass(kata: Kata, tmp_path: Path, exit_call: str) -> None:
-    verdict = run(kata, tmp_path, SOLUTION + exit_call + "\n")
+def test_os_exit_at_import_is_never_a_pass(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path, exit_call: str
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION + exit_call + "\n")
     assert verdict.status is Status.CRASHED
     assert "ended early" in verdict.summary
 
 
-def test_os_exit_inside_a_check_is_never_a_pass(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "import os\n\ndef double(x):\n    os._exit(0)\n")
+def test_os_exit_inside_a_check_is_never_a_pass(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "import os\n\ndef double(x):\n    os._exit(0)\n")
     assert verdict.status is Status.CRASHED
     assert verdict.checks[0].status is CheckStatus.ERROR
 
 
-def test_sys_exit_at_import_is_never_a_pass(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, SOLUTION + "import sys\nsys.exit(0)\n")
+def test_sys_exit_at_import_is_never_a_pass(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION + "import sys\nsys.exit(0)\n")
     assert verdict.status is Status.ERROR
     assert "sys.exit(0)" in verdict.summary
 
 
-def test_sys_exit_inside_a_check_is_never_a_pass(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "import sys\n\ndef double(x):\n    sys.exit(0)\n")
+def test_sys_exit_inside_a_check_is_never_a_pass(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "import sys\n\ndef double(x):\n    sys.exit(0)\n")
     assert verdict.status is not Status.PASSED
 
 
-def test_a_segfault_is_a_crash(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, SOLUTION + "import ctypes\nctypes.string_at(0)\n")
+def test_a_segfault_is_a_crash(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION + "import ctypes\nctypes.string_at(0)\n")
     assert verdict.status is Status.CRASHED
     assert "SIGSEGV" in verdict.summary
 
 
-def test_an_output_flood_is_capped_with_a_notice(kata: Kata, tmp_path: Path) -> None:
+def test_an_output_flood_is_capped_with_a_notice(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
     source = SOLUTION + "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 500)\n"
-    verdict = run(kata, tmp_path, source, output_limit=8192)
+    verdict = run(grade_fn, kata, tmp_path, source, output_limit=8192)
     assert verdict.status is Status.PASSED
     assert verdict.output_truncated
     assert len(verdict.output) < 9000
     assert "output truncated" in verdict.output
 
 
-def test_a_never_ending_flood_still_times_out(kata: Kata, tmp_path: Path) -> None:
+def test_a_never_ending_flood_still_times_out(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
     source = "import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n"
-    verdict = run(kata, tmp_path, source)
+    verdict = run(grade_fn, kata, tmp_path, source)
     assert verdict.status is Status.TIMEOUT
     assert verdict.output_truncated
 
 
-def test_skipped_only_is_never_a_pass(tmp_path: Path) -> None:
+def test_skipped_only_is_never_a_pass(grade_fn: GradeFn, tmp_path: Path) -> None:
     checks = (
         "import pytest\n\n\ndef test_later(learner):\n"
         '    """one day"""\n    pytest.skip("not written yet")\n'
     )
     root = make_kata(tmp_path / "pack", "skippy", checks=checks)
-    verdict = grade(load_kata(root, tmp_path / "pack"), root / "solution.py")
+    verdict = grade_fn(load_kata(root, tmp_path / "pack"), root / "solution.py")
     assert verdict.status is Status.ERROR
     assert verdict.checks[0].status is CheckStatus.SKIPPED
 
 
-def test_no_checks_is_never_a_pass(tmp_path: Path) -> None:
+def test_no_checks_is_never_a_pass(grade_fn: GradeFn, tmp_path: Path) -> None:
     root = make_kata(tmp_path / "pack", "empty", checks="# no checks yet\n")
-    verdict = grade(load_kata(root, tmp_path / "pack"), root / "solution.py")
+    verdict = grade_fn(load_kata(root, tmp_path / "pack"), root / "solution.py")
     assert verdict.status is Status.ERROR
     assert "no checks" in verdict.summary
 
 
-def test_broken_checks_are_an_error_without_their_source(tmp_path: Path) -> None:
+def test_broken_checks_are_an_error_without_their_source(grade_fn: GradeFn, tmp_path: Path) -> None:
     checks = "SECRET = 42\nimport does_not_exist\n"
     root = make_kata(tmp_path / "pack", "broken-checks", checks=checks)
-    verdict = grade(load_kata(root, tmp_path / "pack"), root / "solution.py")
+    verdict = grade_fn(load_kata(root, tmp_path / "pack"), root / "solution.py")
     assert verdict.status is Status.ERROR
     assert "checks could not be loaded" in verdict.summary
     assert "SECRET" not in verdict.to_json()
 
 
-def test_a_device_the_kata_does_not_list_is_unavailable(tmp_path: Path) -> None:
+def test_a_device_the_kata_does_not_list_is_unavailable(grade_fn: GradeFn, tmp_path: Path) -> None:
     root = make_kata(tmp_path / "pack", "gpu-only", devices=["cuda"])
-    verdict = grade(load_kata(root, tmp_path / "pack"), root / "solution.py", "cpu")
+    verdict = grade_fn(load_kata(root, tmp_path / "pack"), root / "solution.py", "cpu")
     assert verdict.status is Status.UNAVAILABLE
     assert verdict.summary.startswith("not verified here")
 
 
-def test_cuda_on_a_machine_without_it_is_unavailable(kata: Kata, tmp_path: Path) -> None:
+def test_cuda_on_a_machine_without_it_is_unavailable(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
     import shutil
 
     if shutil.which("nvidia-smi"):
         pytest.skip("this machine has a GPU")
-    verdict = run(kata, tmp_path, SOLUTION, device="cuda")
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION, device="cuda")
     assert verdict.status is Status.UNAVAILABLE
     assert "no CUDA GPU" in verdict.summary
 
 
-def test_a_missing_file_is_an_error(kata: Kata, tmp_path: Path) -> None:
-    verdict = grade(kata, tmp_path / "nope.py")
+def test_a_missing_file_is_an_error(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:
+    verdict = grade_fn(kata, tmp_path / "nope.py")
     assert verdict.status is Status.ERROR
     assert "there is no file" in verdict.summary
 
 
-def test_the_learner_runs_in_a_scratch_directory(kata: Kata, tmp_path: Path) -> None:
+def test_the_learner_runs_in_a_scratch_directory(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
     source = SOLUTION + "import os\nopen('scratch.txt', 'w').write('x')\nprint(os.getcwd())\n"
-    verdict = run(kata, tmp_path, source)
+    verdict = run(grade_fn, kata, tmp_path, source)
     assert verdict.status is Status.PASSED
     assert not (tmp_path / "scratch.txt").exists()
     assert not Path("scratch.txt").exists()
 
 
-def test_the_verdict_round_trips_through_json(kata: Kata, tmp_path: Path) -> None:
-    verdict = run(kata, tmp_path, "def double(x):\n    return x\n")
+def test_the_verdict_round_trips_through_json(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, "def double(x):\n    return x\n")
     data = json.loads(verdict.to_json())
     assert data["status"] == "failed"
     assert {"kata_id", "checks", "output", "duration", "device", "environment"} <= data.keys()

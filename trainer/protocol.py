@@ -13,6 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from trainer.verdict import CheckStatus
 
 
+class RunRequest(BaseModel):
+    """What one grading child must run: sent as argv (cold) or over the worker socket (warm)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checks: str
+    learner: str
+    device: str = "cpu"
+    allowed_devices: tuple[str, ...] = ("cpu", "cuda")
+    module_name: str = "learner"
+    workdir: str | None = None
+    """Warm path only: the scratch directory the child moves into before running."""
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -107,3 +121,19 @@ def parse_lines(data: bytes) -> tuple[list[Record], int]:
         except ValueError:
             bad += 1
     return records, bad
+
+
+class WorkerMessage(BaseModel):
+    """What the warm worker tells its parent over their socket: one message per packet.
+
+    ``ready`` once torch and pytest are imported; ``started`` with the forked child's pid (also
+    its process group); ``exited`` with its exit code once reaped; ``refused`` when a request
+    could not be run at all.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["ready", "started", "exited", "refused"]
+    pid: int
+    returncode: int | None = None
+    reason: str = ""

@@ -1,8 +1,9 @@
-"""Entry point of a grading child: ``python -m trainer.runner``.
+"""The grading child: run one kata's hidden checks with pytest against one learner file.
 
-Runs one kata's hidden checks with pytest against one learner file and reports over the result
-channel (an inherited pipe). It ends with ``os._exit`` straight after the final record, so
-``atexit`` handlers and threads the learner left behind cannot change how the run ends.
+Cold path: ``python -m trainer.runner --request JSON --channel-fd N``. Warm path: a child forked
+by ``trainer.worker`` calls :func:`execute` directly. Either way the child reports over the
+result channel (an inherited pipe) and ends with ``os._exit`` straight after the final record,
+so ``atexit`` handlers and threads the learner left behind cannot change how the run ends.
 """
 
 from __future__ import annotations
@@ -12,23 +13,46 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from trainer.protocol import DoneRecord, EnvRecord, UnavailableRecord, send
+from trainer.protocol import DoneRecord, EnvRecord, RunRequest, UnavailableRecord, send
+
+UNUSED_PLUGINS = (
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "setuponly",
+    "setupplan",
+    "debugging",
+    "logging",
+    "python_path",
+    "legacypath",
+)
+"""Built-in pytest plugins a grading never uses; not loading them saves time on every run."""
+
+PYTEST_ARGS = (
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:terminal",
+    "-p",
+    "no:stepwise",
+    "-p",
+    "no:faulthandler",
+    "-p",
+    "no:unraisableexception",
+    *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}")),
+    "-s",
+    "--assert=plain",
+    "--import-mode=importlib",
+)
+"""Fixed pytest options: no terminal output to scrape, no cache, no assertion rewriting
+(messages are the authors'), no ``sys.path`` changes that would let a learner import the
+kata's files, and no unraisable-exception hook (its five full ``gc.collect`` passes over torch's
+heap cost about a second per grading)."""
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m trainer.runner")
-    parser.add_argument("--checks", type=Path, required=True)
-    parser.add_argument("--learner", type=Path, required=True)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--allowed-devices", default="cpu,cuda")
-    parser.add_argument("--channel-fd", type=int, required=True)
-    parser.add_argument("--module-name", default="learner")
-    return parser.parse_args(argv)
-
-
-def resolve_device(requested: str, allowed: list[str]) -> tuple[str, str | None]:
+def resolve_device(requested: str, allowed: tuple[str, ...]) -> tuple[str, str | None]:
     """Pick the concrete device, or say why it cannot be graded here.
 
     ``auto`` prefers a GPU the kata supports. CUDA is initialised here, in the child, never in
@@ -76,8 +100,9 @@ def _environment(device: str, usable: bool) -> EnvRecord:
     )
 
 
-def run(args: argparse.Namespace, channel: TextIO) -> int:
-    device, unavailable = resolve_device(args.device, args.allowed_devices.split(","))
+def run(request: RunRequest, channel: TextIO) -> int:
+    """Run the checks in the current directory; returns pytest's exit code."""
+    device, unavailable = resolve_device(request.device, request.allowed_devices)
     send(channel, _environment(device, usable=unavailable is None))
     if unavailable:
         send(channel, UnavailableRecord(reason=unavailable))
@@ -89,54 +114,44 @@ def run(args: argparse.Namespace, channel: TextIO) -> int:
 
     plugin.configure(
         plugin.Settings(
-            learner_path=args.learner.resolve(),
+            learner_path=Path(request.learner).resolve(),
             device=device,
             channel=channel,
-            module_name=args.module_name,
+            module_name=request.module_name,
         )
     )
     workdir = Path.cwd()
     ini = workdir / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
-    code = pytest.main(
-        [
-            str(args.checks.resolve()),
-            "-c",
-            str(ini),
-            "--rootdir",
-            str(workdir),
-            "--confcutdir",
-            str(args.checks.resolve().parent),
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:terminal",
-            "-p",
-            "no:stepwise",
-            "-p",
-            "no:faulthandler",
-            "-s",
-            "--assert=plain",
-            "--import-mode=importlib",
-        ],
-        plugins=[plugin],
-    )
-    return int(code)
+    checks = Path(request.checks).resolve()
+    args = [str(checks), "-c", str(ini), "--rootdir", str(workdir)]
+    args += ["--confcutdir", str(checks.parent), *PYTEST_ARGS]
+    return int(pytest.main(args, plugins=[plugin]))
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parse(argv)
+def execute(request: RunRequest, channel_fd: int) -> NoReturn:
+    """Run, send the final record, and leave at once, whatever the learner left running."""
     sys.dont_write_bytecode = True
-    channel = os.fdopen(args.channel_fd, "w", encoding="utf-8")
-    code = run(args, channel)
+    if request.workdir is not None:
+        os.chdir(request.workdir)
+    channel = os.fdopen(channel_fd, "w", encoding="utf-8")
+    code = run(request, channel)
     send(channel, DoneRecord(exit_code=code))
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:
                 stream.flush()
         except Exception:
-            pass
+            pass  # the learner may have replaced or closed the stream
     os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    parser = argparse.ArgumentParser(prog="python -m trainer.runner")
+    parser.add_argument("--request", required=True, help="a RunRequest as JSON")
+    parser.add_argument("--channel-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    execute(RunRequest.model_validate_json(args.request), args.channel_fd)
 
 
 if __name__ == "__main__":

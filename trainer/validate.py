@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainer.grading import grade
+from trainer.grading import Grader
 from trainer.model import Kata
 from trainer.verdict import CheckStatus, Status, Verdict
 
@@ -100,19 +100,22 @@ def validate(
     device: str = "cpu",
     jobs: int | None = None,
     on_result: Callable[[TrialResult], None] | None = None,
+    warm: bool = True,
 ) -> list[KataReport]:
-    """Grade every trial of every kata over a pool as wide as the machine."""
+    """Grade every trial of every kata over a pool of warm workers as wide as the machine."""
     trials = [t for kata in katas for t in trials_for(kata)]
     reports = {kata.id: KataReport(kata) for kata in katas}
+    workers = max(1, min(jobs or os.cpu_count() or 2, len(trials) or 1))
 
-    def run(trial: Trial) -> TrialResult:
-        result = TrialResult(trial, grade(trial.kata, trial.path, device))
-        if on_result is not None:
-            on_result(result)
-        return result
+    with Grader(workers, warm=warm) as grader:
 
-    workers = max(1, jobs or os.cpu_count() or 2)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(run, trials):
-            reports[result.trial.kata.id].results.append(result)
+        def run(trial: Trial) -> TrialResult:
+            result = TrialResult(trial, grader.grade(trial.kata, trial.path, device))
+            if on_result is not None:
+                on_result(result)
+            return result
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(run, trials):
+                reports[result.trial.kata.id].results.append(result)
     return [reports[kata.id] for kata in katas]

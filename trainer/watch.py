@@ -16,7 +16,7 @@ from rich.rule import Rule
 from watchfiles import Change, watch
 
 from trainer.catalog import Catalog
-from trainer.grading import grade
+from trainer.grading import Grader
 from trainer.model import Kata
 from trainer.render import kata_panel, print_verdict
 from trainer.verdict import Verdict
@@ -38,13 +38,13 @@ class WatchSession:
         console: Console,
         *,
         device: str = "cpu",
-        grader: Callable[[Kata, Path, str], Verdict] = grade,
+        grader: Callable[[Kata, Path, str], Verdict] | None = None,
     ) -> None:
         self.catalog = catalog
         self.workspace = workspace
         self.console = console
         self.device = device
-        self.grader = grader
+        self._grader = grader
         self.current: Kata | None = None
         self.path: Path | None = None
         self._graded: bytes | None = None
@@ -71,7 +71,8 @@ class WatchSession:
         kata = self.current
         self._graded = self._content()
         with self.console.status(f"grading {kata.id} on {self.device}…"):
-            verdict = self.grader(kata, self.path, self.device)
+            assert self._grader is not None, "run() sets up the grader"
+            verdict = self._grader(kata, self.path, self.device)
         self.workspace.state.record_verdict(kata.id, verdict.status.value)
         print_verdict(self.console, verdict, kata.title)
         return verdict
@@ -117,6 +118,16 @@ class WatchSession:
     def run(
         self, kata: Kata | None, *, poll: bool = False, stop: threading.Event | None = None
     ) -> int:
+        if self._grader is not None:
+            return self._watch(kata, poll=poll, stop=stop)
+        with Grader(1) as grader:  # warms up while the kata's description is read
+            self._grader = grader.grade
+            try:
+                return self._watch(kata, poll=poll, stop=stop)
+            finally:
+                self._grader = None
+
+    def _watch(self, kata: Kata | None, *, poll: bool, stop: threading.Event | None) -> int:
         if not self.start(kata):
             return 0
         if self.grade_current().passed and not self.after_pass():
