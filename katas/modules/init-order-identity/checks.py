@@ -1,0 +1,197 @@
+"""Hidden checks for init-order-identity: LoRALinear builds, and its reset keeps its parameters."""
+
+import math
+from types import ModuleType
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainer.checks import assert_close, assert_same_names, plain, sgd_step
+
+# (in_features, out_features, rank): rank 1 and an output width of 1 included
+SIZES = [(5, 3, 2), (7, 1, 1), (6, 9, 4)]
+NAMES = ["base.weight", "base.bias", "lora_a", "lora_b"]
+IN_PLACE = (
+    "Write the new values into the existing Parameters, in place: nn.init.zeros_(self.lora_b), "
+    "nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5)), or .zero_() / .uniform_() inside "
+    "torch.no_grad()"
+)
+
+
+def _call(sizes: tuple[int, int, int]) -> str:
+    return f"LoRALinear{sizes}"
+
+
+def _build(learner: ModuleType, sizes: tuple[int, int, int], device: torch.device) -> nn.Module:
+    try:
+        model = learner.LoRALinear(*sizes)
+    except Exception as exc:
+        text = str(exc).rstrip(".")
+        if "before Module.__init__() call" in text:
+            why = (
+                ". Call super().__init__() first: Module.__init__ creates the registries "
+                "(_modules, _parameters) that assigning a module or a Parameter writes into"
+            )
+        elif "leaf Variable" in text:
+            why = (
+                ". An in-place change to a Parameter (which requires grad) must run under "
+                "torch.no_grad(); the nn.init functions do that for you"
+            )
+        elif isinstance(exc, AttributeError) and "has no attribute" in text:
+            why = (
+                ". Was it assigned before? If super().__init__() runs twice, the second call "
+                "replaces the registries with empty ones and forgets everything registered "
+                "before it"
+            )
+        else:
+            why = ""
+        raise AssertionError(f"{_call(sizes)} raised {type(exc).__name__}: {text}{why}") from None
+    return model.to(device)
+
+
+def _params(model: nn.Module, sizes: tuple[int, int, int]) -> dict[str, torch.Tensor]:
+    """The four parameters, by name, after checking the names."""
+    found = dict(model.named_parameters())
+    assert_same_names(
+        found,
+        NAMES,
+        what=f"{_call(sizes)}.named_parameters()",
+        hint="Module.__init__() must run exactly once, before the first assignment: it creates "
+        "empty registries, so a second call forgets everything registered before it",
+    )
+    return found
+
+
+def _input(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    return (torch.randn(shape) * 1.5 - 0.3).to(device)
+
+
+def test_builds(learner: ModuleType, device: torch.device) -> None:
+    """LoRALinear builds, with parameters base.weight, base.bias, lora_a and lora_b"""
+    for sizes in SIZES:
+        n_in, n_out, rank = sizes
+        found = _params(_build(learner, sizes, device), sizes)
+        expected = {
+            "base.weight": (n_out, n_in),
+            "base.bias": (n_out,),
+            "lora_a": (rank, n_in),
+            "lora_b": (n_out, rank),
+        }
+        for name, shape in expected.items():
+            got = tuple(found[name].shape)
+            assert got == shape, f"{_call(sizes)}: {name} has shape {got}, expected {shape}"
+
+
+def test_forward(learner: ModuleType, device: torch.device) -> None:
+    """forward returns base(x) + x @ lora_a.T @ lora_b.T"""
+    torch.manual_seed(0)
+    for sizes, batch in zip(SIZES, [(4,), (1,), (2, 3)], strict=True):
+        n_in, n_out, rank = sizes
+        model = _build(learner, sizes, device)
+        found = _params(model, sizes)
+        with torch.no_grad():  # a trained adapter: lora_b is no longer zero
+            found["lora_b"].copy_(torch.randn(n_out, rank))
+        x = _input((*batch, n_in), device)
+        w, b, a, bb = (plain(found[n], n) for n in NAMES)
+        assert_close(
+            model(x),
+            F.linear(x, w, b) + (x @ a.T) @ bb.T,
+            what=f"{_call(sizes)}(x)",
+            inputs=f"x of shape {tuple(x.shape)}, lora_b set to random values",
+            rtol=1e-5,
+        )
+
+
+def test_reset_values(learner: ModuleType, device: torch.device) -> None:
+    """reset_parameters() zeroes lora_b, redraws lora_a in ±1/sqrt(in_features), keeps base"""
+    torch.manual_seed(1)
+    for sizes in SIZES:
+        n_in = sizes[0]
+        call = _call(sizes)
+        model = _build(learner, sizes, device)
+        found = _params(model, sizes)
+        x = _input((3, n_in), device)
+        assert_close(
+            model(x),
+            model.base(x),
+            what=f"a fresh {call}(x)",
+            hint="a fresh adapter must change nothing: lora_b starts at zero",
+        )
+        with torch.no_grad():  # as if trained: every value far from its initial range
+            for p in found.values():
+                p.copy_(torch.randn(p.shape) + 10.0)
+        base = {n: plain(found[n]).clone() for n in ("base.weight", "base.bias")}
+        model.reset_parameters()
+        found = dict(model.named_parameters())
+        for name, before in base.items():
+            assert torch.equal(plain(found[name], name), before), (
+                f"{call}.reset_parameters() changed {name}: the reset re-initialises the "
+                "adapter only, the base layer keeps its (pretrained) weights"
+            )
+        b = plain(found["lora_b"], "lora_b")
+        assert not b.any(), (
+            f"after {call}.reset_parameters(), lora_b has {int(b.count_nonzero())} non-zero "
+            f"values (max |value| {float(b.abs().max()):.3g}), expected all zeros"
+        )
+        a = plain(found["lora_a"], "lora_a")
+        bound = 1 / math.sqrt(n_in)
+        worst = float(a.abs().max())
+        assert worst <= bound * (1 + 1e-6), (
+            f"after {call}.reset_parameters(), lora_a has a value of magnitude {worst:.4g}, "
+            f"expected all within ±1/sqrt(in_features) = ±{bound:.4g} (drawn uniformly)"
+        )
+        assert a.unique().numel() > 1, (
+            f"after {call}.reset_parameters(), every value of lora_a is {float(a.flatten()[0])}: "
+            "lora_a must be random. With both factors constant (zero), neither lora_a nor "
+            "lora_b ever gets a useful gradient"
+        )
+
+
+def test_reset_keeps_objects(learner: ModuleType, device: torch.device) -> None:
+    """reset_parameters() keeps the same Parameter objects"""
+    for sizes in SIZES:
+        model = _build(learner, sizes, device)
+        before = _params(model, sizes)
+        model.reset_parameters()
+        after = dict(model.named_parameters())
+        replaced = [n for n in NAMES if after.get(n) is not before[n]]
+        one = len(replaced) == 1
+        assert not replaced, (
+            f"after {_call(sizes)}.reset_parameters(), {', '.join(replaced)} "
+            f"{'is a new object' if one else 'are new objects'}: an optimizer (or an EMA copy, "
+            "a DDP or FSDP wrapper) built before the reset still holds the old "
+            f"{'one' if one else 'ones'}, and trains tensors the model no longer uses. {IN_PLACE}"
+        )
+
+
+def test_optimizer_after_reset(learner: ModuleType, device: torch.device) -> None:
+    """an optimizer built before reset_parameters() still trains the model"""
+    torch.manual_seed(2)
+    for sizes in SIZES:
+        n_in = sizes[0]
+        call = _call(sizes)
+        model = _build(learner, sizes, device)
+        optimizer_params = list(model.parameters())  # what torch.optim.SGD(...) would hold
+        model.reset_parameters()
+        x = _input((4, n_in), device)
+        out = model(x)
+        (out * torch.randn_like(out)).sum().backward()
+        expected = {}
+        for name, p in model.named_parameters():
+            assert p.grad is not None, (
+                f"{call}: after reset_parameters() and a backward pass, {name}.grad is None: "
+                f"{name} is not part of the computation, or does not require grad"
+            )
+            expected[name] = plain(p).clone() - 0.1 * plain(p.grad)
+        sgd_step(optimizer_params, lr=0.1)
+        for name, p in model.named_parameters():
+            assert_close(
+                p,
+                expected[name],
+                what=f"{call}.{name} after reset_parameters() and one SGD step",
+                inputs="an optimizer built before the reset",
+                rtol=1e-5,
+                hint=f"The optimizer still steps the Parameter objects from before the reset. "
+                f"{IN_PLACE}",
+            )
