@@ -1,0 +1,178 @@
+"""Save-to-verdict latency: the warm Grader against a cold ``python -m pytest`` of the same checks.
+
+For each of the three core katas, grades the reference solution 20 times through a warm
+``Grader`` and 5 times through a cold ``python -m pytest`` run of the same ``checks.py`` (with a
+throwaway plugin giving the same two fixtures; third-party plugin autoloading off), plus 5 times through the trainer's own cold
+path (``trainer.grading.grade``), all in this one run. Prints median and p90 of each, the
+warm/cold ratios, and the resident memory of this (the grading parent) process and of the worker.
+
+    python benchmarks/grading_latency.py [--warm N] [--cold N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from trainer.catalog import Catalog, builtin_pack
+from trainer.grading import Grader, grade
+from trainer.model import Kata
+
+KATAS = ("param-not-tensor", "containers", "custom-fn")
+
+FIXTURES = """
+import importlib.util
+import os
+
+import pytest
+import torch
+
+
+@pytest.fixture
+def learner():
+    path = os.environ["KATAS_BENCH_LEARNER"]
+    spec = importlib.util.spec_from_file_location("learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def device():
+    return torch.device("cpu")
+"""
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory in MiB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+def cold_pytest(kata: Kata, folder: Path) -> None:
+    """One cold ``python -m pytest`` of the kata's checks against its solution."""
+    env = dict(
+        os.environ,
+        KATAS_BENCH_LEARNER=str(kata.solution),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONPATH=str(folder),
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--assert=plain",
+            "--import-mode=importlib",
+            "-c",
+            str(folder / "pytest.ini"),
+            "--rootdir",
+            str(folder),
+            "--confcutdir",
+            str(folder),
+            "-p",
+            "bench_fixtures",
+            "-s",
+            str(kata.checks),
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"cold pytest failed for {kata.id}:\n{result.stdout}\n{result.stderr}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warm", type=int, default=20, help="warm gradings per kata")
+    parser.add_argument("--cold", type=int, default=5, help="cold runs per kata and path")
+    args = parser.parse_args()
+    catalog = Catalog.load([builtin_pack()])
+    print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · parent pid {os.getpid()}")
+    header = f"{'kata':18} {'path':22} {'n':>3} {'median ms':>10} {'p90 ms':>8} {'warm/cold':>10}"
+    print(header)
+    print("-" * len(header))
+    worst_ratio = 0.0
+    worst_median = 0.0
+    with Grader(1) as grader, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "bench_fixtures.py").write_text(FIXTURES, encoding="utf-8")
+        (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        grader.wait_ready()
+        for kata_id in KATAS:
+            kata = catalog.get(kata_id)
+
+            def warm_once(kata: Kata = kata) -> None:
+                verdict = grader.grade(kata, kata.solution)
+                assert verdict.passed, verdict.summary
+
+            def pytest_once(kata: Kata = kata) -> None:
+                cold_pytest(kata, folder)
+
+            def cold_once(kata: Kata = kata) -> None:
+                verdict = grade(kata, kata.solution)
+                assert verdict.passed, verdict.summary
+
+            warm_once()  # the first fork after start-up touches fresh pages; not a save
+            warm = timed(warm_once, args.warm)
+            pytest_cold = timed(pytest_once, args.cold)
+            trainer_cold = timed(cold_once, args.cold)
+            ratio = statistics.median(warm) / statistics.median(pytest_cold)
+            worst_ratio = max(worst_ratio, ratio)
+            worst_median = max(worst_median, statistics.median(warm))
+            for label, values, shown in (
+                ("warm Grader", warm, f"{ratio:.3f}"),
+                ("cold python -m pytest", pytest_cold, ""),
+                (
+                    "cold trainer.grade",
+                    trainer_cold,
+                    f"{statistics.median(warm) / statistics.median(trainer_cold):.3f}",
+                ),
+            ):
+                print(
+                    f"{kata_id:18} {label:22} {len(values):>3} "
+                    f"{1000 * statistics.median(values):>10.0f} {1000 * p90(values):>8.0f} "
+                    f"{shown:>10}"
+                )
+        worker_rss = sum(rss_mb(pid) for pid in grader.worker_pids)
+        print("-" * len(header))
+        print(f"grading parent (this process) resident memory: {rss_mb():.0f} MiB")
+        print(f"warm worker resident memory: {worker_rss:.0f} MiB")
+    print(
+        f"worst warm median: {1000 * worst_median:.0f} ms (target <= 150 ms); "
+        f"worst warm/cold ratio: {worst_ratio:.3f} (target <= 0.100)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
