@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -63,3 +64,30 @@ def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:
         rel = kata_yaml.relative_to(builtin_pack()).as_posix()
         assert f"trainer/_katas/{rel}" in names
     assert not any("__pycache__" in name for name in names)
+
+
+def test_the_learning_path_reaches_every_kata() -> None:
+    """Solving katas in `next_kata` order from nothing visits each one: no cycle, no dead end."""
+    catalog = Catalog.load([builtin_pack()])
+    solved: list[str] = []
+    while (kata := catalog.next_kata(solved)) is not None:
+        assert kata.id not in solved
+        assert set(kata.spec.requires) <= set(solved), f"{kata.id} offered before its requires"
+        solved.append(kata.id)
+    assert sorted(solved) == sorted(k.id for k in catalog)
+
+
+def _tips_table() -> dict[int, set[str]]:
+    rows: dict[int, set[str]] = {}
+    for line in (REPO / "katas" / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit():
+            rows[int(cells[0])] = set(re.findall(r"`([a-z0-9-]+)/([a-z0-9-]+)`", cells[2]))
+    return {tip: {kata_id for _topic, kata_id in found} for tip, found in rows.items()}
+
+
+def test_the_tips_table_matches_the_katas() -> None:
+    """katas/README.md maps each seed tip to exactly the katas whose `tips` name it."""
+    catalog = Catalog.load([builtin_pack()])
+    expected = {tip: {k.id for k in catalog if tip in k.spec.tips} for tip in range(1, 13)}
+    assert _tips_table() == expected
