@@ -1,0 +1,163 @@
+"""Hidden checks for grad-midway: per-loss gradients that later backward calls cannot change."""
+
+from types import ModuleType
+
+import torch
+
+from trainer.checks import assert_close, plain
+
+N_IN, N_OUT = 3, 5
+SECOND_TIME = "backward through the graph a second time"
+F32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def _losses(param: torch.Tensor, x: torch.Tensor, t: torch.Tensor, n: int) -> list[torch.Tensor]:
+    """n scalar losses that all go through one shared tanh(x @ param)."""
+    h = torch.tanh(x @ param)
+    every = [
+        h.pow(2).mean(),
+        (h * t).sum(),
+        h.logsumexp(dim=1).mean(),
+        0.1 * h.sum(dim=0).pow(2).sum(),
+    ]
+    return every[:n]
+
+
+def _setup(seed: int, rows: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    torch.manual_seed(seed)
+    param = (torch.randn(N_IN, N_OUT) * 0.8 + 0.1).to(device).requires_grad_()
+    x = (torch.randn(rows, N_IN) * 1.5).to(device)
+    t = torch.randn(rows, N_OUT).to(device)
+    return param, x, t
+
+
+def _reference(param: torch.Tensor, x: torch.Tensor, t: torch.Tensor, n: int):
+    twin = param.detach().clone().requires_grad_()
+    return [
+        torch.autograd.grad(loss, twin, retain_graph=True)[0] for loss in _losses(twin, x, t, n)
+    ]
+
+
+def _call(learner: ModuleType, param: torch.Tensor, losses: list[torch.Tensor]) -> list:
+    try:
+        grads = learner.task_gradients(param, losses)
+    except RuntimeError as exc:
+        if SECOND_TIME not in str(exc):
+            raise
+        raise AssertionError(
+            "task_gradients raised 'Trying to backward through the graph a second time': the "
+            "losses share one graph, and a backward pass frees it unless you pass "
+            "retain_graph=True (on every pass but the last)"
+        ) from None
+    n = len(losses)
+    assert isinstance(grads, (list, tuple)) and len(grads) == n, (
+        f"task_gradients returned {type(grads).__name__} "
+        f"{'of length ' + str(len(grads)) if isinstance(grads, (list, tuple)) else ''}, "
+        f"expected a list of {n} tensors, one per loss"
+    )
+    return [plain(g, f"entry {i} of the returned list") for i, g in enumerate(grads)]
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _mean_hint(grads: list[torch.Tensor], got: torch.Tensor) -> str:
+    mine = torch.stack(grads).mean(0)
+    if torch.allclose(plain(got, "param.grad"), mine, **F32):
+        return (
+            "param.grad is the mean of the entries you returned, but those are not the "
+            "per-loss gradients (see the check on the entries)"
+        )
+    return (
+        "It must equal (g_0 + ... + g_{n-1}) / n. Changing param.grad between two backward "
+        "calls (say, scaling it) also changes what the next backward adds to"
+    )
+
+
+def _same_buffer(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def _alias_hint(grads: list[torch.Tensor], refs: list[torch.Tensor], i: int) -> str:
+    if any(_same_buffer(grads[i], g) for j, g in enumerate(grads) if j != i):
+        return (
+            f"entry {i} shares its memory with another entry: both are the buffer that "
+            "param.grad pointed to, which every later zero_() and backward() overwrote in "
+            "place. Append a copy (.clone(); .detach() still shares the memory)"
+        )
+    running = torch.stack(refs[: i + 1]).sum(0)
+    if i > 0 and torch.allclose(grads[i], running, **F32):
+        return (
+            f"entry {i} is the sum of the gradients of losses 0..{i}: backward() adds into "
+            "param.grad, so clear it before each loss (or use torch.autograd.grad)"
+        )
+    return f"entry {i} must be the gradient of losses[{i}] alone"
+
+
+def test_per_loss_gradients(learner: ModuleType, device: torch.device) -> None:
+    """entry i is the gradient of losses[i] alone"""
+    for seed, (n, rows) in enumerate([(2, 1), (3, 6), (4, 4), (1, 3)]):
+        param, x, t = _setup(seed, rows, device)
+        refs = _reference(param, x, t, n)
+        grads = _call(learner, param, _losses(param, x, t, n))
+        for i, (got, want) in enumerate(zip(grads, refs, strict=True)):
+            assert_close(
+                got,
+                want,
+                what=f"entry {i} (d losses[{i}] / d param)",
+                inputs=f"{_count(n, 'loss', 'losses')}, x with {_count(rows, 'row', 'rows')}",
+                hint=_alias_hint(grads, refs, i),
+                **F32,
+            )
+
+
+def test_mean_in_grad(learner: ModuleType, device: torch.device) -> None:
+    """param.grad ends up holding the mean of the per-loss gradients"""
+    for seed, (n, rows) in enumerate([(1, 2), (2, 5), (3, 1)], start=10):
+        param, x, t = _setup(seed, rows, device)
+        mean = torch.stack(_reference(param, x, t, n)).mean(0)
+        grads = _call(learner, param, _losses(param, x, t, n))
+        assert param.grad is not None, (
+            f"after task_gradients ({n} losses), param.grad is None, expected the mean of the "
+            "per-loss gradients for the optimizer"
+        )
+        assert_close(
+            param.grad,
+            mean,
+            what="param.grad",
+            inputs=_count(n, "loss", "losses"),
+            hint=_mean_hint(grads, param.grad),
+            **F32,
+        )
+
+
+def test_entries_stay_put(learner: ModuleType, device: torch.device) -> None:
+    """the returned gradients do not change when training goes on"""
+    for seed, (n, rows) in enumerate([(1, 4), (3, 3)], start=20):
+        param, x, t = _setup(seed, rows, device)
+        refs = _reference(param, x, t, n)
+        grads = _call(learner, param, _losses(param, x, t, n))
+        snapshots = [g.clone() for g in grads]
+        # the next training step: zero_grad(set_to_none=False), then a new backward
+        assert param.grad is not None, "after task_gradients, param.grad is None"
+        param.grad.zero_()
+        x_next, t_next = torch.randn_like(x) * 2, torch.randn_like(t)
+        _losses(param, x_next, t_next, 2)[1].backward()
+        for i, got in enumerate(grads):
+            assert torch.equal(got, snapshots[i]), (
+                f"entry {i} changed after the caller ran param.grad.zero_() and another "
+                f"backward() ({_count(n, 'loss', 'losses')}): it shares memory with "
+                "param.grad, so the log is overwritten by the next training step. Return copies"
+            )
+        # changing one entry in place (a gradient projection, say) must not touch the others
+        grads[0].mul_(-2.0)
+        for i in range(1, n):
+            assert_close(
+                grads[i],
+                refs[i],
+                what=f"entry {i}",
+                inputs=f"{_count(n, 'loss', 'losses')}, after entry 0 was changed in place",
+                hint="entries share memory; each must be a tensor of its own",
+                **F32,
+            )
