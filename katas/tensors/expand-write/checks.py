@@ -1,0 +1,131 @@
+"""Hidden checks for expand-write: ``random_walk`` must not write through an expanded view."""
+
+from types import ModuleType
+
+import torch
+
+from trainer.checks import assert_close, plain
+
+# (T, B, N): steps, walkers, dimensions; all distinct, with B = 1, N = 1, T = 1 and T = 0
+CASES = [(4, 3, 5), (6, 1, 2), (1, 5, 3), (3, 2, 1), (0, 4, 2), (0, 1, 3)]
+
+
+def _inputs(
+    case: tuple[int, int, int], device: torch.device, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    n_steps, walkers, dims = case
+    start = (torch.randn(dims, dtype=dtype) * 2 + 0.5).to(device)
+    steps = torch.randn(n_steps, walkers, dims, dtype=dtype).to(device)
+    return start, steps
+
+
+def _describe(start: torch.Tensor, steps: torch.Tensor) -> str:
+    return f"start of shape {tuple(start.shape)}, steps of shape {tuple(steps.shape)}"
+
+
+def _reference(start: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    """A loop over walkers and steps, in float64."""
+    rows = []
+    for b in range(steps.shape[1]):
+        position = start.double().clone()
+        for t in range(steps.shape[0]):
+            position = position + steps[t, b].double()
+        rows.append(position)
+    return torch.stack(rows).to(start.dtype)
+
+
+def _walk(learner: ModuleType, start: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    described = _describe(start, steps)
+    try:
+        return plain(learner.random_walk(start, steps), "random_walk(start, steps)")
+    except RuntimeError as exc:
+        error = str(exc).rstrip(".")
+        why = (
+            ". An expanded tensor is a view in which every walker's row is the same memory "
+            "(stride 0), so an in-place update (add_, +=, [...] =) would write each number B "
+            "times. Give the walkers memory of their own first"
+            if "single memory location" in error
+            else ""
+        )
+        raise AssertionError(
+            f"random_walk(start, steps) raised RuntimeError for {described}: {error}{why}"
+        ) from None
+
+
+def test_values(learner: ModuleType, device: torch.device) -> None:
+    """random_walk(start, steps)[b] is start + steps[0, b] + ... + steps[T-1, b]"""
+    torch.manual_seed(0)
+    for i, case in enumerate(CASES):
+        dtype = torch.float64 if i == 2 else torch.float32
+        start, steps = _inputs(case, device, dtype)
+        expected = _reference(start, steps)
+        got = _walk(learner, start.clone(), steps.clone())
+        hint = ""
+        if case[0] > 0 and got.shape == expected.shape and torch.equal(got, start.expand_as(got)):
+            hint = (
+                "Every walker is still at start: the steps were never applied. add() (no "
+                "underscore) returns a new tensor and leaves the one it is called on unchanged; "
+                "keep its result (positions = positions + step) or update in place (add_)"
+            )
+        assert_close(
+            got,
+            expected,
+            what="random_walk(start, steps)",
+            inputs=f"{_describe(start, steps)}, {dtype}",
+            rtol=1e-5,
+            atol=1e-5,
+            hint=hint,
+        )
+
+
+def test_inputs_unchanged(learner: ModuleType, device: torch.device) -> None:
+    """start and steps are unchanged after the call"""
+    torch.manual_seed(1)
+    for case in sorted(CASES, key=lambda c: c[1]):  # one walker first: the silent case
+        start, steps = _inputs(case, device)
+        start_before, steps_before = start.clone(), steps.clone()
+        described = _describe(start, steps)
+        _walk(learner, start, steps)
+        assert torch.equal(start, start_before), (
+            f"random_walk(start, steps) changed start ({described}): start + the steps was "
+            "written into start's own memory. With one walker, expand() and .contiguous() "
+            "return a view of start, and an in-place add_ on it moves the start point of "
+            "every later rollout"
+        )
+        assert torch.equal(steps, steps_before), (
+            f"random_walk(start, steps) changed steps ({described}): the caller's tensors "
+            "must stay as they were"
+        )
+
+
+def test_own_memory(learner: ModuleType, device: torch.device) -> None:
+    """each walker's result has its own memory: writing into one leaves the rest alone"""
+    torch.manual_seed(2)
+    for case in CASES:
+        start, steps = _inputs(case, device)
+        described = _describe(start, steps)
+        start_before = start.clone()
+        got = _walk(learner, start, steps)
+        assert got.dim() == 2 and got.shape[0] == case[1], (
+            f"random_walk(start, steps) has shape {tuple(got.shape)}, expected "
+            f"{(case[1], case[2])} ({described})"
+        )
+        others = got[1:].clone()
+        try:
+            got[0].add_(1.0)  # the caller moves walker 0 on, in place
+        except RuntimeError as exc:
+            raise AssertionError(
+                f"writing into walker 0 of the result raised RuntimeError ({described}): {exc}"
+            ) from None
+        changed = []
+        if not torch.equal(got[1:], others):
+            changed.append("the other walkers")
+        if not torch.equal(start, start_before):
+            changed.append("start")
+        assert not changed, (
+            f"after result[0].add_(1), {' and '.join(changed)} changed too ({described}): "
+            "the result shares memory with start or between walkers: it is a view such as "
+            "start.expand(B, N) (stride 0 over the walkers), which .contiguous() may return "
+            "unchanged. Even with no steps to apply, return a tensor with its own memory, one "
+            "row per walker"
+        )
