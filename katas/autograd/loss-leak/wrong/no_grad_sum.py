@@ -1,0 +1,19 @@
+"""WRONG: sums under torch.no_grad(), which records no graph for the sum, so nothing leaks,
+but the result is still a tensor, not a Python float.
+Caught by: train_epoch returns the mean batch loss as a Python float."""
+
+import torch
+import torch.nn.functional as F
+
+
+def train_epoch(model, batches, lr=0.1):
+    total = 0.0
+    for x, y in batches:
+        loss = F.mse_loss(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+            total += loss
+    return total / len(batches)
