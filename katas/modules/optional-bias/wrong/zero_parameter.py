@@ -1,0 +1,22 @@
+"""WRONG: bias=False still creates a zero nn.Parameter: it is trained (the layer gets a bias
+after all), saved in state_dict, and nn.Linear(bias=False) checkpoints no longer load.
+Caught by: named_parameters() is weight and bias, or only weight with bias=False."""
+
+import math
+
+import torch
+from torch import nn
+
+
+class ScaledLinear(nn.Module):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.scale = 1 / math.sqrt(in_features)
+        self.weight = nn.Parameter(torch.randn(out_features, in_features))
+        if bias:
+            self.bias = nn.Parameter(torch.zeros(out_features))
+        else:
+            self.bias = nn.Parameter(torch.zeros(out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.weight.T * self.scale + self.bias
