@@ -1,0 +1,202 @@
+"""Hidden checks for capture-acts: ``capture(model, x, names)`` records submodule outputs with
+forward hooks, as detached copies, and leaves no hook behind."""
+
+import contextlib
+from collections.abc import Sequence
+from types import ModuleType
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules import module as module_globals
+
+from trainer.checks import assert_close, assert_same_names, plain
+
+
+class _Net(nn.Module):
+    """A small MLP; with ``inplace`` its ReLUs overwrite the outputs of the layers before them."""
+
+    def __init__(self, inplace: bool) -> None:
+        super().__init__()
+        self.stem = nn.Linear(5, 7)
+        self.act = nn.ReLU(inplace=inplace)
+        self.block = nn.Sequential(nn.Linear(7, 6), nn.ReLU(inplace=inplace), nn.Linear(6, 4))
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.block(self.act(self.stem(x))))
+
+
+def _net(inplace: bool, device: torch.device) -> _Net:
+    return _Net(inplace).to(device)
+
+
+def _reference(net: _Net, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every submodule's output, computed by hand with out-of-place functions."""
+    with torch.no_grad():
+        out = {"stem": F.linear(x, net.stem.weight, net.stem.bias)}
+        out["act"] = F.relu(out["stem"])
+        out["block.0"] = F.linear(out["act"], net.block[0].weight, net.block[0].bias)
+        out["block.1"] = F.relu(out["block.0"])
+        out["block.2"] = F.linear(out["block.1"], net.block[2].weight, net.block[2].bias)
+        out["block"] = out["block.2"]
+        out["head"] = F.linear(out["block"], net.head.weight, net.head.bias)
+    return out
+
+
+def _input(n: int, device: torch.device) -> torch.Tensor:
+    return (torch.randn(n, 5) * 2 + 0.3).to(device)
+
+
+def _call(names: Sequence[str], n: int) -> str:
+    return f"capture(model, x, {list(names)}) with x of shape ({n}, 5)"
+
+
+def _capture(
+    learner: ModuleType, net: nn.Module, x: torch.Tensor, names: Sequence[str]
+) -> dict[str, torch.Tensor]:
+    return _plain_captures(learner.capture(net, x, list(names)), names, _call(names, x.shape[0]))
+
+
+def _plain_captures(got: object, names: Sequence[str], call: str) -> dict[str, torch.Tensor]:
+    """The learner's result as plain tensors, after checking it is a dict keyed by names."""
+    assert isinstance(got, dict), f"{call} returned a {type(got).__name__}, expected a dict"
+    assert_same_names(got, names, what=f"the keys of {call}")
+    return {name: plain(got[name], f"the capture of {name!r}") for name in names}
+
+
+def _hooks(net: nn.Module) -> dict[str, int]:
+    """How many forward (pre-)hooks each submodule has, plus the global ones."""
+    counts = {
+        name or "the model": len(m._forward_hooks) + len(m._forward_pre_hooks)
+        for name, m in net.named_modules()
+    }
+    counts["global module hooks"] = len(module_globals._global_forward_hooks) + len(
+        module_globals._global_forward_pre_hooks
+    )
+    return counts
+
+
+def test_values(learner: ModuleType, device: torch.device) -> None:
+    """each capture equals the output of the submodule with that name"""
+    torch.manual_seed(0)
+    net = _net(inplace=False, device=device)
+    for names, n in [(["stem", "block.0", "block", "head"], 4), (["block.2"], 1)]:
+        x = _input(n, device)
+        got = _capture(learner, net, x, names)
+        expected = _reference(net, x)
+        for name in names:
+            assert_close(
+                got[name],
+                expected[name],
+                what=f"the capture of {name!r}",
+                inputs=_call(names, n),
+                rtol=1e-5,
+                hint="a forward hook is called as hook(module, args, output): record output, "
+                "the value the submodule returned (args holds its inputs)",
+            )
+
+
+def test_survives_inplace(learner: ModuleType, device: torch.device) -> None:
+    """captures survive a following ReLU(inplace=True)"""
+    torch.manual_seed(1)
+    net = _net(inplace=True, device=device)
+    names = ["stem", "act", "block.0", "head"]
+    for n in (3, 1):
+        x = _input(n, device)
+        got = _capture(learner, net, x, names)
+        expected = _reference(net, x)
+        for name in names:
+            clipped = (
+                got[name].shape == expected[name].shape
+                and bool((got[name] >= 0).all())
+                and torch.allclose(got[name].cpu(), F.relu(expected[name]).cpu(), atol=1e-5)
+                and not bool((expected[name] >= 0).all())
+            )
+            assert_close(
+                got[name],
+                expected[name],
+                what=f"the capture of {name!r}",
+                inputs=_call(names, n) + ", where ReLU(inplace=True) follows stem and block.0",
+                rtol=1e-5,
+                hint=(
+                    "Its negative values were zeroed by the in-place ReLU that runs after the "
+                    "hook: output.detach() shares storage with the output, so it changes with "
+                    "it. Store a copy: output.detach().clone()"
+                )
+                if clipped
+                else "",
+            )
+
+
+def test_hooks_removed(learner: ModuleType, device: torch.device) -> None:
+    """after capture returns, only the hooks that were there before remain"""
+    torch.manual_seed(2)
+    net = _net(inplace=True, device=device)
+    calls: list[int] = []
+    theirs = net.block.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        before = _hooks(net)
+        x = _input(4, device)
+        raw = learner.capture(net, x, ["stem", "block"])
+        got = _plain_captures(raw, ["stem", "block"], _call(["stem", "block"], 4))
+        saved = {name: value.clone() for name, value in got.items()}
+        after = _hooks(net)
+        left = [
+            f"{name} ({after[name] - before[name]})" for name in after if after[name] > before[name]
+        ]
+        gone = [name for name in after if after[name] < before[name]]
+        assert not gone, (
+            f"capture removed a forward hook it did not register, on {', '.join(gone)}: other "
+            "code (a profiler, another probe) had put it there. Remove only your own hooks, "
+            "through the handles register_forward_hook returned; never clear _forward_hooks"
+        )
+        assert not left, (
+            f"after capture(model, x, ['stem', 'block']) returned, hooks it added are still on "
+            f"the model: {', '.join(left)}. Every later forward pass runs them and keeps the "
+            "old dict of captures alive. Keep each handle and call handle.remove()"
+        )
+        calls.clear()
+        net(_input(2, device))
+        assert calls, "the model's own forward hook on block stopped firing after capture"
+        changed = [name for name in saved if not torch.equal(plain(raw[name]), saved[name])]
+        assert not changed, (
+            f"a forward pass after capture returned changed the captures it returned "
+            f"({', '.join(changed)}): its hooks are still running"
+        )
+    finally:
+        theirs.remove()
+
+
+def test_hooks_removed_on_error(learner: ModuleType, device: torch.device) -> None:
+    """hooks are removed even when the forward pass raises"""
+    torch.manual_seed(3)
+    net = _net(inplace=False, device=device)
+    before = _hooks(net)
+    bad = torch.randn(2, 6).to(device)  # the model expects 5 features
+    with contextlib.suppress(Exception):  # the forward pass's error, passed on to the caller
+        learner.capture(net, bad, ["stem", "block.0", "head"])
+    after = _hooks(net)
+    left = [
+        f"{name} ({after[name] - before[name]})" for name in after if after[name] > before[name]
+    ]
+    assert not left, (
+        f"capture(model, x, ['stem', 'block.0', 'head']) with an x of the wrong shape (2, 6) "
+        f"raised, and left its hooks on the model: {', '.join(left)}. Remove them in a "
+        "finally block (or with contextlib.ExitStack), so an exception cannot skip the cleanup"
+    )
+
+
+def test_detached(learner: ModuleType, device: torch.device) -> None:
+    """captures are detached: they keep no autograd graph alive"""
+    torch.manual_seed(4)
+    net = _net(inplace=False, device=device)
+    x = _input(3, device).requires_grad_()
+    got = learner.capture(net, x, ["stem", "block"])
+    assert isinstance(got, dict), f"capture returned a {type(got).__name__}, expected a dict"
+    attached = [name for name, value in got.items() if getattr(value, "requires_grad", False)]
+    assert not attached, (
+        f"with x requiring grad, the captures of {', '.join(attached)} require grad: each one "
+        "keeps the forward graph (and every activation it saved) alive for as long as you keep "
+        "the capture. Store output.detach().clone()"
+    )

@@ -1,0 +1,31 @@
+"""WRONG: the hooks are removed after the forward pass, but not in a finally block: when the
+forward pass raises, they stay on the model.
+Caught by: hooks are removed even when the forward pass raises."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.hooks import RemovableHandle
+
+
+def capture(model: nn.Module, x: torch.Tensor, names: Sequence[str]) -> dict[str, torch.Tensor]:
+    """Run ``model(x)`` once; return ``{name: output of the submodule called name}``."""
+    modules = dict(model.named_modules())
+    captured: dict[str, torch.Tensor] = {}
+
+    def saver(name: str) -> Callable[[nn.Module, Any, torch.Tensor], None]:
+        def hook(module: nn.Module, args: Any, output: torch.Tensor) -> None:
+            captured[name] = output.detach().clone()
+
+        return hook
+
+    handles: list[RemovableHandle] = []
+    for name in names:
+        handles.append(modules[name].register_forward_hook(saver(name)))
+    model(x)
+    for handle in handles:
+        handle.remove()
+    return captured
+
