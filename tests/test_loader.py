@@ -240,7 +240,7 @@ def test_error_message_lists_every_problem(tmp_path: Path) -> None:
 
 def test_core_modules_import_neither_torch_nor_textual() -> None:
     code = (
-        "import sys, trainer.loader, trainer.catalog, trainer.state, trainer.workspace\n"
+        "import sys, trainer.loader, trainer.catalog, trainer.progress, trainer.workspace\n"
         "bad = sorted(m for m in ('torch', 'textual') if m in sys.modules)\n"
         "assert not bad, bad\n"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 import time
@@ -38,13 +39,13 @@ def test_saving_by_rename_regrades_and_a_pass_opens_the_next_kata(tmp_path: Path
     thread = threading.Thread(target=session.run, args=(None,), kwargs={"poll": True, "stop": stop})
     thread.start()
     try:
-        assert _wait_for(lambda: workspace.state.kata("first").attempts == 1)
-        assert workspace.state.status_of("first") == "attempted"
+        assert _wait_for(lambda: workspace.progress.kata("first").attempts == 1)
+        assert workspace.progress.status_of("first") == "attempted"
         target = workspace.file_for(catalog.get("first"))
         staged = target.with_name(".answer.py.swp")
         staged.write_text(SOLUTION, encoding="utf-8")
         staged.replace(target)
-        assert _wait_for(lambda: workspace.state.status_of("first") == "solved")
+        assert _wait_for(lambda: workspace.progress.status_of("first") == "solved")
         assert _wait_for(lambda: workspace.file_for(catalog.get("second")).exists())
         assert _wait_for(lambda: session.current is not None and session.current.id == "second")
     finally:
@@ -56,3 +57,23 @@ def test_saving_by_rename_regrades_and_a_pass_opens_the_next_kata(tmp_path: Path
     assert "✓ passed" in text
     assert "Doubling is multiplying by two." in text
     assert "Kata second" in text
+    [starter, solved] = workspace.progress.attempts("first")
+    assert starter.starter and not starter.passed  # grading on opening is not a try
+    assert solved.passed and not solved.starter
+    assert solved.code_sha256 == hashlib.sha256(SOLUTION.encode()).hexdigest()
+    assert [s.kata_id for s in workspace.progress.sessions()] == ["first", "second"]
+
+
+def test_time_with_a_kata_open_is_recorded_when_leaving_it(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    make_kata(pack, "first", order=1)
+    catalog = Catalog.load([pack])
+    workspace = Workspace.init(tmp_path / "ws")
+    ticks = iter([100.0, 190.0])  # opened at 100 s, left at 190 s on the monotonic clock
+    session = WatchSession(
+        catalog, workspace, Console(file=io.StringIO()), monotonic=lambda: next(ticks)
+    )
+    assert session.start(catalog.get("first"))
+    session.leave()
+    session.leave()  # leaving twice records once
+    assert workspace.progress.kata("first").time_spent == 90.0

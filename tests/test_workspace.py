@@ -11,7 +11,7 @@ import trainer.workspace
 from tests.kata_factory import make_kata
 from trainer.loader import load_kata
 from trainer.model import Kata
-from trainer.state import StateStore
+from trainer.progress import ProgressStore
 from trainer.workspace import WORKSPACE_VERSION, Workspace, WorkspaceError, default_root
 
 
@@ -165,9 +165,36 @@ def test_backups_never_overwrite_each_other(
     assert contents == ["first try", "second try", "third try"]
 
 
-def test_state_is_the_workspace_store(tmp_path: Path) -> None:
+def test_progress_is_the_workspace_store(tmp_path: Path) -> None:
     workspace = Workspace.init(tmp_path / "ws")
-    assert isinstance(workspace.state, StateStore)
-    assert workspace.state is workspace.state
-    workspace.state.reveal_hint("k", total_hints=2)
-    assert (workspace.root / ".katas" / "state.json").is_file()
+    assert isinstance(workspace.progress, ProgressStore)
+    assert workspace.progress is workspace.progress
+    workspace.progress.reveal_hint("k", total_hints=2)
+    assert (workspace.root / ".katas" / "progress.db").is_file()
+
+
+def test_opening_and_resetting_a_kata_are_recorded(tmp_path: Path, kata: Kata) -> None:
+    workspace = Workspace.init(tmp_path / "ws")
+    workspace.open(kata)
+    workspace.open(kata)  # already there: not a second opening
+    workspace.reset(kata)
+    assert [e.kind for e in workspace.progress.events(kata.id)] == ["opened", "reset"]
+
+
+def test_a_review_file_is_a_fresh_starter_beside_the_untouched_solution(
+    tmp_path: Path, kata: Kata
+) -> None:
+    workspace = Workspace.init(tmp_path / "ws")
+    mine = workspace.open(kata)
+    mine.write_text("# my solution\n")
+    path, backup = workspace.open_review(kata)
+    assert path == workspace.root / kata.topic / kata.id / "review" / kata.spec.file
+    assert path.read_bytes() == kata.starter.read_bytes()
+    assert backup is None
+    assert mine.read_text() == "# my solution\n"
+
+    path.write_text("# review work\n")
+    again, backup = workspace.open_review(kata)
+    assert again.read_bytes() == kata.starter.read_bytes()
+    assert backup is not None and backup.read_text() == "# review work\n"
+    assert backup.name.endswith("review-" + kata.spec.file)

@@ -2,13 +2,18 @@
 
 Exit codes of ``katas check`` (and of ``katas validate``, which uses 0 and 1 only) let scripts
 tell the verdicts apart; ``unavailable`` has its own code so "not verified here" is never read as
-a pass or as a plain failure.
+a pass or as a plain failure. Code 2 is a problem the user can fix: a usage error, or a
+workspace or progress store that cannot be used.
+
+``main`` takes an optional ``clock`` so tests can run the real commands at a fixed time: every
+progress record and every "due" comparison uses it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -17,14 +22,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
+from rich.syntax import Syntax
 from rich.table import Table
 
 from trainer import __version__
+from trainer.atomic import atomic_write
 from trainer.catalog import Catalog, UnknownKataError
 from trainer.model import Kata
+from trainer.progress import Clock, KataProgress, ProgressError, sha256_hex, utc_now
 from trainer.render import kata_panel, print_verdict, stars
 from trainer.verdict import Status
-from trainer.workspace import Workspace
+from trainer.workspace import Workspace, WorkspaceError
 
 EXIT_CODES: dict[Status, int] = {
     Status.PASSED: 0,
@@ -78,7 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="grade your file for a kata (exit 0 iff it passed)")
     p.add_argument("kata_id", metavar="ID")
-    p.add_argument("--file", type=Path, help="grade this file instead of your workspace's")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--file", type=Path, help="grade this file instead of your workspace's")
+    where.add_argument(
+        "--review", action="store_true", help="grade the kata's review file (`katas review`)"
+    )
     p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
     p.add_argument("--timeout", type=float, help="seconds (default: the kata's own)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
@@ -91,6 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("watch", help="grade on every save, then move to the next kata")
     p.add_argument("kata_id", metavar="ID", nargs="?")
+    p.add_argument("--device", type=_device, default="cpu")
+    p.add_argument("--poll", action="store_true", help="poll instead of file-system events")
+
+    p = sub.add_parser("solution", help="reveal a kata's reference solution (asks first)")
+    p.add_argument("kata_id", metavar="ID")
+    p.add_argument("--yes", action="store_true", help="reveal without asking")
+
+    p = sub.add_parser("progress", help="what you solved, per topic, streak, recent activity")
+    p.add_argument("--json", action="store_true", help="print the documented JSON document")
+
+    p = sub.add_parser("export", help="your attempt history as CSV or JSON")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+
+    p = sub.add_parser("review", help="katas due for spaced review; opens the next one")
+    p.add_argument("kata_id", metavar="ID", nargs="?", help="review this solved kata now")
+    p.add_argument("--list", action="store_true", help="only list what is due")
+    p.add_argument("--json", action="store_true", help="list what is due as JSON")
+    p.add_argument("--fresh", action="store_true", help="restart a review in progress")
+    p.add_argument("--no-watch", action="store_true", help="do not start watch mode")
     p.add_argument("--device", type=_device, default="cpu")
     p.add_argument("--poll", action="store_true", help="poll instead of file-system events")
 
@@ -118,14 +150,40 @@ def _kata(catalog: Catalog, kata_id: str) -> Kata:
         raise CliError(str(exc)) from None
 
 
-def _workspace(console: Console) -> Workspace:
+def _clock(args: argparse.Namespace) -> Clock:
+    clock: Clock = getattr(args, "clock", None) or utc_now
+    return clock
+
+
+def _workspace(args: argparse.Namespace, console: Console) -> Workspace:
     workspace, created = Workspace.locate()
     if created:
         console.print(
             f"Created your kata workspace at [bold]{escape(str(workspace.root))}[/] "
             "(set KATAS_WORKSPACE or run `katas init DIR` to use another folder)."
         )
-    return workspace
+    return workspace.with_clock(_clock(args))
+
+
+def _found(args: argparse.Namespace) -> Workspace | None:
+    """The workspace if there is one; commands that only read never create one."""
+    workspace = Workspace.find()
+    return workspace.with_clock(_clock(args)) if workspace else None
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -142,8 +200,9 @@ def cmd_init(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_list(args: argparse.Namespace, out: Console) -> int:
     catalog = _catalog(args, Console(stderr=True))
-    workspace = Workspace.find()
-    status = {k.id: workspace.state.status_of(k.id) if workspace else "new" for k in catalog}
+    workspace = _found(args)
+    known = workspace.progress.katas() if workspace else {}
+    status = {k.id: known[k.id].status if k.id in known else "new" for k in catalog}
     if args.json:
         rows = [
             {
@@ -173,12 +232,11 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_show(args: argparse.Namespace, out: Console) -> int:
     kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
-    workspace = Workspace.find()
+    workspace = _found(args)
     location = str(workspace.file_for(kata)) if workspace else None
     out.print(kata_panel(kata, location))
     if workspace:
-        revealed = workspace.state.load().katas.get(kata.id)
-        count = revealed.hints_revealed if revealed else 0
+        count = workspace.progress.hints_revealed(kata.id)
         for index, hint in enumerate(kata.spec.hints[:count]):
             out.print(f"[bold]Hint {index + 1}/{len(kata.spec.hints)}:[/]")
             out.print(Markdown(hint))
@@ -193,25 +251,50 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
     workspace: Workspace | None
     if args.file is not None:
         path = args.file.expanduser().resolve()
-        workspace = Workspace.find()
+        workspace = _found(args)
     else:
-        workspace = _workspace(err)
-        path = workspace.open(kata)
+        workspace = _workspace(args, err)
+        path = workspace.review_file_for(kata) if args.review else workspace.open(kata)
+        if args.review and not path.is_file():
+            raise CliError(f"no review of {kata.id} is open: `katas review {kata.id}` opens one")
+    code = _read(path)
     verdict = grade(kata, path, args.device, timeout=args.timeout)
-    if workspace is not None and path == workspace.file_for(kata).resolve():
-        workspace.state.record_verdict(kata.id, verdict.status.value)
+    recorded = None
+    if workspace is not None:
+        own = workspace.file_for(kata).resolve()
+        review = workspace.review_file_for(kata).resolve()
+        if path.resolve() in (own, review):
+            recorded = workspace.progress.record_attempt(
+                kata.id,
+                verdict,
+                sha256_hex(code) if code is not None else None,
+                starter=code == kata.starter.read_bytes(),
+                review=path.resolve() == review,
+            )
     if args.json:
         print(verdict.to_json())
     else:
         print_verdict(out, verdict, kata.title)
+        from trainer.report import outcome_message
+
+        message = outcome_message(recorded) if recorded else None
+        if message:
+            out.print(message)
     return EXIT_CODES[verdict.status]
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def cmd_hint(args: argparse.Namespace, out: Console) -> int:
     kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
-    workspace = _workspace(Console(stderr=True))
+    workspace = _workspace(args, Console(stderr=True))
     total = len(kata.spec.hints)
-    index = workspace.state.reveal_hint(kata.id, total)
+    index = workspace.progress.reveal_hint(kata.id, total)
     out.print(f"[bold]Hint {index + 1}/{total}[/] for {escape(kata.title)}:")
     out.print(Markdown(kata.spec.hints[index]))
     if index + 1 == total:
@@ -221,7 +304,7 @@ def cmd_hint(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_reset(args: argparse.Namespace, out: Console) -> int:
     kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
-    workspace = _workspace(Console(stderr=True))
+    workspace = _workspace(args, Console(stderr=True))
     backup = workspace.reset(kata)
     if backup is not None:
         out.print(f"Your previous file is saved at [bold]{escape(str(backup))}[/].")
@@ -234,8 +317,170 @@ def cmd_watch(args: argparse.Namespace, out: Console) -> int:
 
     catalog = _catalog(args, Console(stderr=True))
     kata = _kata(catalog, args.kata_id) if args.kata_id else None
-    workspace = _workspace(out)
+    workspace = _workspace(args, out)
     return WatchSession(catalog, workspace, out, device=args.device).run(kata, poll=args.poll)
+
+
+def cmd_solution(args: argparse.Namespace, out: Console) -> int:
+    """Show the reference solution, after a confirmation; the reveal is recorded."""
+    kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
+    workspace = _workspace(args, Console(stderr=True))
+    solved = workspace.progress.status_of(kata.id) == "solved"
+    if not args.yes:
+        if not _interactive():
+            raise CliError("revealing a solution needs a yes: run it again with --yes")
+        note = "" if solved else " You have not solved it yet: it will count as a reveal."
+        if not _confirm(f"Show the reference solution of {kata.id}?{note}"):
+            out.print("Not revealed.")
+            return 1
+    workspace.progress.record_solution(kata.id)
+    out.print(f"[bold]Reference solution[/] of {escape(kata.title)} ({kata.spec.file}):")
+    out.print(Syntax(kata.solution.read_text(encoding="utf-8"), "python", line_numbers=True))
+    if not solved:
+        out.print(
+            "[dim]Recorded: revealing the solution before solving rates this kata's first "
+            "review Again, so it comes back soon.[/]"
+        )
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace, out: Console) -> int:
+    from trainer.report import build_report, render_report
+
+    catalog = _catalog(args, Console(stderr=True))
+    workspace = _workspace(args, Console(stderr=True))
+    report = build_report(catalog, workspace.progress, workspace.root, now=_clock(args)())
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        out.print(f"[bold]Progress[/] · {escape(str(workspace.root))}")
+        out.print(render_report(report))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: Console) -> int:
+    from trainer.export import export_attempts
+
+    catalog = _catalog(args, Console(stderr=True))
+    workspace = _workspace(args, Console(stderr=True))
+    text = export_attempts(
+        workspace.progress.attempts(),
+        catalog,
+        args.format,
+        workspace=str(workspace.root),
+        now=_clock(args)(),
+    )
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    target = args.output.expanduser().resolve()
+    try:
+        atomic_write(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
+    rows = text.count("\n") - 1 if args.format == "csv" else None
+    what = f"{rows} attempts" if rows is not None else "the attempt history"
+    Console(stderr=True).print(f"Wrote {what} to {escape(str(target))}.")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, out: Console) -> int:
+    from trainer.watch import WatchSession, next_review, open_review
+
+    catalog = _catalog(args, Console(stderr=True))
+    workspace = _workspace(args, Console(stderr=True))
+    now = _clock(args)()
+    known = {k: p for k, p in workspace.progress.katas().items() if k in catalog}
+    cards = sorted(
+        (p for p in known.values() if p.card is not None),
+        key=lambda p: (p.card.due if p.card else now, p.kata_id),
+    )
+    due = [p for p in cards if p.card is not None and p.card.is_due(now)]
+    if args.json:
+        print(json.dumps(_review_json(catalog, due, cards, now), indent=2))
+        return 0
+    if args.kata_id:
+        kata = _kata(catalog, args.kata_id)
+        card = known[kata.id].card if kata.id in known else None
+        if card is None:
+            raise CliError(f"{kata.id} is not solved yet: reviews are for solved katas")
+        if not card.is_due(now):
+            out.print(f"[dim]{kata.id} is not due until {card.due:%Y-%m-%d}; reviewing early.[/]")
+    else:
+        _print_due(out, catalog, due, cards)
+        found = next_review(catalog, workspace) if due else None
+        if args.list or found is None:
+            return 0
+        kata = found
+    if args.fresh:
+        path, backup = workspace.open_review(kata)
+        workspace.progress.start_review(kata.id)
+    else:
+        path, backup = open_review(workspace, kata)
+    out.print(kata_panel(kata, str(path)))
+    out.print(
+        f"Review file: [bold]{escape(str(path))}[/] — a fresh copy of the starter; your "
+        f"solution in {escape(str(workspace.file_for(kata)))} is untouched."
+    )
+    if backup is not None:
+        out.print(f"Your previous review file is saved at {escape(str(backup))}.")
+    if args.no_watch or not _interactive():
+        out.print(f"Grade it with `katas check {kata.id} --review`; a pass reschedules it.")
+        return 0
+    session = WatchSession(catalog, workspace, out, device=args.device, review=True)
+    return session.run(kata, poll=args.poll)
+
+
+def _print_due(
+    out: Console, catalog: Catalog, due: list[KataProgress], cards: list[KataProgress]
+) -> None:
+    if not due:
+        upcoming = next((p for p in cards if p.card is not None), None)
+        if upcoming is None or upcoming.card is None:
+            out.print("Nothing to review yet: solved katas come back here for review.")
+        else:
+            out.print(
+                f"Nothing due. Next review: {upcoming.kata_id} on {upcoming.card.due:%Y-%m-%d}."
+            )
+        return
+    table = Table(title=f"{len(due)} due for review", title_justify="left")
+    for column in ("id", "title", "topic", "due since", "last rating", "reviews"):
+        table.add_column(column, overflow="fold")
+    for p in due:
+        assert p.card is not None
+        kata = catalog.get(p.kata_id)
+        grade = p.card.last_grade.value if p.card.last_grade else ""
+        table.add_row(
+            kata.id,
+            escape(kata.title),
+            kata.topic,
+            f"{p.card.due:%Y-%m-%d}",
+            grade + (" · in progress" if p.card.in_progress else ""),
+            str(p.card.reviews),
+        )
+    out.print(table)
+
+
+def _review_json(
+    catalog: Catalog, due: list[KataProgress], cards: list[KataProgress], now: object
+) -> dict[str, object]:
+    def entry(p: KataProgress) -> dict[str, object]:
+        assert p.card is not None
+        kata = catalog.get(p.kata_id)
+        return {
+            "id": kata.id,
+            "topic": kata.topic,
+            "due": p.card.due.isoformat().replace("+00:00", "Z"),
+            "last_rating": p.card.last_grade.value if p.card.last_grade else None,
+            "reviews": p.card.reviews,
+            "in_progress": p.card.in_progress,
+        }
+
+    due_ids = {p.kata_id for p in due}
+    return {
+        "due": [entry(p) for p in due],
+        "upcoming": [entry(p) for p in cards if p.kata_id not in due_ids],
+    }
 
 
 def cmd_validate(args: argparse.Namespace, out: Console) -> int:
@@ -291,7 +536,7 @@ def cmd_start(args: argparse.Namespace, out: Console) -> int:
     """``katas`` alone: open the workspace and start watching the next kata."""
     if not sys.stdin.isatty():
         catalog = _catalog(args, Console(stderr=True))
-        workspace = _workspace(out)
+        workspace = _workspace(args, out)
         from trainer.watch import solved_ids
 
         solved = solved_ids(catalog, workspace)
@@ -312,18 +557,35 @@ COMMANDS = {
     "hint": cmd_hint,
     "reset": cmd_reset,
     "watch": cmd_watch,
+    "solution": cmd_solution,
+    "progress": cmd_progress,
+    "export": cmd_export,
+    "review": cmd_review,
     "validate": cmd_validate,
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class _WarningLine(logging.Handler):
+    """Core modules' warnings (e.g. a damaged progress store set aside) as one stderr line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] {escape(record.getMessage())}", highlight=False
+        )
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.clock = clock
     out = Console(highlight=False)
+    handler = _WarningLine(logging.WARNING)
+    logger = logging.getLogger("trainer")
+    logger.addHandler(handler)
     try:
         if args.command is None:
             return cmd_start(args, out)
         return COMMANDS[args.command](args, out)
-    except CliError as exc:
+    except (CliError, ProgressError, WorkspaceError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -331,3 +593,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        logger.removeHandler(handler)

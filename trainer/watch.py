@@ -2,12 +2,19 @@
 
 It watches the workspace folder rather than the file, so editors that save by writing a new
 file and renaming it over the old one (vim, most IDEs) still trigger a re-grade.
+
+Every grading is recorded in the workspace's progress store, and so is the time a kata stays
+open: from opening it until leaving it (moving on after a pass, or stopping), measured on the
+monotonic clock. In review mode (``katas review``) the session grades review files instead and,
+after each passed review, opens the next one due.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -18,14 +25,36 @@ from watchfiles import Change, watch
 from trainer.catalog import Catalog
 from trainer.grading import Grader
 from trainer.model import Kata
+from trainer.progress import sha256_hex
 from trainer.render import kata_panel, print_verdict
+from trainer.report import outcome_message
 from trainer.verdict import Verdict
 from trainer.workspace import Workspace
 
 
 def solved_ids(catalog: Catalog, workspace: Workspace) -> set[str]:
-    store = workspace.state
-    return {kata.id for kata in catalog if store.status_of(kata.id) == "solved"}
+    known = workspace.progress.katas()
+    return {kata.id for kata in catalog if kata.id in known and known[kata.id].status == "solved"}
+
+
+def next_review(catalog: Catalog, workspace: Workspace) -> Kata | None:
+    """The most overdue review among the catalog's katas, if any is due."""
+    due = workspace.progress.due(among=[kata.id for kata in catalog])
+    return catalog.get(due[0].kata_id) if due else None
+
+
+def open_review(workspace: Workspace, kata: Kata) -> tuple[Path, Path | None]:
+    """Open a review of ``kata``: a fresh review file (unless one is in progress), recorded.
+
+    Returns the review file and the backup of an earlier review file, if one was made.
+    """
+    card = workspace.progress.kata(kata.id).card
+    path = workspace.review_file_for(kata)
+    if card is not None and card.in_progress and path.exists():
+        return path, None  # carry on with the review already under way
+    path, backup = workspace.open_review(kata)
+    workspace.progress.start_review(kata.id)
+    return path, backup
 
 
 class WatchSession:
@@ -39,32 +68,60 @@ class WatchSession:
         *,
         device: str = "cpu",
         grader: Callable[[Kata, Path, str], Verdict] | None = None,
+        review: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.catalog = catalog
         self.workspace = workspace
         self.console = console
         self.device = device
+        self.review = review
         self._grader = grader
+        self._monotonic = monotonic
         self.current: Kata | None = None
         self.path: Path | None = None
         self._graded: bytes | None = None
+        self._opened: tuple[float, datetime] | None = None
 
     def start(self, kata: Kata | None) -> bool:
         """Open ``kata`` (or the next one due); False when there is nothing left to do."""
+        self.leave()
         if kata is None:
-            kata = self.catalog.next_kata(solved_ids(self.catalog, self.workspace))
+            kata = self._next(None)
         if kata is None:
-            self.console.print("[bold green]Every kata in the catalog is solved.[/] 🎉")
+            if self.review:
+                self.console.print("[bold green]No more reviews due.[/]")
+            else:
+                self.console.print("[bold green]Every kata in the catalog is solved.[/] 🎉")
             return False
         self.current = kata
-        self.path = self.workspace.open(kata)
-        self.console.print(Rule())
+        if self.review:
+            self.path = open_review(self.workspace, kata)[0]
+        else:
+            self.path = self.workspace.open(kata)
+        self._opened = (self._monotonic(), self.workspace.clock())
+        self.console.print(Rule("review" if self.review else ""))
         self.console.print(kata_panel(kata, str(self.path)))
         self.console.print(
             f"[dim]Save the file to grade it · `katas hint {kata.id}` for a hint · "
             "Ctrl-C to stop[/]"
         )
         return True
+
+    def leave(self) -> None:
+        """Record the time the current kata has been open, once."""
+        if self.current is None or self._opened is None:
+            return
+        began, wall = self._opened
+        self._opened = None
+        self.workspace.progress.record_time(
+            self.current.id, self._monotonic() - began, started_at=wall
+        )
+
+    def _next(self, after: str | None) -> Kata | None:
+        if self.review:
+            return next_review(self.catalog, self.workspace)
+        return self.catalog.next_kata(solved_ids(self.catalog, self.workspace), after=after)
 
     def grade_current(self) -> Verdict:
         assert self.current is not None and self.path is not None
@@ -73,8 +130,18 @@ class WatchSession:
         with self.console.status(f"grading {kata.id} on {self.device}…"):
             assert self._grader is not None, "run() sets up the grader"
             verdict = self._grader(kata, self.path, self.device)
-        self.workspace.state.record_verdict(kata.id, verdict.status.value)
+        code = self._graded
+        recorded = self.workspace.progress.record_attempt(
+            kata.id,
+            verdict,
+            sha256_hex(code) if code is not None else None,
+            starter=code is not None and code == kata.starter.read_bytes(),
+            review=self.review,
+        )
         print_verdict(self.console, verdict, kata.title)
+        message = outcome_message(recorded)
+        if message:
+            self.console.print(message)
         return verdict
 
     def after_pass(self) -> bool:
@@ -87,8 +154,7 @@ class WatchSession:
             assert self.current is not None
             self.console.print(Rule("[green]solved[/] · why it works", style="green"))
             self.console.print(Markdown(self.current.spec.explanation))
-            solved = solved_ids(self.catalog, self.workspace)
-            if not self.start(self.catalog.next_kata(solved, after=self.current.id)):
+            if not self.start(self._next(self.current.id)):
                 return False
             if not self.grade_current().passed:
                 return True
@@ -128,6 +194,12 @@ class WatchSession:
                 self._grader = None
 
     def _watch(self, kata: Kata | None, *, poll: bool, stop: threading.Event | None) -> int:
+        try:
+            return self._loop(kata, poll=poll, stop=stop)
+        finally:
+            self.leave()
+
+    def _loop(self, kata: Kata | None, *, poll: bool, stop: threading.Event | None) -> int:
         if not self.start(kata):
             return 0
         if self.grade_current().passed and not self.after_pass():

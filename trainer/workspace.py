@@ -1,4 +1,4 @@
-"""The learner's workspace: their kata files plus ``.katas/`` (state, backups, progress).
+"""The learner's workspace: their kata files plus ``.katas/`` (progress, backups).
 
 A folder is a workspace when it holds ``.katas/workspace.json``. ``katas`` finds one by:
 
@@ -10,13 +10,22 @@ A folder is a workspace when it holds ``.katas/workspace.json``. ``katas`` finds
 Learner files live at ``<root>/<topic>/<kata-id>/<file>``. A starter is written only when
 the file does not exist yet, and ``reset`` always backs the learner's file up first: their
 work is never overwritten without a copy under ``.katas/backups/``.
+
+A review (``katas review``) works on a fresh copy of the starter at
+``<root>/<topic>/<kata-id>/review/<file>``: beside the kata, so it is easy to find and compare,
+in its own folder, so the solution the learner wrote the first time stays untouched and the file
+keeps the name (and so the module name) the kata's checks expect. An earlier review file is
+backed up before it is replaced.
+
+The workspace's progress (:attr:`Workspace.progress`) is the SQLite store in
+``.katas/progress.db``; opening a kata's file for the first time, and a reset, are recorded there.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from trainer.atomic import atomic_write, write_new
 from trainer.model import Kata
-from trainer.state import StateStore
+from trainer.progress import Clock, ProgressStore, utc_now
 
 __all__ = [
     "DEFAULT_DIRNAME",
@@ -42,6 +51,7 @@ WORKSPACE_VERSION = 1
 DEFAULT_DIRNAME = "pytorch-katas"
 DOT_DIR = ".katas"
 META_FILE = "workspace.json"
+REVIEW_DIR = "review"
 
 
 class WorkspaceError(Exception):
@@ -75,6 +85,12 @@ class Workspace:
     """A workspace rooted at ``root`` (absolute). Build one with ``find``/``init``/``locate``."""
 
     root: Path
+    clock: Clock = field(default=utc_now, compare=False, repr=False)
+    """The time every progress record gets (tests fix it with :meth:`with_clock`)."""
+
+    def with_clock(self, clock: Clock) -> Workspace:
+        """The same workspace, recording progress at the times ``clock`` gives."""
+        return replace(self, clock=clock)
 
     @property
     def dot_dir(self) -> Path:
@@ -89,8 +105,9 @@ class Workspace:
         return self.dot_dir / "backups"
 
     @cached_property
-    def state(self) -> StateStore:
-        return StateStore(self.root)
+    def progress(self) -> ProgressStore:
+        """The progress store in ``.katas/progress.db`` (opened, and checked, on first use)."""
+        return ProgressStore(self.dot_dir, clock=self.clock)
 
     # ------------------------------------------------------------------ finding
 
@@ -180,12 +197,17 @@ class Workspace:
         """``<root>/<topic>/<kata-id>/<file>``: the file the learner edits."""
         return self.root / kata.topic / kata.id / kata.spec.file
 
+    def review_file_for(self, kata: Kata) -> Path:
+        """``<root>/<topic>/<kata-id>/review/<file>``: the file a review is done in."""
+        return self.root / kata.topic / kata.id / REVIEW_DIR / kata.spec.file
+
     def open(self, kata: Kata) -> Path:
-        """The learner's file, written from the starter the first time only."""
+        """The learner's file, written from the starter the first time only (and recorded)."""
         target = self.file_for(kata)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_new(target, kata.starter.read_bytes())
+            if write_new(target, kata.starter.read_bytes()):
+                self.progress.record_opened(kata.id)
         return target
 
     def reset(self, kata: Kata) -> Path | None:
@@ -194,22 +216,40 @@ class Workspace:
         backup = self._back_up(kata, target) if target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, kata.starter.read_bytes())
+        self.progress.record_reset(kata.id)
         return backup
+
+    def open_review(self, kata: Kata) -> tuple[Path, Path | None]:
+        """Write a fresh copy of the starter to the review file; return it and the backup.
+
+        An earlier review file that differs from the starter is backed up first. The learner's
+        kata file is not touched. Recording the review as started is the caller's part
+        (:meth:`trainer.progress.ProgressStore.start_review`).
+        """
+        target = self.review_file_for(kata)
+        starter = kata.starter.read_bytes()
+        backup = None
+        if target.exists() and target.read_bytes() != starter:
+            backup = self._back_up(kata, target, prefix="review-")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, starter)
+        return target, backup
 
     def backups(self, kata: Kata) -> list[Path]:
         """This kata's backups, oldest first."""
         folder = self.backups_dir / kata.id
         return sorted(folder.iterdir()) if folder.is_dir() else []
 
-    def _back_up(self, kata: Kata, target: Path) -> Path:
+    def _back_up(self, kata: Kata, target: Path, prefix: str = "") -> Path:
         """Copy ``target`` to a fresh backup; an existing backup is never overwritten."""
         folder = self.backups_dir / kata.id
         folder.mkdir(parents=True, exist_ok=True)
         data = target.read_bytes()
         stamp = _utc_stamp()
-        backup = folder / f"{stamp}-{target.name}"
+        name = prefix + target.name
+        backup = folder / f"{stamp}-{name}"
         counter = 1
         while not write_new(backup, data):
             counter += 1
-            backup = folder / f"{stamp}-{counter}-{target.name}"
+            backup = folder / f"{stamp}-{counter}-{name}"
         return backup
