@@ -56,13 +56,22 @@ def test_a_killed_worker_is_restarted_by_the_next_grading(
     assert grader.grade(kata, _write(tmp_path, "b.py", SOLUTION)).passed
 
 
-def test_learner_code_that_kills_the_worker_is_never_a_pass(
-    grader: Grader, kata: Kata, tmp_path: Path
-) -> None:
-    source = SOLUTION + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+def test_learner_code_cannot_kill_the_worker(grader: Grader, kata: Kata, tmp_path: Path) -> None:
+    grader.wait_ready()
+    before = grader.worker_pids
+    source = (
+        "import os, signal\n"
+        "for target in (os.getppid(), 0, -1):\n"
+        "    try:\n"
+        "        os.kill(target, signal.SIGKILL)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "def double(x):\n"
+        "    return x\n"
+    )
     verdict = grader.grade(kata, _write(tmp_path, "evil.py", source))
     assert verdict.status is not Status.PASSED
-    grader.wait_ready()
+    assert grader.worker_pids == before
     assert grader.grade(kata, _write(tmp_path, "good.py", SOLUTION)).passed
 
 

@@ -20,9 +20,12 @@ from trainer.protocol import (
     DoneRecord,
     EnvRecord,
     ImportErrorRecord,
+    LimitRecord,
     Record,
     ResultRecord,
+    SandboxRecord,
     StartRecord,
+    TamperRecord,
     UnavailableRecord,
 )
 from trainer.supervise import RunEvidence
@@ -36,7 +39,7 @@ def _signal_name(returncode: int) -> str:
         return f"signal {-returncode}"
 
 
-def environment(env: EnvRecord | None) -> Environment:
+def environment(env: EnvRecord | None, sandbox: SandboxRecord | None = None) -> Environment:
     if env is None:
         return Environment(
             trainer=__version__,
@@ -50,6 +53,7 @@ def environment(env: EnvRecord | None) -> Environment:
         torch=env.torch,
         cuda=env.cuda,
         gpu=env.gpu,
+        sandbox=sandbox.applied if sandbox else (),
     )
 
 
@@ -59,37 +63,96 @@ def _plural(count: int, noun: str) -> str:
 
 @dataclass
 class ChannelReport:
-    """The result channel's records, sorted by kind (the first of each kind counts)."""
+    """The result channel's records, checked against the only order a genuine run produces.
+
+    A genuine child sends: ``env``; then ``unavailable``, or any ``collect_error`` records, one
+    ``collected``, one ``sandbox``, and for each collected check in order ``start``, perhaps an
+    ``import_error``/``limit``/``tamper``, and its ``result``; then ``done``. A truncated run
+    (timeout, crash) sends a prefix of that. Anything else was written by someone else.
+    """
 
     env: EnvRecord | None = None
     collected: CollectedRecord | None = None
     collect_error: CollectErrorRecord | None = None
+    sandbox: SandboxRecord | None = None
     import_error: ImportErrorRecord | None = None
+    limit: LimitRecord | None = None
+    tamper: TamperRecord | None = None
     unavailable: UnavailableRecord | None = None
     done: DoneRecord | None = None
     started: list[str] = field(default_factory=list)
     results: dict[str, ResultRecord] = field(default_factory=dict)
+    violation: str | None = None
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> ChannelReport:
         report = cls()
         for record in records:
-            if isinstance(record, StartRecord):
-                report.started.append(record.id)
-            elif isinstance(record, ResultRecord):
-                report.results.setdefault(record.id, record)
-            else:
-                slot = {
-                    EnvRecord: "env",
-                    CollectedRecord: "collected",
-                    CollectErrorRecord: "collect_error",
-                    ImportErrorRecord: "import_error",
-                    UnavailableRecord: "unavailable",
-                    DoneRecord: "done",
-                }[type(record)]
-                if getattr(report, slot) is None:
-                    setattr(report, slot, record)
+            problem = report._take(record)
+            if problem is not None:
+                report.violation = f"{problem} ({record.kind} record)"
+                break
         return report
+
+    def _stage(self) -> str:
+        if self.done is not None:
+            return "done"
+        if self.env is None:
+            return "start"
+        if self.unavailable is not None:
+            return "unavailable"
+        if self.collected is None:
+            return "collecting"
+        if self.sandbox is None:
+            return "collected"
+        if self.started and self.started[-1] not in self.results:
+            return "running"
+        return "between"
+
+    def _take(self, record: Record) -> str | None:
+        stage = self._stage()
+        if stage == "done":
+            return "a record after the end of the run"
+        if isinstance(record, EnvRecord):
+            if stage != "start":
+                return "a second environment"
+            self.env = record
+        elif stage == "start":
+            return "a record before the environment"
+        elif isinstance(record, UnavailableRecord | CollectErrorRecord | CollectedRecord):
+            if stage != "collecting":
+                return "collection records after collection"
+            if isinstance(record, UnavailableRecord):
+                self.unavailable = record
+            elif isinstance(record, CollectErrorRecord):
+                self.collect_error = self.collect_error or record
+            else:
+                self.collected = record
+        elif isinstance(record, SandboxRecord):
+            if stage != "collected":
+                return "a sandbox record out of place"
+            self.sandbox = record
+        elif isinstance(record, StartRecord):
+            expected = [c.id for c in self.expected]
+            position = len(self.started)
+            if stage != "between" or position >= len(expected) or record.id != expected[position]:
+                return "a check started out of order"
+            self.started.append(record.id)
+        elif isinstance(record, ImportErrorRecord | LimitRecord | TamperRecord):
+            slot = {ImportErrorRecord: "import_error", LimitRecord: "limit", TamperRecord: "tamper"}
+            name = slot[type(record)]
+            if stage != "running" or getattr(self, name) is not None:
+                return "a report outside a check, or repeated"
+            setattr(self, name, record)
+        elif isinstance(record, ResultRecord):
+            if stage != "running" or record.id != self.started[-1]:
+                return "a result for a check that was not running"
+            self.results[record.id] = record
+        elif isinstance(record, DoneRecord):
+            if stage == "running":
+                return "the end of the run in the middle of a check"
+            self.done = record
+        return None
 
     @property
     def expected(self) -> tuple[CheckInfo, ...]:
@@ -150,7 +213,7 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
         duration=round(ev.duration, 3),
         device=report.env.device if report.env else device,
         file=str(file),
-        environment=environment(report.env),
+        environment=environment(report.env, report.sandbox),
     )
 
 
@@ -179,10 +242,19 @@ def _judge(
         running = report.in_flight
         where = f" while running '{names[running]}'" if running in names else ""
         return Status.TIMEOUT, f"timed out after {timeout:g} s{where}; the process was killed"
+    if report.violation is not None or ev.garbled_lines:
+        detail = report.violation or (
+            f"{_plural(ev.garbled_lines, 'line')} not written by the grader"
+        )
+        return Status.ERROR, f"the result channel was tampered with: {detail}; this run cannot pass"
+    if report.tamper is not None:
+        return Status.ERROR, report.tamper.message
     if report.unavailable is not None:
         return Status.UNAVAILABLE, f"not verified here: {report.unavailable.reason}"
     if report.collect_error is not None:
         return Status.ERROR, report.collect_error.message
+    if ev.returncode == -signal.SIGXCPU:
+        return Status.CRASHED, "your code used up its CPU time limit and was stopped"
     if ev.returncode is not None and ev.returncode < 0:
         segv = " (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else ""
         return Status.CRASHED, (
@@ -196,11 +268,8 @@ def _judge(
         )
     if report.import_error is not None:
         return Status.ERROR, report.import_error.message
-    if ev.garbled_lines:
-        return Status.CRASHED, (
-            f"the result channel held {_plural(ev.garbled_lines, 'unreadable line')}; "
-            "the run cannot be trusted"
-        )
+    if report.limit is not None:
+        return Status.ERROR, report.limit.message
     if not checks:
         return Status.ERROR, "the kata has no checks, so nothing could be verified"
     counts = {s: sum(c.status is s for c in checks) for s in CheckStatus}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import sys
 import tempfile
 import threading
@@ -22,7 +23,7 @@ from types import TracebackType
 
 from trainer.evidence import assemble, environment
 from trainer.model import Kata
-from trainer.protocol import RunRequest
+from trainer.protocol import Limits, RunRequest
 from trainer.supervise import OUTPUT_LIMIT, RunEvidence, run_cold
 from trainer.verdict import Status, Verdict
 from trainer.warm import WarmWorker, WorkerLost, warm_supported
@@ -61,8 +62,18 @@ def _precheck(kata: Kata, path: Path, device: str) -> Verdict | None:
     return None
 
 
-def _request(kata: Kata, path: Path, device: str, workdir: str | None = None) -> RunRequest:
+def _request(
+    kata: Kata,
+    path: Path,
+    device: str,
+    timeout: float,
+    limits: Limits | None = None,
+    workdir: str | None = None,
+) -> RunRequest:
     return RunRequest(
+        token=secrets.token_hex(16),
+        limits=limits or kata.spec.limits,
+        timeout=timeout,
         checks=str(kata.checks.resolve()),
         learner=str(path.resolve()),
         device=device,
@@ -95,6 +106,7 @@ def _run_cold(
         channel_read=read_fd,
         channel_write=write_fd,
         timeout=timeout,
+        token=request.token,
         output_limit=output_limit,
         cancel=cancel,
     )
@@ -107,6 +119,7 @@ def grade(
     *,
     timeout: float | None = None,
     output_limit: int = OUTPUT_LIMIT,
+    limits: Limits | None = None,
 ) -> Verdict:
     """Grade ``path`` against ``kata``'s hidden checks on ``device`` in a fresh child process.
 
@@ -119,7 +132,8 @@ def grade(
     if early is not None:
         return early
     with tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
-        evidence = _run_cold(_request(kata, path, device), workdir, limit, output_limit)
+        request = _request(kata, path, device, limit, limits)
+        evidence = _run_cold(request, workdir, limit, output_limit)
     return assemble(kata.id, path, device, limit, evidence)
 
 
@@ -185,6 +199,7 @@ class Grader:
         *,
         timeout: float | None = None,
         output_limit: int = OUTPUT_LIMIT,
+        limits: Limits | None = None,
         supersede: bool = False,
     ) -> Verdict:
         """Like :func:`grade`; raises :class:`GradingCancelled` if a newer grading won."""
@@ -204,9 +219,8 @@ class Grader:
             with self._slots, tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
                 if cancel.is_set():
                     raise GradingCancelled(kata.id)
-                evidence = self._run(
-                    _request(kata, path, device, workdir), limit, output_limit, cancel
-                )
+                request = _request(kata, path, device, limit, limits, workdir)
+                evidence = self._run(request, limit, output_limit, cancel)
         finally:
             with self._lock:
                 self._inflight.discard(cancel)

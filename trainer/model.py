@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from trainer.protocol import Limits
+
 SCHEMA_VERSION = 1
 """The newest ``schema`` value this trainer understands."""
 
@@ -49,6 +51,8 @@ class KataSpec(BaseModel):
     requires: tuple[str, ...] = ()
     devices: tuple[Device, ...] = ("cpu", "cuda")
     timeout: float = Field(default=20.0, gt=0, le=600)
+    limits: Limits = Limits()
+    """Resource limits for grading (memory_mb, cpu_seconds, file_mb, processes, open_files)."""
     file: str
     concepts: tuple[str, ...] = ()
     tips: tuple[int, ...] = ()

@@ -7,25 +7,29 @@ parent never has to scrape text that learner code can also print.
 
 from __future__ import annotations
 
+import errno
+import importlib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from trainer.protocol import (
+    Channel,
     CheckInfo,
     CollectedRecord,
     CollectErrorRecord,
     ImportErrorRecord,
+    LimitRecord,
     ResultRecord,
     StartRecord,
-    send,
+    TamperRecord,
 )
 from trainer.verdict import CheckStatus
 
@@ -46,9 +50,16 @@ class Settings:
 
     learner_path: Path
     device: str
-    channel: TextIO
+    channel: Channel
     module_name: str = "learner"
+    memory_mb: int = 0
+    file_mb: int = 0
+    before_tests: Callable[[], None] | None = None
+    """Called once the checks are collected and before any learner code runs: the sandbox."""
     _import_reported: bool = field(default=False, init=False)
+    _limit_reported: bool = field(default=False, init=False)
+    _guard: Guard | None = field(default=None, init=False)
+    _tampered: str | None = field(default=None, init=False)
     _durations: dict[str, float] = field(default_factory=dict, init=False)
     _outcomes: dict[str, tuple[CheckStatus, str]] = field(default_factory=dict, init=False)
 
@@ -139,10 +150,35 @@ def describe_exception(exc: BaseException, tb: TracebackType | None, learner: Pa
     return head
 
 
-def _message_for(excinfo: pytest.ExceptionInfo[BaseException], learner: Path) -> str:
+def _limit_message(exc: BaseException, settings: Settings) -> str | None:
+    """A learner-facing sentence when ``exc`` means a resource limit was hit, else None."""
+    text = str(exc)
+    if (
+        isinstance(exc, MemoryError)
+        or "can't allocate memory" in text
+        or (isinstance(exc, RuntimeError) and "not enough memory" in text)
+    ):
+        detail = text.strip().splitlines()[0][:200] if text.strip() else "MemoryError"
+        return (
+            f"your code exceeded the memory limit of {settings.memory_mb} MB ({detail}); "
+            "use smaller tensors"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return f"your code wrote a file larger than the limit of {settings.file_mb} MB"
+    return None
+
+
+def _message_for(excinfo: pytest.ExceptionInfo[BaseException], settings: Settings) -> str:
     exc = excinfo.value
+    learner = settings.learner_path
     if isinstance(exc, LearnerImportError):
         return str(exc)
+    limit = _limit_message(exc, settings)
+    if limit is not None:
+        if not settings._limit_reported:
+            settings._limit_reported = True
+            settings.channel.send(LimitRecord(message=limit))
+        return limit
     if isinstance(exc, AssertionError):
         text = str(exc).strip()
         return text or "the check failed (it gave no details)"
@@ -160,6 +196,85 @@ def _cap(message: str) -> str:
     return message[:MESSAGE_LIMIT] + f"\n… [{cut} more characters cut]"
 
 
+GUARDED_MODULES = (
+    "builtins",
+    "trainer.plugin",
+    "trainer.checks",
+    "trainer.protocol",
+    "_pytest.runner",
+    "_pytest.python",
+    "_pytest.fixtures",
+    "_pytest.main",
+    "_pytest.reports",
+    "_pytest.outcomes",
+    "pluggy._hooks",
+    "pluggy._callers",
+    "pluggy._execution",
+    "torch",
+    "torch.testing",
+    "torch.autograd",
+    "torch.autograd.gradcheck",
+    "torch.nn.functional",
+)
+"""Modules whose attributes the checks and the reporting rely on."""
+
+GUARDED_CLASSES = (
+    ("torch", "Tensor"),
+    ("torch.nn", "Module"),
+    ("torch.nn", "Parameter"),
+    ("_pytest.runner", "CallInfo"),
+    ("_pytest.python", "Function"),
+    ("trainer.protocol", "Channel"),
+)
+
+
+class Guard:
+    """Notices learner code that rebinds what grading relies on (``torch.equal``, pytest's
+    reporting, this plugin, ``isinstance`` …), so a monkeypatched pass is never reported.
+
+    Taken after collection and before any learner code runs; compared after every check.
+    Attributes added later (torch imports some lazily) are allowed; changed or removed ones
+    are not. A determined learner who also defeats this guard is outside the threat model.
+    """
+
+    def __init__(self, entries: list[tuple[str, dict[str, object]]]) -> None:
+        self._entries = entries
+
+    @classmethod
+    def snapshot(cls) -> Guard:
+        entries: list[tuple[str, dict[str, object]]] = []
+        for name in GUARDED_MODULES:
+            module = sys.modules.get(name)
+            if module is not None:
+                entries.append((name, dict(vars(module))))
+        for module_name, attr in GUARDED_CLASSES:
+            owner = getattr(sys.modules.get(module_name), attr, None)
+            if isinstance(owner, type):
+                entries.append((f"{module_name}.{attr}", dict(vars(owner))))
+        return cls(entries)
+
+    def changed(self) -> str | None:
+        """A learner-facing sentence naming the first rebound attribute, or None."""
+        for owner_name, before in self._entries:
+            owner: object = sys.modules.get(owner_name)
+            if owner is None and "." in owner_name:
+                module_name, attr = owner_name.rsplit(".", 1)
+                owner = getattr(sys.modules.get(module_name), attr, None)
+            if owner is None:
+                return f"your code removed the module {owner_name}; the checks cannot be trusted"
+            now = vars(owner)
+            for key, value in before.items():
+                if now.get(key, _MISSING) is not value:
+                    return (
+                        f"your code replaced {owner_name}.{key}, which grading relies on; "
+                        "the checks cannot be trusted, so this run cannot pass"
+                    )
+        return None
+
+
+_MISSING = object()
+
+
 # -- fixtures -------------------------------------------------------------------------------
 
 
@@ -172,7 +287,7 @@ def learner() -> Iterator[ModuleType]:
     except LearnerImportError as exc:
         if not settings._import_reported:
             settings._import_reported = True
-            send(settings.channel, ImportErrorRecord(message=str(exc)))
+            settings.channel.send(ImportErrorRecord(message=str(exc)))
         raise
     yield module
     sys.modules.pop(settings.module_name, None)
@@ -194,19 +309,22 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         settings = _get()
         crash = getattr(report.longrepr, "reprcrash", None)
         detail = getattr(crash, "message", None) or str(report.longrepr).splitlines()[-1]
-        send(
-            settings.channel,
-            CollectErrorRecord(message=f"the kata's checks could not be loaded: {detail}"),
+        settings.channel.send(
+            CollectErrorRecord(message=f"the kata's checks could not be loaded: {detail}")
         )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    settings = _get()
     checks = tuple(CheckInfo(id=check_id(item), name=check_name(item)) for item in session.items)
-    send(_get().channel, CollectedRecord(checks=checks))
+    settings.channel.send(CollectedRecord(checks=checks))
+    if settings.before_tests is not None:
+        settings.before_tests()
+    settings._guard = Guard.snapshot()
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    send(_get().channel, StartRecord(id=nodeid.split("::", 1)[-1]))
+    _get().channel.send(StartRecord(id=nodeid.split("::", 1)[-1]))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -217,6 +335,13 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = outcome.get_result()
     settings = _get()
     settings._durations[item.nodeid] = settings._durations.get(item.nodeid, 0.0) + call.duration
+    if settings._tampered is None and settings._guard is not None:
+        settings._tampered = settings._guard.changed()
+        if settings._tampered is not None:
+            settings.channel.send(TamperRecord(message=settings._tampered))
+    if settings._tampered is not None:
+        settings._outcomes[item.nodeid] = (CheckStatus.ERROR, settings._tampered)
+        return
     if call.excinfo is None or item.nodeid in settings._outcomes:
         return
     if report.skipped:
@@ -225,22 +350,18 @@ def pytest_runtest_makereport(
         status = CheckStatus.FAILED
     else:
         status = CheckStatus.ERROR
-    settings._outcomes[item.nodeid] = (
-        status,
-        _cap(_message_for(call.excinfo, settings.learner_path)),
-    )
+    settings._outcomes[item.nodeid] = (status, _cap(_message_for(call.excinfo, settings)))
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
     settings = _get()
     status, message = settings._outcomes.pop(nodeid, (CheckStatus.PASSED, ""))
     duration = settings._durations.pop(nodeid, 0.0)
-    send(
-        settings.channel,
+    settings.channel.send(
         ResultRecord(
             id=nodeid.split("::", 1)[-1],
             status=status,
             message=message,
             duration=round(duration, 6),
-        ),
+        )
     )

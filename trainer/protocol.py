@@ -1,7 +1,9 @@
 """The records a grading child sends its parent over the result channel.
 
 The channel is a pipe of the grader's own, separate from the child's stdout, so nothing the
-learner prints can be mistaken for a result. One JSON object per line.
+learner prints can be mistaken for a result. One record per line, prefixed with the run's
+random token; the parent also checks that records arrive in the only order a real run produces
+(see ``trainer.evidence``), so a forged line is evidence of tampering, never of a pass.
 """
 
 from __future__ import annotations
@@ -13,11 +15,31 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from trainer.verdict import CheckStatus
 
 
+class Limits(BaseModel):
+    """Resource limits for one grading child; defaults are sized for the katas.
+
+    ``cpu_seconds`` defaults to the run's timeout plus a margin, so CPU time only bites a child
+    that hides from the wall clock (e.g. by stopping it).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    memory_mb: int = Field(default=4096, ge=64)
+    cpu_seconds: int | None = Field(default=None, ge=1)
+    file_mb: int = Field(default=64, ge=1)
+    processes: int = Field(default=64, ge=1)
+    open_files: int = Field(default=1024, ge=16)
+
+
 class RunRequest(BaseModel):
     """What one grading child must run: sent as argv (cold) or over the worker socket (warm)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    token: str
+    """Random per run: every channel line carries it, so stray writes are told apart."""
+    limits: Limits = Limits()
+    timeout: float = 20.0
     checks: str
     learner: str
     device: str = "cpu"
@@ -61,6 +83,14 @@ class CollectErrorRecord(_Record):
     message: str
 
 
+class SandboxRecord(_Record):
+    """Which protections held in the child, sent after collection and before any learner code."""
+
+    kind: Literal["sandbox"] = "sandbox"
+    applied: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
 class StartRecord(_Record):
     kind: Literal["start"] = "start"
     id: str
@@ -79,6 +109,20 @@ class ResultRecord(_Record):
     duration: float = 0.0
 
 
+class LimitRecord(_Record):
+    """The learner's code hit a resource limit; the verdict names it instead of a traceback."""
+
+    kind: Literal["limit"] = "limit"
+    message: str
+
+
+class TamperRecord(_Record):
+    """The learner's code changed the machinery that grades it; nothing after can be trusted."""
+
+    kind: Literal["tamper"] = "tamper"
+    message: str
+
+
 class DoneRecord(_Record):
     kind: Literal["done"] = "done"
     exit_code: int
@@ -89,9 +133,12 @@ Record = Annotated[
     | UnavailableRecord
     | CollectedRecord
     | CollectErrorRecord
+    | SandboxRecord
     | StartRecord
     | ImportErrorRecord
     | ResultRecord
+    | LimitRecord
+    | TamperRecord
     | DoneRecord,
     Field(discriminator="kind"),
 ]
@@ -99,25 +146,36 @@ Record = Annotated[
 RECORD = TypeAdapter(Record)
 
 
-def send(channel: TextIO, record: _Record) -> None:
-    """Write one record and flush at once, so a later crash cannot lose it."""
-    channel.write(record.model_dump_json() + "\n")
-    channel.flush()
+class Channel:
+    """The child's end of the result channel."""
+
+    def __init__(self, stream: TextIO, token: str) -> None:
+        self._stream = stream
+        self._token = token
+
+    def send(self, record: _Record) -> None:
+        """Write one record and flush at once, so a later crash cannot lose it."""
+        self._stream.write(f"{self._token} {record.model_dump_json()}\n")
+        self._stream.flush()
 
 
-def parse_lines(data: bytes) -> tuple[list[Record], int]:
-    """Parse complete lines; returns the records and how many lines were not records.
+def parse_lines(data: bytes, token: str) -> tuple[list[Record], int]:
+    """Parse complete lines; returns the records and how many lines were not genuine records.
 
-    Unparseable lines are counted rather than raised: the parent treats a garbled channel as
-    missing evidence (never as a pass), and says so.
+    Unparseable lines, and lines without this run's token, are counted rather than raised: the
+    parent treats them as tampering (never as a pass), and says so.
     """
     records: list[Record] = []
     bad = 0
+    prefix = token.encode() + b" "
     for line in data.splitlines():
         if not line.strip():
             continue
+        if not line.startswith(prefix):
+            bad += 1
+            continue
         try:
-            records.append(RECORD.validate_json(line))
+            records.append(RECORD.validate_json(line[len(prefix) :]))
         except ValueError:
             bad += 1
     return records, bad

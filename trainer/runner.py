@@ -11,11 +11,21 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
+import tempfile
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
-from trainer.protocol import DoneRecord, EnvRecord, RunRequest, UnavailableRecord, send
+from trainer.protocol import (
+    Channel,
+    DoneRecord,
+    EnvRecord,
+    RunRequest,
+    SandboxRecord,
+    UnavailableRecord,
+)
+from trainer.sandbox import Containment, contain, enter_namespaces, run_as_init
 
 UNUSED_PLUGINS = (
     "doctest",
@@ -100,27 +110,42 @@ def _environment(device: str, usable: bool) -> EnvRecord:
     )
 
 
-def run(request: RunRequest, channel: TextIO) -> int:
+def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
     """Run the checks in the current directory; returns pytest's exit code."""
     device, unavailable = resolve_device(request.device, request.allowed_devices)
-    send(channel, _environment(device, usable=unavailable is None))
+    channel.send(_environment(device, usable=unavailable is None))
     if unavailable:
-        send(channel, UnavailableRecord(reason=unavailable))
+        channel.send(UnavailableRecord(reason=unavailable))
         return 0
 
     import pytest
 
     from trainer import plugin
 
+    workdir = Path.cwd()
+    learner = workdir / Path(request.learner).name
+    shutil.copyfile(request.learner, learner)  # read now: the sandbox may not reach the original
+
+    def sandbox() -> None:
+        box = contain(workdir, request.limits, request.timeout)
+        channel.send(
+            SandboxRecord(
+                applied=(*namespaces.applied, *box.applied),
+                missing=(*namespaces.missing, *box.missing),
+            )
+        )
+
     plugin.configure(
         plugin.Settings(
-            learner_path=Path(request.learner).resolve(),
+            learner_path=learner,
             device=device,
             channel=channel,
             module_name=request.module_name,
+            memory_mb=request.limits.memory_mb,
+            file_mb=request.limits.file_mb,
+            before_tests=sandbox,
         )
     )
-    workdir = Path.cwd()
     ini = workdir / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
     checks = Path(request.checks).resolve()
@@ -130,13 +155,21 @@ def run(request: RunRequest, channel: TextIO) -> int:
 
 
 def execute(request: RunRequest, channel_fd: int) -> NoReturn:
-    """Run, send the final record, and leave at once, whatever the learner left running."""
+    """Contain, run, send the final record, and leave at once, whatever the learner left running.
+
+    The new PID namespace needs a fork: the process that entered it waits as a relay while its
+    child, PID 1 there, does the grading; when that child ends, everything it started ends too.
+    """
     sys.dont_write_bytecode = True
     if request.workdir is not None:
         os.chdir(request.workdir)
-    channel = os.fdopen(channel_fd, "w", encoding="utf-8")
-    code = run(request, channel)
-    send(channel, DoneRecord(exit_code=code))
+    os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = str(Path.cwd())
+    namespaces = Containment()
+    if enter_namespaces(namespaces):
+        run_as_init()
+    channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
+    code = run(request, channel, namespaces)
+    channel.send(DoneRecord(exit_code=code))
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:

@@ -156,6 +156,7 @@ def supervise(
     output_fd: int,
     channel_fd: int,
     timeout: float,
+    token: str,
     output_limit: int = OUTPUT_LIMIT,
     cancel: threading.Event | None = None,
 ) -> RunEvidence:
@@ -213,7 +214,7 @@ def supervise(
         os.close(output_fd)
         os.close(channel_fd)
     evidence.duration = time.monotonic() - start
-    evidence.records, evidence.garbled_lines = parse_lines(bytes(channel))
+    evidence.records, evidence.garbled_lines = parse_lines(bytes(channel), token)
     evidence.output = output.text()
     evidence.output_truncated = output.truncated
     return evidence
@@ -226,6 +227,7 @@ def run_cold(
     channel_read: int,
     channel_write: int,
     timeout: float,
+    token: str,
     output_limit: int = OUTPUT_LIMIT,
     cancel: threading.Event | None = None,
 ) -> RunEvidence:
@@ -256,6 +258,7 @@ def run_cold(
             output_fd=out_read,
             channel_fd=channel_read,
             timeout=timeout,
+            token=token,
             output_limit=output_limit,
             cancel=cancel,
         )

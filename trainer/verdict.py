@@ -63,6 +63,8 @@ class Environment(BaseModel):
     torch: str | None = None
     cuda: str | None = None
     gpu: str | None = None
+    sandbox: tuple[str, ...] = ()
+    """The protections that held around the learner's code (limits, namespaces, Landlock)."""
 
 
 class Verdict(BaseModel):

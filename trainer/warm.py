@@ -199,6 +199,7 @@ class WarmWorker:
             output_fd=out_read,
             channel_fd=chan_read,
             timeout=timeout,
+            token=request.token,
             output_limit=output_limit,
             cancel=cancel,
         )
