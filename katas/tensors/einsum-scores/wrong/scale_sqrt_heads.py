@@ -1,0 +1,10 @@
+"""WRONG: scales by 1/sqrt(H), the number of heads, instead of 1/sqrt(D), the size of one head.
+Caught by: the scores are q·k scaled by 1/√D, D the size of one head."""
+
+import math
+
+import torch
+
+
+def attention_scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(q.shape[2])
