@@ -1,0 +1,282 @@
+"""Hidden checks for ablate-hook: ``with ablate(module, k):`` zeroes channel k of the module's
+output through a forward hook, keeps backward working, and restores the module on exit."""
+
+from collections.abc import Callable
+from types import ModuleType
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules import module as module_globals
+
+from trainer.checks import assert_close, plain
+
+F64 = torch.float64
+CHANNEL_HINT = (
+    "The channel is dim 1 of the module's output, whatever its shape ((N, C) or "
+    "(N, C, H, W)), and a forward hook changes that output only by returning the new value"
+)
+
+
+class _Mlp(nn.Module):
+    """A residual MLP: a Sigmoid (which saves its output for backward), and a Dropout that, in
+    eval mode, returns its input tensor itself while the skip connection uses it too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp = nn.Linear(5, 6)
+        self.gate = nn.Sigmoid()
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(6, 6)
+        self.out = nn.Linear(6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.gate(self.inp(x))
+        h = h + self.fc(self.drop(h))
+        return self.out(h)
+
+
+class _Cnn(nn.Module):
+    """Two convolutions with a Tanh (which also saves its output) between them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.act = nn.Tanh()
+        self.conv2 = nn.Conv2d(4, 3, 3, padding=1)
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv2(self.act(self.conv1(x))).mean((2, 3)))
+
+
+def _zeroed(t: torch.Tensor, channel: int) -> torch.Tensor:
+    mask = torch.ones(t.shape[1], dtype=t.dtype, device=t.device)
+    mask[channel] = 0
+    return t * mask.view(1, -1, *[1] * (t.dim() - 2))
+
+
+def _reference(
+    net: nn.Module, x: torch.Tensor, at: str | None, channel: int, on_input: bool = False
+) -> torch.Tensor:
+    """The model's forward pass by hand (eval mode), with channel ``channel`` of the output of
+    submodule ``at`` zeroed (of its input with ``on_input``, to name that mistake)."""
+
+    def run(name: str, fn: Callable[[torch.Tensor], torch.Tensor], t: torch.Tensor) -> torch.Tensor:
+        if name == at and on_input:
+            return fn(_zeroed(t, channel))
+        out = fn(t)
+        return _zeroed(out, channel) if name == at else out
+
+    if isinstance(net, _Mlp):
+        h = run("gate", torch.sigmoid, run("inp", lambda t: F.linear(t, *_wb(net.inp)), x))
+        branch = run("fc", lambda t: F.linear(t, *_wb(net.fc)), run("drop", lambda t: t, h))
+        return run("out", lambda t: F.linear(t, *_wb(net.out)), h + branch)
+    assert isinstance(net, _Cnn)
+    h = run("conv1", lambda t: F.conv2d(t, *_wb(net.conv1), padding=1), x)
+    h = run("conv2", lambda t: F.conv2d(t, *_wb(net.conv2), padding=1), run("act", torch.tanh, h))
+    return run("head", lambda t: F.linear(t, *_wb(net.head)), h.mean((2, 3)))
+
+
+def _wb(layer: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    return layer.weight, layer.bias
+
+
+def _net(kind: type[nn.Module], device: torch.device) -> nn.Module:
+    return kind().to(device=device, dtype=F64).eval()
+
+
+def _input(net: nn.Module, n: int, device: torch.device) -> torch.Tensor:
+    shape = (n, 5) if isinstance(net, _Mlp) else (n, 2, 5, 4)
+    return (torch.randn(shape, dtype=F64) * 2 + 0.3).to(device)
+
+
+def _hooks(net: nn.Module) -> dict[str, int]:
+    counts = {
+        name or "the model": len(m._forward_hooks) + len(m._forward_pre_hooks)
+        for name, m in net.named_modules()
+    }
+    counts["global module hooks"] = len(module_globals._global_forward_hooks) + len(
+        module_globals._global_forward_pre_hooks
+    )
+    return counts
+
+
+def _ablated(
+    learner: ModuleType, net: nn.Module, name: str, channel: int, x: torch.Tensor
+) -> torch.Tensor:
+    with learner.ablate(net.get_submodule(name), channel):
+        return net(x)
+
+
+def test_values(learner: ModuleType, device: torch.device) -> None:
+    """inside ablate(module, k), the model runs with channel k of module's output zeroed"""
+    torch.manual_seed(0)
+    cases = [(_Mlp, "inp", 0), (_Mlp, "fc", 5), (_Mlp, "out", 2)]
+    cases += [(_Cnn, "conv1", 3), (_Cnn, "conv2", 1)]
+    for kind, name, channel in cases:
+        net = _net(kind, device)
+        for n in (1, 4):
+            x = _input(net, n, device)
+            with torch.no_grad():
+                got = plain(_ablated(learner, net, name, channel, x), "the model's output")
+                expected = _reference(net, x, name, channel)
+                try:  # the module's input may have fewer channels
+                    on_input: torch.Tensor | None = _reference(net, x, name, channel, True)
+                except IndexError:
+                    on_input = None
+                untouched = _reference(net, x, None, channel)
+            hint = CHANNEL_HINT
+            if (
+                on_input is not None
+                and got.shape == on_input.shape
+                and torch.allclose(got, on_input)
+            ):
+                hint = (
+                    "Your output matches zeroing the channel of the module's INPUT (a forward "
+                    "pre-hook); ablation silences what the module itself produces"
+                )
+            elif got.shape == untouched.shape and torch.allclose(got, untouched):
+                hint = (
+                    "Nothing was ablated: a forward hook changes the module's output only "
+                    "by returning the new tensor (a hook that returns None keeps the original)"
+                )
+            assert_close(
+                got,
+                expected,
+                what=f"model(x) inside ablate(model.{name}, {channel})",
+                inputs=f"x of shape {tuple(x.shape)}, a {kind.__name__.lstrip('_')}",
+                hint=hint,
+            )
+
+
+def test_backward(learner: ModuleType, device: torch.device) -> None:
+    """backward inside ablate works and gives the ablated model's gradients (Sigmoid, Tanh too)
+
+    Sigmoid and Tanh save their output for backward, so an in-place edit of it breaks backward.
+    """
+    torch.manual_seed(1)
+    for kind, name, channel, n in [(_Mlp, "gate", 1, 3), (_Cnn, "act", 2, 1), (_Mlp, "fc", 4, 2)]:
+        net = _net(kind, device)
+        x = _input(net, n, device)
+        mine, ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+        call = f"ablate(model.{name}, {channel})"
+        try:
+            with learner.ablate(net.get_submodule(name), channel):
+                out = net(mine)
+                upstream = torch.randn(out.shape, dtype=F64).to(device)
+                assert out.requires_grad, (
+                    f"inside {call}, the model's output does not require grad: the ablated "
+                    "output was cut from the graph (built from output.detach()?), so backward "
+                    "cannot reach x or the parameters before the module"
+                )
+                out.backward(upstream)
+        except RuntimeError as exc:
+            raise AssertionError(
+                f"backward inside {call} failed: {str(exc).split(' Hint:')[0].strip()} "
+                f"{type(net.get_submodule(name)).__name__} saves its output for backward, and "
+                "your hook changed that very tensor in place; return a new tensor instead "
+                "(clone, then zero; or multiply by a mask)"
+            ) from None
+        _reference(net, ref, name, channel).backward(upstream)
+        assert mine.grad is not None, (
+            f"inside {call}, backward left x.grad as None: the ablated output is cut off from "
+            "the graph (built from output.detach()?), so no gradient reaches x or the layers "
+            "before the module"
+        )
+        assert_close(
+            mine.grad,
+            ref.grad,
+            what=f"x.grad inside {call}",
+            inputs=f"x of shape {tuple(x.shape)} and a random upstream gradient",
+            hint="the zeroed channel passes no gradient back; every other one passes it unchanged",
+        )
+
+
+def test_aliased_output(learner: ModuleType, device: torch.device) -> None:
+    """ablating a Dropout in eval mode (it returns its input) leaves the skip connection alone"""
+    torch.manual_seed(2)
+    for n, channel in [(1, 4), (3, 0)]:
+        net = _net(_Mlp, device)
+        x = _input(net, n, device)
+        with torch.no_grad():
+            got = _ablated(learner, net, "drop", channel, x)
+            expected = _reference(net, x, "drop", channel)
+        assert_close(
+            got,
+            expected,
+            what=f"model(x) inside ablate(model.drop, {channel})",
+            inputs=f"x of shape {tuple(x.shape)}, where h + fc(drop(h)) uses h twice",
+            hint="nn.Dropout in eval mode (like nn.Identity, or ReLU(inplace=True)) returns "
+            "the very tensor it was given. Zeroing its output in place also zeroed h on the "
+            "skip connection; return a new tensor from the hook instead",
+        )
+
+
+def test_restored(learner: ModuleType, device: torch.device) -> None:
+    """after the with block, the module behaves as before and no hook is left"""
+    torch.manual_seed(3)
+    net = _net(_Mlp, device)
+    theirs = net.fc.register_forward_hook(lambda *args: None)
+    try:
+        before = _hooks(net)
+        x = _input(net, 4, device)
+        with torch.no_grad():
+            original = net(x).clone()
+            _ablated(learner, net, "fc", 2, x)
+            after_exit = net(x)
+        _assert_restored(net, before, original, after_exit, "after the with block ended")
+    finally:
+        theirs.remove()
+
+
+class _ExperimentFailed(RuntimeError):
+    """Raised inside the with block, as a failing experiment would."""
+
+
+def test_restored_on_error(learner: ModuleType, device: torch.device) -> None:
+    """the module is restored even if the with block raises"""
+    torch.manual_seed(4)
+    net = _net(_Cnn, device)
+    before = _hooks(net)
+    x = _input(net, 2, device)
+    with torch.no_grad():
+        original = net(x).clone()
+        try:
+            with learner.ablate(net.conv1, 1):
+                raise _ExperimentFailed("a shape mismatch in the experiment")
+        except _ExperimentFailed:
+            pass
+        after_exit = net(x)
+    _assert_restored(net, before, original, after_exit, "after an error inside the with block")
+
+
+def _assert_restored(
+    net: nn.Module,
+    before: dict[str, int],
+    original: torch.Tensor,
+    after_exit: torch.Tensor,
+    when: str,
+) -> None:
+    after = _hooks(net)
+    gone = [name for name in after if after[name] < before[name]]
+    assert not gone, (
+        f"{when}, a forward hook that ablate did not register is gone from {', '.join(gone)}: "
+        "remove only your own hook, through its handle"
+    )
+    left = [
+        f"{name} ({after[name] - before[name]})" for name in after if after[name] > before[name]
+    ]
+    cleanup = (
+        "Call handle.remove() in a finally block around the yield, so an exception cannot skip it"
+        if "error" in when
+        else "Remove the hook (handle.remove()) when the with block ends"
+    )
+    assert not left, f"{when}, ablate's hooks are still on the model: {', '.join(left)}. {cleanup}"
+    assert_close(
+        after_exit,
+        original,
+        what=f"model(x) {when}",
+        inputs="the same x as before ablating",
+        hint="the model must behave exactly as before the ablation",
+    )

@@ -1,0 +1,37 @@
+"""Ablation studies: switch off one channel of a layer, without editing the model's code."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@contextmanager
+def ablate(module: nn.Module, channel: int) -> Iterator[None]:
+    """Inside ``with ablate(module, k):``, channel k (dim 1) of ``module``'s output is zero."""
+
+    def hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
+        # A new tensor, never an in-place edit: the module may have saved its output for
+        # backward (Sigmoid, Tanh), or returned a tensor that the model uses elsewhere too
+        # (Dropout in eval mode and Identity return their input itself).
+        ablated = output.clone()
+        ablated[:, channel] = 0
+        return ablated  # a forward hook replaces the output by returning a value
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield
+    finally:  # restore the model even if the with block raises
+        handle.remove()
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2))
+    x = torch.randn(2, 3, requires_grad=True)
+    with ablate(model[1], 2):
+        print("ablated output:", model(x))
+        model(x).sum().backward()
+    print("x.grad:", x.grad)

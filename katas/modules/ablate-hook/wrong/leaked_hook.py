@@ -1,0 +1,24 @@
+"""WRONG: never removes the hook: the module stays ablated after the with block.
+Caught by: after the with block, the module behaves as before and no hook is left (also: the
+module is restored even if the with block raises)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@contextmanager
+def ablate(module: nn.Module, channel: int) -> Iterator[None]:
+    """Inside ``with ablate(module, k):``, channel k (dim 1) of ``module``'s output is zero."""
+
+    def hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
+        ablated = output.clone()
+        ablated[:, channel] = 0
+        return ablated
+
+    module.register_forward_hook(hook)
+    yield
+
