@@ -195,20 +195,18 @@ def inspect(path: Path, latest: int) -> str | None:
         return None  # an empty file is an empty database
     if header != SQLITE_HEADER:
         return "it is not an SQLite database"
-    conn = connect(path)
     try:
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            return f"it is damaged ({check})"
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        with contextlib.closing(connect(path)) as conn:
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                return f"it is damaged ({check})"
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.Error as exc:
         if is_corruption(exc):
             return f"it is damaged ({exc})"
         raise
-    finally:
-        conn.close()
     if app_id == 0 and version == 0 and objects == 0:
         return None
     if app_id != APPLICATION_ID:
