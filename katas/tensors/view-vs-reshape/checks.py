@@ -155,9 +155,10 @@ def test_gradient(learner: ModuleType, device: torch.device) -> None:
         got = tuple(plain(out, "merge_heads(x)").shape)
         assert got == expected, f"merge_heads(x) has shape {got}, expected {expected} ({described})"
         upstream = torch.randn(expected, dtype=torch.float64).to(device)
-        out.backward(upstream)
+        # (out * g).sum().backward() is out.backward(g); a scalar loss, as in training
+        (out * upstream).sum().backward()
         leaf = x.detach().clone().requires_grad_()
-        _reference(leaf).backward(upstream)
+        (_reference(leaf) * upstream).sum().backward()
         assert x.grad is not None, f"x.grad is None after backward ({described})"
         assert_close(
             x.grad,
