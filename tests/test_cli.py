@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.kata_factory import make_kata
+from tests.fixed_clock import FixedClock
+from tests.kata_factory import SOLUTION, make_kata
 from trainer.catalog import builtin_pack
 from trainer.cli import EXIT_CODES, main
 from trainer.verdict import Status
@@ -219,3 +224,172 @@ def test_validate_reports_a_kata_that_does_not_load(
     assert code == 1
     assert "did you mean 'hints'" in out
     assert "1 katas valid" in out
+
+
+# -- progress, export, review, solution -----------------------------------------------------
+
+
+def katas_at(
+    clock: FixedClock, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    code = main(list(argv), clock=clock)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+WRONG = "def double(x):\n    return x + 1\n"
+
+
+def test_fail_fail_pass_is_three_attempts_solved_in_progress_and_exported(
+    capsys: pytest.CaptureFixture[str], workspace: Path, pack: Path, tmp_path: Path
+) -> None:
+    clock = FixedClock()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        return katas_at(clock, capsys, "--pack", str(pack), *argv)
+
+    learner_file = workspace / "tensors" / "double-it" / "answer.py"
+    assert run("check", "double-it")[0] == EXIT_CODES[Status.FAILED]  # the starter
+    learner_file.write_text(WRONG)
+    clock.advance(minutes=2)
+    assert run("check", "double-it")[0] == EXIT_CODES[Status.FAILED]
+    learner_file.write_text(SOLUTION)
+    clock.advance(minutes=2)
+    code, out, _ = run("check", "double-it")
+    assert code == 0
+    assert "Solved." in out and "first review on 2024-05-03" in out  # good: due in 2 days
+    solved_at = clock.now
+
+    clock.advance(hours=1)
+    code, out, _ = run("progress", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    [entry] = [k for k in doc["katas"] if k["id"] == "double-it"]
+    assert entry["status"] == "solved"
+    assert entry["attempts"] == 3
+    assert entry["attempts_to_solve"] == 3
+    assert entry["hints_used"] == 0
+    assert entry["topic"] == "tensors"
+    assert datetime.fromisoformat(entry["solved_at"]) == solved_at
+    assert datetime.fromisoformat(entry["next_review"]) == solved_at + timedelta(days=2)
+    assert entry["last_rating"] == "good"
+    totals = doc["totals"]
+    assert (totals["solved"], totals["attempts"], totals["streak_days"]) == (1, 3, 1)
+    assert totals["katas"] == len(doc["katas"]) > 1  # the built-in katas are listed too
+    assert [a["kind"] for a in doc["recent"][:4]] == ["attempt", "attempt", "attempt", "opened"]
+
+    code, out, _ = run("export", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["status"] for r in rows] == ["failed", "failed", "passed"]
+    assert {r["kata_id"] for r in rows} == {"double-it"}
+    assert [r["starter"] for r in rows] == ["true", "false", "false"]
+    assert rows[2]["checks_passed"] == rows[2]["checks_total"] == "1"
+    assert rows[2]["code_sha256"] == hashlib.sha256(SOLUTION.encode()).hexdigest()
+    assert rows[0]["at"] == "2024-05-01T12:00:00Z"
+
+    target = tmp_path / "history.json"
+    code, _, err = run("export", "--format", "json", "--output", str(target))
+    assert code == 0 and "Wrote" in err
+    exported = json.loads(target.read_text())
+    assert [a["status"] for a in exported["attempts"]] == ["failed", "failed", "passed"]
+
+    code, out, _ = run("progress")
+    assert code == 0
+    assert "1/" in out and "streak: 1 day" in out and "Recent activity" in out
+
+
+def test_review_opens_a_fresh_copy_and_passing_it_reschedules(
+    capsys: pytest.CaptureFixture[str], workspace: Path, pack: Path
+) -> None:
+    clock = FixedClock()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        return katas_at(clock, capsys, "--pack", str(pack), *argv)
+
+    learner_file = workspace / "tensors" / "double-it" / "answer.py"
+    review_file = workspace / "tensors" / "double-it" / "review" / "answer.py"
+    code, _, err = run("review", "double-it")
+    assert code == 2 and "not solved yet" in err
+    run("check", "double-it")
+    learner_file.write_text(SOLUTION)
+    clock.advance(minutes=1)
+    assert run("check", "double-it")[0] == 0  # first try, fast: easy, due in 8 days
+
+    code, out, _ = run("review")
+    assert code == 0 and "Nothing due. Next review: double-it on 2024-05-09" in out
+    assert not review_file.exists()
+    code, _, err = run("check", "double-it", "--review")
+    assert code == 2 and "katas review double-it" in err
+
+    clock.advance(days=10)
+    due = json.loads(run("review", "--json")[1])
+    assert [d["id"] for d in due["due"]] == ["double-it"]
+    assert due["due"][0]["last_rating"] == "easy"
+    code, out, _ = run("review")
+    assert code == 0
+    assert "1 due for review" in out and "katas check double-it --review" in out
+    assert review_file.read_text() == (pack / "tensors" / "double-it" / "starter.py").read_text()
+    assert learner_file.read_text() == SOLUTION  # the earlier solution is untouched
+
+    assert run("check", "double-it", "--review")[0] == 1  # the fresh starter fails
+    review_file.write_text(SOLUTION)
+    clock.advance(minutes=3)
+    code, out, _ = run("check", "double-it", "--review")
+    assert code == 0 and "Review passed." in out and "easy" in out
+
+    due = json.loads(run("review", "--json")[1])
+    assert due["due"] == []
+    [upcoming] = due["upcoming"]
+    assert upcoming["reviews"] == 1
+    assert datetime.fromisoformat(upcoming["due"]) > clock.now + timedelta(days=8)
+    entry = next(
+        k for k in json.loads(run("progress", "--json")[1])["katas"] if k["id"] == "double-it"
+    )
+    assert (entry["attempts"], entry["reviews"], entry["review_due"]) == (2, 1, False)
+    rows = list(csv.DictReader(io.StringIO(run("export")[1])))
+    assert [r["review"] for r in rows] == ["false", "false", "true", "true"]
+
+
+def test_solution_asks_first_and_records_the_reveal(
+    capsys: pytest.CaptureFixture[str],
+    workspace: Path,
+    pack: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = katas(capsys, "--pack", str(pack), "solution", "double-it")
+    assert code == 2 and "--yes" in err  # no terminal to ask in
+
+    monkeypatch.setattr("trainer.cli._interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = katas(capsys, "--pack", str(pack), "solution", "double-it")
+    assert code == 1 and "Not revealed." in out and "return 2 * x" not in out
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    code, out, _ = katas(capsys, "--pack", str(pack), "solution", "double-it")
+    assert code == 0 and "return 2 * x" in out and "Again" in out
+    code, out, _ = katas(capsys, "--pack", str(pack), "solution", "double-it", "--yes")
+    assert code == 0 and "return 2 * x" in out
+
+    _, out, _ = katas(capsys, "--pack", str(pack), "progress", "--json")
+    assert json.loads(out)["totals"]["solutions_revealed"] == 1
+    _, out, _ = katas(capsys, "--pack", str(pack), "export", "--format", "json")
+    assert json.loads(out)["attempts"] == []  # revealing is not an attempt
+
+
+def test_a_corrupt_progress_store_is_one_warning_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], workspace: Path, pack: Path
+) -> None:
+    katas(capsys, "--pack", str(pack), "hint", "double-it")
+    store = workspace / ".katas" / "progress.db"
+    store.write_bytes(b"\x00garbage" * 512)
+    code, out, err = katas(capsys, "--pack", str(pack), "list", "--json")
+    assert code == 0
+    assert next(r for r in json.loads(out) if r["id"] == "double-it")["status"] == "new"
+    [line] = err.strip().splitlines()
+    assert line.startswith("warning:") and "progress.db.corrupt-" in line
+    assert "Traceback" not in err
+    [aside] = (workspace / ".katas").glob("progress.db.corrupt-*")
+    assert aside.read_bytes() == b"\x00garbage" * 512
+    _, _, err = katas(capsys, "--pack", str(pack), "list", "--json")
+    assert err == ""  # said once

@@ -17,25 +17,11 @@ from typing import Any
 
 import pytest
 
+from tests.fixed_clock import NOON, FixedClock
 from trainer import progress_db
 from trainer.progress import SCHEMA_VERSION, ProgressError, ProgressStore
 from trainer.review import Grade
 from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
-
-NOON = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-class FixedClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: datetime = NOON) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def verdict(status: Status, kata_id: str = "k", passed: int = 1, total: int = 2) -> Verdict:

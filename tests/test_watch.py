@@ -11,8 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tests.fixed_clock import FixedClock
 from tests.kata_factory import SOLUTION, make_kata
+from tests.test_progress import verdict
 from trainer.catalog import Catalog
+from trainer.model import Kata
+from trainer.verdict import Status, Verdict
 from trainer.watch import WatchSession
 from trainer.workspace import Workspace
 
@@ -77,3 +81,51 @@ def test_time_with_a_kata_open_is_recorded_when_leaving_it(tmp_path: Path) -> No
     session.leave()
     session.leave()  # leaving twice records once
     assert workspace.progress.kata("first").time_spent == 90.0
+
+
+def test_review_mode_grades_review_files_and_moves_on_to_the_next_due(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    make_kata(pack, "first", order=1)
+    make_kata(pack, "second", order=2, file="second.py")
+    catalog = Catalog.load([pack])
+    clock = FixedClock()
+    workspace = Workspace.init(tmp_path / "ws").with_clock(clock)
+    for kata_id in ("first", "second"):
+        workspace.progress.record_attempt(kata_id, verdict(Status.PASSED, kata_id), "x")
+    clock.advance(days=3)  # both were rated good: due after 2 days
+
+    def fake_grader(kata: Kata, path: Path, device: str) -> Verdict:
+        right = path.read_text(encoding="utf-8") == SOLUTION
+        return verdict(Status.PASSED if right else Status.FAILED, kata.id)
+
+    buffer = io.StringIO()
+    ticks = iter(range(0, 1000, 60))
+    session = WatchSession(
+        catalog,
+        workspace,
+        Console(file=buffer, width=100),
+        grader=fake_grader,
+        review=True,
+        monotonic=lambda: next(ticks),
+    )
+    assert session.start(None)
+    first = catalog.get("first")
+    assert session.path == workspace.review_file_for(first)
+    assert session.path.read_bytes() == first.starter.read_bytes()
+    assert not session.grade_current().passed
+    session.path.write_text(SOLUTION, encoding="utf-8")
+    clock.advance(minutes=2)
+    assert session.grade_current().passed
+    assert "Review passed." in buffer.getvalue()
+    assert session.after_pass()  # the next review is open, and its fresh starter fails
+    assert session.current is not None and session.current.id == "second"
+    assert session.path == workspace.review_file_for(catalog.get("second"))
+    session.path.write_text(SOLUTION, encoding="utf-8")
+    assert session.grade_current().passed
+    assert not session.after_pass()
+    assert "No more reviews due." in buffer.getvalue()
+
+    assert workspace.progress.due() == []
+    assert [a.review for a in workspace.progress.attempts("first")] == [False, True, True]
+    assert not workspace.file_for(first).exists()  # the kata file was never touched
+    assert [s.seconds for s in workspace.progress.sessions()] == [60.0, 60.0]

@@ -569,7 +569,7 @@ class _WarningLine(logging.Handler):
     """Core modules' warnings (e.g. a damaged progress store set aside) as one stderr line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             f"[yellow]warning:[/] {escape(record.getMessage())}", highlight=False
         )
 
