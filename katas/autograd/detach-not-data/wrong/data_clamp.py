@@ -1,6 +1,6 @@
 """WRONG: the teacher is detached properly, but the clamp still goes through .data. The clamp
-is never recorded, so clipped logits still receive gradient (log_softmax saved its output, so
-autograd has nothing to complain about): silently wrong gradients.
+is never recorded, so clipped logits still receive gradient (and no op had saved s yet, so
+nothing can complain): silently wrong gradients.
 Caught by: clipped student logits get zero gradient, the others the true gradient (also:
 gradcheck, no .data)."""
 
