@@ -53,6 +53,7 @@ def test_the_report_covers_every_catalog_kata_and_its_topics(tmp_path: Path) -> 
     clock.advance(days=1)
     store.record_attempt("one", verdict(Status.PASSED, "one"), "b")
     store.record_attempt("gone", verdict(Status.PASSED, "gone"), "c")  # not in the catalog
+    clock.advance(minutes=1)
     store.reveal_hint("two", 2)
 
     doc = build_report(catalog, store, tmp_path, now=clock.now, tz=timezone.utc)
