@@ -29,6 +29,10 @@ if __name__ == "__main__":
     model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2))
     x = torch.randn(2, 3, requires_grad=True)
     with ablate(model[1], 2):
-        print("ablated output:", model(x))
-        model(x).sum().backward()
-    print("x.grad:", x.grad)
+        out = model(x)
+        print("ablated output:", out)
+        try:
+            out.sum().backward()
+            print("x.grad:", x.grad)
+        except RuntimeError as exc:
+            print("backward failed:", str(exc).split(" Hint:")[0])
