@@ -218,6 +218,10 @@ GUARDED_MODULES = (
 )
 """Modules whose attributes the checks and the reporting rely on."""
 
+GUARD_EXEMPT = frozenset({("torch", "manual_seed")})
+"""Attributes torch rebinds itself on first use (dynamo wraps ``manual_seed`` when the first
+optimizer or ``torch.func`` transform runs); rebinding them cannot forge a comparison."""
+
 GUARDED_CLASSES = (
     ("torch", "Tensor"),
     ("torch.nn", "Module"),
@@ -264,6 +268,8 @@ class Guard:
                 return f"your code removed the module {owner_name}; the checks cannot be trusted"
             now = vars(owner)
             for key, value in before.items():
+                if (owner_name, key) in GUARD_EXEMPT:
+                    continue
                 if now.get(key, _MISSING) is not value:
                     return (
                         f"your code replaced {owner_name}.{key}, which grading relies on; "

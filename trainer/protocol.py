@@ -8,6 +8,7 @@ random token; the parent also checks that records arrive in the only order a rea
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -29,6 +30,27 @@ class Limits(BaseModel):
     file_mb: int = Field(default=64, ge=1)
     processes: int = Field(default=64, ge=1)
     open_files: int = Field(default=1024, ge=16)
+
+
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+"""Where a writable ``pids`` controller may be mounted: cgroup v1, then the v2 unified tree."""
+
+
+def pids_cgroup(token: str) -> Path | None:
+    """The run's own pids cgroup folder (root only), or None where there is no such hierarchy."""
+    for root in PIDS_CGROUP_ROOTS:
+        if (root / "cgroup.procs").is_file() and (
+            root.name == "pids" or "pids" in _read(root / "cgroup.subtree_control")
+        ):
+            return root / f"katas-{token}"
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except OSError:
+        return ""
 
 
 class RunRequest(BaseModel):

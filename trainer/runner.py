@@ -127,7 +127,7 @@ def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
     shutil.copyfile(request.learner, learner)  # read now: the sandbox may not reach the original
 
     def sandbox() -> None:
-        box = contain(workdir, request.limits, request.timeout)
+        box = contain(workdir, request.limits, request.timeout, request.token)
         channel.send(
             SandboxRecord(
                 applied=(*namespaces.applied, *box.applied),

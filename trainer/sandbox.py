@@ -12,8 +12,9 @@ gets the others (``status()`` says which held):
 - **Landlock** (Linux ≥ 5.13, unprivileged): writes anywhere but the scratch directory are
   refused, TCP bind/connect are refused (ABI ≥ 4), and signals to processes outside the
   sandbox are refused (ABI ≥ 6). Reading stays allowed (see the threat model in the README).
-- **Privileges**: when the grader runs as root, the child becomes ``nobody`` (so the process
-  limit applies, which the kernel never enforces for root).
+- **Processes**: ``RLIMIT_NPROC`` for an ordinary user; as root (which that limit ignores), a
+  ``pids`` cgroup of the grader's own, removed after the run. (The child cannot simply become
+  ``nobody``: the interpreter's own files are often readable only by their owner.)
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainer.protocol import Limits
+from trainer.protocol import Limits, pids_cgroup
 
 MB = 1024 * 1024
-NOBODY = 65534
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -215,25 +215,29 @@ def landlock(workdir: Path, box: Containment) -> None:
         box.note("no signals outside the sandbox (landlock)", True)
 
 
-def drop_root(workdir: Path, box: Containment) -> None:
-    """As root, become ``nobody``: the kernel enforces the process limit only for non-root."""
+def join_pids_cgroup(token: str, limits: Limits, box: Containment) -> None:
+    """As root, cap the number of processes with a pids cgroup (RLIMIT_NPROC ignores root).
+
+    The grader removes the group after the run (see ``trainer.supervise.remove_pids_cgroup``).
+    """
     if os.getuid() != 0:
         return
+    group = pids_cgroup(token)
     try:
-        for path in (workdir, *workdir.rglob("*")):
-            os.chown(path, NOBODY, NOBODY)
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-        box.note("runs as nobody", True)
+        if group is None:
+            raise OSError("no writable pids cgroup hierarchy")
+        group.mkdir(exist_ok=True)
+        (group / "pids.max").write_text(str(limits.processes), encoding="ascii")
+        (group / "cgroup.procs").write_text(str(os.getpid()), encoding="ascii")
+        box.note(f"processes {limits.processes} (cgroup)", True)
     except OSError:
-        box.note("runs as nobody", False)
+        box.note(f"processes {limits.processes} (cgroup)", False)
 
 
-def contain(workdir: Path, limits: Limits, timeout: float) -> Containment:
+def contain(workdir: Path, limits: Limits, timeout: float, token: str) -> Containment:
     """Everything but the namespaces (entered earlier, before the fork), in a safe order."""
     box = Containment()
-    drop_root(workdir, box)
+    join_pids_cgroup(token, limits, box)
     landlock(workdir, box)
     apply_limits(limits, timeout, box)
     return box

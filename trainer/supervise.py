@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from trainer.protocol import Record, parse_lines
+from trainer.protocol import Record, parse_lines, pids_cgroup
 
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of captured output kept per run (head and tail); the rest is counted and cut."""
@@ -91,10 +91,27 @@ def child_env(base: Mapping[str, str]) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         PYTHONIOENCODING="utf-8",
         PYTHONHASHSEED="0",
+        # Katas use tiny tensors: one thread is faster than a pool fighting for the cores,
+        # and makes results and timings independent of the machine.
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
     )
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONSTARTUP", "PYTHONINSPECT"):
         env.pop(name, None)
     return env
+
+
+def remove_pids_cgroup(token: str) -> None:
+    """Remove the run's pids cgroup, once its processes are gone (root only; see sandbox)."""
+    group = pids_cgroup(token)
+    if group is None or not group.is_dir():
+        return
+    for _ in range(200):
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.01)  # the last processes are still being reaped
 
 
 def kill_group(pgid: int) -> None:
@@ -211,6 +228,7 @@ def supervise(
         kill_group(run.pid)
         selector.close()
         run.close()
+        remove_pids_cgroup(token)
         os.close(output_fd)
         os.close(channel_fd)
     evidence.duration = time.monotonic() - start

@@ -36,6 +36,7 @@ WARM_MODULES = (
     "torch.testing",
     "torch.func",
     "torch.optim",
+    "torch._dynamo",
     "torch.utils.data",
     "torch.utils.checkpoint",
     "torch.fx.experimental.symbolic_shapes",

@@ -1,0 +1,5 @@
+"""Unbounded recursion inside the graded function."""
+
+
+def double(x):
+    return double(x)

@@ -1,0 +1,3 @@
+"""Raises KeyboardInterrupt while being imported, as if the user pressed Ctrl-C."""
+
+raise KeyboardInterrupt

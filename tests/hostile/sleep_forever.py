@@ -1,0 +1,5 @@
+"""Sleeps at import time, longer than any timeout."""
+
+import time
+
+time.sleep(10_000)
