@@ -3,8 +3,9 @@
 For each of the three core katas, grades the reference solution 20 times through a warm
 ``Grader`` and 5 times through a cold ``python -m pytest`` run of the same ``checks.py`` (with
 a throwaway plugin giving the same two fixtures; third-party plugin autoloading off), plus 5
-times through the trainer's own cold path (``trainer.grading.grade``), all in this one run. Prints median and p90 of each, the
-warm/cold ratios, and the resident memory of this (the grading parent) process and of the worker.
+times through the trainer's own cold path (``trainer.grading.grade``), all in this one run.
+Prints median and p90 of each, the warm/cold ratios, and the resident memory of this (the
+grading parent) process and of the worker.
 
     python benchmarks/grading_latency.py [--warm N] [--cold N]
 """
