@@ -92,3 +92,5 @@ def test_the_tips_table_matches_the_katas() -> None:
     catalog = Catalog.load([builtin_pack()])
     expected = {tip: {k.id for k in catalog if tip in k.spec.tips} for tip in range(1, 13)}
     assert _tips_table() == expected
+    untaught = [tip for tip, katas in expected.items() if not katas]
+    assert untaught == [], f"tips with no kata: {untaught}"
