@@ -329,8 +329,17 @@ def test_review_opens_a_fresh_copy_and_passing_it_reschedules(
     code, out, _ = run("review")
     assert code == 0
     assert "1 due for review" in out and "katas check double-it --review" in out
-    assert review_file.read_text() == (pack / "tensors" / "double-it" / "starter.py").read_text()
+    starter = (pack / "tensors" / "double-it" / "starter.py").read_text()
+    assert review_file.read_text() == starter
     assert learner_file.read_text() == SOLUTION  # the earlier solution is untouched
+
+    review_file.write_text("# halfway\n")
+    code, out, _ = run("review")  # a review in progress carries on
+    assert code == 0 and "in progress" in out and review_file.read_text() == "# halfway\n"
+    code, out, _ = run("review", "--fresh")
+    assert code == 0 and review_file.read_text() == starter
+    [backup] = (workspace / ".katas" / "backups" / "double-it").glob("*review-answer.py")
+    assert backup.read_text() == "# halfway\n"
 
     assert run("check", "double-it", "--review")[0] == 1  # the fresh starter fails
     review_file.write_text(SOLUTION)

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -397,7 +398,7 @@ def cmd_review(args: argparse.Namespace, out: Console) -> int:
     )
     due = [p for p in cards if p.card is not None and p.card.is_due(now)]
     if args.json:
-        print(json.dumps(_review_json(catalog, due, cards, now), indent=2))
+        print(json.dumps(_review_json(catalog, due, cards), indent=2))
         return 0
     if args.kata_id:
         kata = _kata(catalog, args.kata_id)
@@ -405,22 +406,30 @@ def cmd_review(args: argparse.Namespace, out: Console) -> int:
         if card is None:
             raise CliError(f"{kata.id} is not solved yet: reviews are for solved katas")
         if not card.is_due(now):
-            out.print(f"[dim]{kata.id} is not due until {card.due:%Y-%m-%d}; reviewing early.[/]")
+            out.print(f"[dim]{kata.id} is not due until {_day(card.due)}; reviewing early.[/]")
     else:
         _print_due(out, catalog, due, cards)
         found = next_review(catalog, workspace) if due else None
         if args.list or found is None:
             return 0
         kata = found
+    card = known[kata.id].card
+    carry_on = (
+        not args.fresh
+        and card is not None
+        and card.in_progress
+        and workspace.review_file_for(kata).exists()
+    )
     if args.fresh:
         path, backup = workspace.open_review(kata)
         workspace.progress.start_review(kata.id)
     else:
         path, backup = open_review(workspace, kata)
     out.print(kata_panel(kata, str(path)))
+    what = "your review in progress (`--fresh` starts over)" if carry_on else "a fresh copy"
     out.print(
-        f"Review file: [bold]{escape(str(path))}[/] — a fresh copy of the starter; your "
-        f"solution in {escape(str(workspace.file_for(kata)))} is untouched."
+        f"Review file: [bold]{escape(str(path))}[/] — {what}; your solution in "
+        f"{escape(str(workspace.file_for(kata)))} is untouched."
     )
     if backup is not None:
         out.print(f"Your previous review file is saved at {escape(str(backup))}.")
@@ -431,6 +440,11 @@ def cmd_review(args: argparse.Namespace, out: Console) -> int:
     return session.run(kata, poll=args.poll)
 
 
+def _day(moment: datetime) -> str:
+    """A date as the learner reads it: local time."""
+    return moment.astimezone().strftime("%Y-%m-%d")
+
+
 def _print_due(
     out: Console, catalog: Catalog, due: list[KataProgress], cards: list[KataProgress]
 ) -> None:
@@ -439,9 +453,7 @@ def _print_due(
         if upcoming is None or upcoming.card is None:
             out.print("Nothing to review yet: solved katas come back here for review.")
         else:
-            out.print(
-                f"Nothing due. Next review: {upcoming.kata_id} on {upcoming.card.due:%Y-%m-%d}."
-            )
+            out.print(f"Nothing due. Next review: {upcoming.kata_id} on {_day(upcoming.card.due)}.")
         return
     table = Table(title=f"{len(due)} due for review", title_justify="left")
     for column in ("id", "title", "topic", "due since", "last rating", "reviews"):
@@ -454,7 +466,7 @@ def _print_due(
             kata.id,
             escape(kata.title),
             kata.topic,
-            f"{p.card.due:%Y-%m-%d}",
+            _day(p.card.due),
             grade + (" · in progress" if p.card.in_progress else ""),
             str(p.card.reviews),
         )
@@ -462,7 +474,7 @@ def _print_due(
 
 
 def _review_json(
-    catalog: Catalog, due: list[KataProgress], cards: list[KataProgress], now: object
+    catalog: Catalog, due: list[KataProgress], cards: list[KataProgress]
 ) -> dict[str, object]:
     def entry(p: KataProgress) -> dict[str, object]:
         assert p.card is not None
