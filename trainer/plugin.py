@@ -218,9 +218,10 @@ GUARDED_MODULES = (
 )
 """Modules whose attributes the checks and the reporting rely on."""
 
-GUARD_EXEMPT = frozenset({("torch", "manual_seed")})
-"""Attributes torch rebinds itself on first use (dynamo wraps ``manual_seed`` when the first
-optimizer or ``torch.func`` transform runs); rebinding them cannot forge a comparison."""
+GUARD_EXEMPT = frozenset({("torch", "manual_seed"), ("torch", "Storage")})
+"""Attributes torch rebinds itself: dynamo wraps ``manual_seed`` when the first optimizer or
+``torch.func`` transform runs, and ``set_default_dtype`` swaps ``Storage``. Rebinding them
+cannot forge a comparison."""
 
 GUARDED_CLASSES = (
     ("torch", "Tensor"),
