@@ -294,3 +294,34 @@ def test_capped_output_keeps_head_and_tail() -> None:
     assert text.startswith("H" * 75)
     assert text.endswith("T" * 25)
     assert "1110 in all" in text
+
+
+def test_torch_rebinding_its_own_globals_is_not_tampering(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    """set_default_dtype swaps torch.Storage and the first optimizer wraps manual_seed."""
+    source = SOLUTION + (
+        "import torch\n"
+        "torch.set_default_dtype(torch.float64)\n"
+        "torch.set_default_dtype(torch.float32)\n"
+        "torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()\n"
+    )
+    verdict = run(grade_fn, kata, tmp_path, source)
+    assert verdict.status is Status.PASSED, verdict.summary
+
+
+def test_monkeypatching_a_comparison_is_tampering(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    source = "import torch\ntorch.equal = lambda *a: True\n\ndef double(x):\n    return x\n"
+    verdict = run(grade_fn, kata, tmp_path, source)
+    assert verdict.status is Status.ERROR
+    assert "replaced torch.equal" in verdict.summary
+
+
+def test_every_verdict_says_which_protections_held(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    verdict = run(grade_fn, kata, tmp_path, SOLUTION)
+    assert any(item.startswith("memory ") for item in verdict.environment.sandbox)
+    assert any(item.startswith("cpu ") for item in verdict.environment.sandbox)
