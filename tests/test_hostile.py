@@ -74,6 +74,16 @@ EXPECTED: dict[str, set[Status]] = {
 }
 
 
+MESSAGES = {
+    "huge_tensor": "exceeded the memory limit of 4096 MB",
+    "memory_bomb": "exceeded the memory limit of 4096 MB",
+    "huge_file": "wrote a file larger than the limit of 64 MB",
+    "patch_torch_compare": "which grading relies on",
+    "forge_channel_all_fds": "tampered",
+}
+"""What the verdict must say, where the attack has a message of its own."""
+
+
 def test_the_corpus_is_complete() -> None:
     assert len(ATTACKS) >= 20
     assert sorted(EXPECTED) == ATTACKS
@@ -147,6 +157,8 @@ def _assert_contained(
 ) -> None:
     assert verdict.status is not Status.PASSED, f"{name} passed: {verdict.summary}"
     assert verdict.status in EXPECTED[name], f"{name}: {verdict.status.value}: {verdict.summary}"
+    if name in MESSAGES:
+        assert MESSAGES[name] in verdict.summary, verdict.summary
     assert elapsed < TIMEOUT + 2, f"{name} took {elapsed:.1f} s"
     assert canary.read_text(encoding="utf-8") == "untouched"
     assert _fingerprint(kata.root) == before, f"{name} changed the kata's files"

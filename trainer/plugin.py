@@ -43,6 +43,10 @@ MESSAGE_LIMIT = 2000
 class LearnerImportError(Exception):
     """The learner's file could not be imported; every check reports this same message."""
 
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
 
 @dataclass
 class Settings:
@@ -122,7 +126,7 @@ def import_learner(path: Path, module_name: str) -> ModuleType:
     except BaseException as exc:
         sys.modules.pop(module_name, None)
         detail = describe_exception(exc, exc.__traceback__, path).removeprefix("your code raised ")
-        raise LearnerImportError(f"your file failed to import: {detail}") from None
+        raise LearnerImportError(f"your file failed to import: {detail}", exc) from None
     return module
 
 
@@ -292,10 +296,16 @@ def learner() -> Iterator[ModuleType]:
     try:
         module = import_learner(settings.learner_path, settings.module_name)
     except LearnerImportError as exc:
+        limit = _limit_message(exc.cause, settings) if exc.cause is not None else None
+        if limit is not None:
+            exc = LearnerImportError(f"your file failed to import: {limit}")
         if not settings._import_reported:
             settings._import_reported = True
             settings.channel.send(ImportErrorRecord(message=str(exc)))
-        raise
+            if limit is not None:
+                settings._limit_reported = True
+                settings.channel.send(LimitRecord(message=limit))
+        raise exc from None
     yield module
     sys.modules.pop(settings.module_name, None)
 
