@@ -325,3 +325,12 @@ def test_every_verdict_says_which_protections_held(
     verdict = run(grade_fn, kata, tmp_path, SOLUTION)
     assert any(item.startswith("memory ") for item in verdict.environment.sandbox)
     assert any(item.startswith("cpu ") for item in verdict.environment.sandbox)
+
+
+def test_a_50_gb_allocation_meets_the_default_memory_limit(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path
+) -> None:
+    source = "import torch\nBIG = torch.empty(50 * 2**30, dtype=torch.uint8)\n" + SOLUTION
+    verdict = run(grade_fn, kata, tmp_path, source)
+    assert verdict.status is Status.ERROR
+    assert "exceeded the memory limit of 4096 MB" in verdict.summary

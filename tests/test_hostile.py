@@ -19,6 +19,8 @@ from trainer.verdict import Status, Verdict
 CORPUS = Path(__file__).resolve().parent / "hostile"
 ATTACKS = sorted(p.stem for p in CORPUS.glob("*.py"))
 TIMEOUT = 8.0
+MEMORY_MB = 1024
+"""Lower than the default 4096 MB so the memory bombs hit it fast on a loaded machine."""
 
 CHECKS = '''
 import torch
@@ -75,8 +77,8 @@ EXPECTED: dict[str, set[Status]] = {
 
 
 MESSAGES = {
-    "huge_tensor": "exceeded the memory limit of 4096 MB",
-    "memory_bomb": "exceeded the memory limit of 4096 MB",
+    "huge_tensor": f"exceeded the memory limit of {MEMORY_MB} MB",
+    "memory_bomb": f"exceeded the memory limit of {MEMORY_MB} MB",
     "huge_file": "wrote a file larger than the limit of 64 MB",
     "patch_torch_compare": "which grading relies on",
     "forge_channel_all_fds": "tampered",
@@ -92,7 +94,14 @@ def test_the_corpus_is_complete() -> None:
 @pytest.fixture(scope="module")
 def kata(tmp_path_factory: pytest.TempPathFactory) -> Kata:
     pack = tmp_path_factory.mktemp("pack")
-    root = make_kata(pack, "double-it", checks=CHECKS, solution=SOLUTION, timeout=TIMEOUT)
+    root = make_kata(
+        pack,
+        "double-it",
+        checks=CHECKS,
+        solution=SOLUTION,
+        timeout=TIMEOUT,
+        limits={"memory_mb": MEMORY_MB},
+    )
     return load_kata(root, pack)
 
 
