@@ -402,3 +402,19 @@ def test_a_corrupt_progress_store_is_one_warning_line_not_a_traceback(
     assert aside.read_bytes() == b"\x00garbage" * 512
     _, _, err = katas(capsys, "--pack", str(pack), "list", "--json")
     assert err == ""  # said once
+
+
+def test_check_takes_a_memory_limit_per_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    greedy = tmp_path / "greedy.py"
+    greedy.write_text(
+        "import torch\nBIG = torch.empty(512 * 2**20, dtype=torch.uint8)\n"
+        + (BUILTIN / "tensors" / "param-not-tensor" / "solution.py").read_text()
+    )
+    argv = ["check", "param-not-tensor", "--file", str(greedy), "--json"]
+    code, out, _ = katas(capsys, *argv)
+    assert code == 0, out
+    code, out, _ = katas(capsys, *argv, "--memory-mb", "256")
+    assert code == EXIT_CODES[Status.ERROR]
+    assert "exceeded the memory limit of 256 MB" in json.loads(out)["summary"]

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
     p.add_argument("--timeout", type=float, help="seconds (default: the kata's own)")
+    p.add_argument(
+        "--memory-mb", type=int, metavar="MB", help="memory limit (default: the kata's, 4096)"
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     p = sub.add_parser("hint", help="reveal the next hint for a kata")
@@ -131,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="packs or kata folders")
     p.add_argument("--device", type=_device, default="cpu")
     p.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
+    p.add_argument(
+        "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
+    )
     return parser
 
 
@@ -259,7 +265,10 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
         if args.review and not path.is_file():
             raise CliError(f"no review of {kata.id} is open: `katas review {kata.id}` opens one")
     code = _read(path)
-    verdict = grade(kata, path, args.device, timeout=args.timeout)
+    limits = None
+    if args.memory_mb is not None:
+        limits = kata.spec.limits.model_copy(update={"memory_mb": args.memory_mb})
+    verdict = grade(kata, path, args.device, timeout=args.timeout, limits=limits)
     recorded = None
     if workspace is not None:
         own = workspace.file_for(kata).resolve()
@@ -509,7 +518,9 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
             highlight=False,
         )
 
-    reports = validate(katas, device=args.device, jobs=args.jobs, on_result=progress)
+    reports = validate(
+        katas, device=args.device, jobs=args.jobs, on_result=progress, memory_mb=args.memory_mb
+    )
     bad = [r for r in reports if not r.ok]
     unverified = [r for r in reports if r.ok and not r.verified]
     out.print(

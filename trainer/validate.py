@@ -101,6 +101,7 @@ def validate(
     jobs: int | None = None,
     on_result: Callable[[TrialResult], None] | None = None,
     warm: bool = True,
+    memory_mb: int | None = None,
 ) -> list[KataReport]:
     """Grade every trial of every kata over a pool of warm workers as wide as the machine."""
     trials = [t for kata in katas for t in trials_for(kata)]
@@ -110,7 +111,11 @@ def validate(
     with Grader(workers, warm=warm) as grader:
 
         def run(trial: Trial) -> TrialResult:
-            result = TrialResult(trial, grader.grade(trial.kata, trial.path, device))
+            limits = trial.kata.spec.limits
+            if memory_mb is not None:
+                limits = limits.model_copy(update={"memory_mb": memory_mb})
+            verdict = grader.grade(trial.kata, trial.path, device, limits=limits)
+            result = TrialResult(trial, verdict)
             if on_result is not None:
                 on_result(result)
             return result
