@@ -418,3 +418,16 @@ def test_check_takes_a_memory_limit_per_command(
     code, out, _ = katas(capsys, *argv, "--memory-mb", "256")
     assert code == EXIT_CODES[Status.ERROR]
     assert "exceeded the memory limit of 256 MB" in json.loads(out)["summary"]
+
+
+def test_reading_commands_see_the_default_workspace(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    katas(capsys, "check", "param-not-tensor")  # creates ~/pytorch-katas and grades the starter
+    _, out, _ = katas(capsys, "list", "--json")
+    row = next(r for r in json.loads(out) if r["id"] == "param-not-tensor")
+    assert row["status"] == "attempted"
+    assert not (elsewhere / ".katas").exists()

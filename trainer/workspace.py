@@ -115,12 +115,15 @@ class Workspace:
     def find(
         cls, start: Path | None = None, environ: Mapping[str, str] = os.environ
     ) -> Workspace | None:
-        """``KATAS_WORKSPACE`` (created if missing), else the nearest workspace above ``start``."""
+        """``KATAS_WORKSPACE`` (created if missing), else the nearest workspace above ``start``,
+        else the default workspace if it exists (never created here: reading commands use this).
+        """
         from_env = cls._from_env(environ)
         if from_env is not None:
             return from_env[0]
         here = (start or Path.cwd()).resolve()
-        for folder in (here, *here.parents):
+        default = default_root(environ)
+        for folder in (here, *here.parents, default):
             if (folder / DOT_DIR / META_FILE).is_file():
                 return cls.init(folder)
         return None
