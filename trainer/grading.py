@@ -246,6 +246,10 @@ class Grader:
                     worker.start()
                 # Still importing torch: grading cold now beats waiting for the warm-up.
                 return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+            if request.device != "cpu" and worker.cuda_initialized:
+                # A forked child cannot use CUDA its parent initialised (a safety net: the
+                # worker's warm-up is meant never to touch CUDA).
+                return _run_cold(request, request.workdir, timeout, output_limit, cancel)
             for _attempt in range(2):
                 try:
                     return worker.run(

@@ -217,3 +217,5 @@ class WorkerMessage(BaseModel):
     pid: int
     returncode: int | None = None
     reason: str = ""
+    cuda_initialized: bool = False
+    """With ``ready``: whether warming up initialised CUDA, which forked children cannot use."""

@@ -90,6 +90,8 @@ class WarmWorker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
         self._ready = False
+        self.cuda_initialized = False
+        """Whether the warm-up initialised CUDA; then GPU gradings must go cold."""
         self._log: BinaryIO | None = None
         self.starts = 0
 
@@ -162,6 +164,7 @@ class WarmWorker:
         if message.kind != "ready":
             raise WorkerLost(f"the grading worker said {message.kind!r} before 'ready'")
         self._ready = True
+        self.cuda_initialized = message.cuda_initialized
 
     def run(
         self,

@@ -105,7 +105,9 @@ def _child(request: RunRequest, output_fd: int, channel_fd: int, sock: socket.so
 
 def serve(sock: socket.socket) -> None:
     """Answer requests until the parent closes its end of the socket."""
-    _tell(sock, WorkerMessage(kind="ready", pid=os.getpid()))
+    torch = sys.modules.get("torch")
+    cuda_initialized = bool(torch is not None and torch.cuda.is_initialized())
+    _tell(sock, WorkerMessage(kind="ready", pid=os.getpid(), cuda_initialized=cuda_initialized))
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, MESSAGE_SIZE, 2)
