@@ -556,7 +556,7 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
 
 
 def cmd_start(args: argparse.Namespace, out: Console) -> int:
-    """``katas`` alone: open the workspace and start watching the next kata."""
+    """``katas`` alone: the TUI in a terminal; watch mode when only stdin is one; else a summary."""
     if not sys.stdin.isatty():
         catalog = _catalog(args, Console(stderr=True))
         workspace = _workspace(args, out)
@@ -568,6 +568,12 @@ def cmd_start(args: argparse.Namespace, out: Console) -> int:
         if nxt is not None:
             out.print(f"Next kata: {nxt.id} ({escape(nxt.title)}) — `katas watch` to start it.")
         return 0
+    if sys.stdout.isatty():
+        catalog = _catalog(args, Console(stderr=True))
+        workspace = _workspace(args, out)
+        from trainer.tui import run
+
+        return run(catalog, workspace)
     args.kata_id, args.device, args.poll = None, "cpu", False
     return cmd_watch(args, out)
 

@@ -1,0 +1,158 @@
+"""The trainer's App: owns the catalog, the workspace, the grader and the device.
+
+Everything it needs can be injected (tests pass a tiny catalog, a workspace at a fixed clock,
+a grader); by default the grader's warm worker starts in the background after the first frame,
+so start-up costs little more than loading the catalog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Protocol
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from trainer.catalog import Catalog
+from trainer.grading import Grader
+from trainer.model import Kata
+from trainer.verdict import Verdict
+from trainer.workspace import Workspace
+
+
+class GraderLike(Protocol):
+    """What the app needs of :class:`trainer.grading.Grader`."""
+
+    def grade(
+        self, kata: Kata, path: Path, device: str = "cpu", *, supersede: bool = False
+    ) -> Verdict: ...
+
+    def close(self) -> None: ...
+
+
+def cuda_present() -> bool:
+    """Whether this machine has an NVIDIA GPU, judged without importing torch."""
+    return shutil.which("nvidia-smi") is not None
+
+
+class KatasApp(App[int]):
+    CSS_PATH = "katas.tcss"
+    TITLE = "torch-katas"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        workspace: Workspace,
+        *,
+        grader: GraderLike | None = None,
+        device: str = "cpu",
+        kata_id: str | None = None,
+        cuda_available: bool | None = None,
+        tz: tzinfo | None = None,
+        watch_files: bool = True,
+        poll: bool = False,
+        animations: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.workspace = workspace
+        self._own_grader = grader is None
+        self.grader: GraderLike = grader if grader is not None else Grader(1)
+        self.device = device
+        self.kata_id = kata_id
+        self.cuda_available = cuda_present() if cuda_available is None else cuda_available
+        self.tz = tz
+        self.watch_files = watch_files
+        self.poll = poll
+        self.stop_watching = asyncio.Event()
+        self._monotonic = monotonic
+        self._opened: tuple[str, float, datetime] | None = None
+        if not animations:
+            self.animation_level = "none"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        from trainer.tui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        if self._own_grader:
+            self.call_after_refresh(self._start_grader)
+
+    def _start_grader(self) -> None:
+        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
+
+    def _warm_up(self) -> None:
+        grader = self.grader
+        if isinstance(grader, Grader):
+            grader.start()
+
+    async def on_unmount(self) -> None:
+        self.stop_watching.set()
+        self.leave_kata()
+        if self._own_grader:
+            self.grader.close()
+
+    @property
+    def main(self) -> Screen[None]:
+        from trainer.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not open")
+
+    # ------------------------------------------------------------------ katas
+
+    def solved_ids(self) -> set[str]:
+        known = self.workspace.progress.katas()
+        return {k.id for k in self.catalog if k.id in known and known[k.id].status == "solved"}
+
+    def first_kata(self) -> Kata | None:
+        """The kata asked for, else the next one to do, else the first in the catalog."""
+        if self.kata_id is not None and self.kata_id in self.catalog:
+            return self.catalog.get(self.kata_id)
+        nxt = self.catalog.next_kata(self.solved_ids())
+        if nxt is not None:
+            return nxt
+        return next(iter(self.catalog), None)
+
+    def opened_kata(self, kata: Kata) -> None:
+        self._opened = (kata.id, self._monotonic(), self.workspace.clock())
+
+    def leave_kata(self) -> None:
+        """Record the time the open kata has been open, once (as ``katas watch`` does)."""
+        if self._opened is None:
+            return
+        kata_id, began, wall = self._opened
+        self._opened = None
+        self.workspace.progress.record_time(kata_id, self._monotonic() - began, started_at=wall)
+
+    def devices(self) -> list[str]:
+        return ["cpu", "auto", "cuda"] if self.cuda_available else ["cpu", "auto"]
+
+    # ------------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from trainer.tui.screens.main import MainScreen
+
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        main = screen
+        yield SystemCommand("Edit in the built-in editor", "c · ctrl+s saves", main.action_code)
+        yield SystemCommand("Edit in $EDITOR", "e · suspends the trainer", main.action_edit)
+        yield SystemCommand("Reveal the next hint", "h · recorded", main.action_hint)
+        yield SystemCommand("Run the checks again", "r", main.action_run)
+        yield SystemCommand("Next kata", "n · honours requires", main.action_next)
+        yield SystemCommand("Reveal the solution", "s · asks first, recorded", main.action_solution)
+        yield SystemCommand("Reset the kata", "x · asks first, backs up", main.action_reset)
+        yield SystemCommand("Progress", "p · per topic, streak, reviews", main.action_progress)
+        yield SystemCommand("Switch device", "d · cpu / auto / cuda", main.action_device)

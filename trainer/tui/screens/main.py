@@ -1,0 +1,458 @@
+"""The main screen: the kata tree, the task, the editor, the checks and the output.
+
+It holds the session's state (the open kata, its file, the last verdict) and runs the loop the
+plain ``katas watch`` runs: every save is graded in a worker thread and recorded, a pass shows
+the explanation, ``n`` opens the next kata whose prerequisites are solved. Widgets get their
+state set from here and post messages up; gradings come back as :class:`Graded` messages.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
+from watchfiles import Change, awatch
+
+from trainer.atomic import atomic_write
+from trainer.grading import GradingCancelled
+from trainer.history import Recorded
+from trainer.model import Kata
+from trainer.progress import ProgressError, sha256_hex
+from trainer.report import outcome_message
+from trainer.tui.marks import stars
+from trainer.tui.screens.confirm import ConfirmScreen
+from trainer.tui.screens.device import DeviceScreen
+from trainer.tui.screens.progress import ProgressScreen
+from trainer.tui.widgets import (
+    CheckList,
+    KataDescription,
+    KataEditor,
+    KatasHeader,
+    KataTree,
+    OutputPane,
+)
+from trainer.tui.widgets.description import task_markdown
+from trainer.tui.widgets.header import home_relative
+from trainer.verdict import Verdict
+
+if TYPE_CHECKING:
+    from trainer.tui.app import KatasApp
+
+LETTER_ACTIONS = frozenset(
+    {"edit", "code", "hint", "run", "next", "solution", "reset", "progress", "device", "quit"}
+)
+"""Actions on plain letters: off while the built-in editor has the keys (they type there)."""
+
+
+@dataclass
+class Graded(Message):
+    """A grading finished (and was recorded); ``generation`` tells stale ones apart."""
+
+    generation: int
+    kata_id: str
+    verdict: Verdict
+    recorded: Recorded | None
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "code", "code"),
+        Binding("e", "edit", "edit"),
+        Binding("h", "hint", "hint"),
+        Binding("r", "run", "run"),
+        Binding("n", "next", "next"),
+        Binding("s", "solution", "solution"),
+        Binding("x", "reset", "reset"),
+        Binding("p", "progress", "progress"),
+        Binding("d", "device", "device"),
+        Binding("t", "tab('task')", "task", show=False),
+        Binding("o", "tab('output')", "output", show=False),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kata: Kata | None = None
+        self.path: Path | None = None
+        self.verdict: Verdict | None = None
+        self.running = False
+        self.hints = 0
+        self.solution: str | None = None
+        self.generation = 0
+        self.graded_bytes: bytes | None = None
+        self.gradings = 0
+        """Gradings finished on this screen (tests wait on it)."""
+
+    @property
+    def katas_app(self) -> KatasApp:
+        from trainer.tui.app import KatasApp
+
+        assert isinstance(self.app, KatasApp)
+        return self.app
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        app = self.katas_app
+        yield KatasHeader(id="header")
+        with Horizontal(id="body"):
+            yield KataTree(app.catalog, cuda_available=app.cuda_available, id="tree")
+            with Vertical(id="main"):
+                yield Static("", id="title")
+                with TabbedContent(id="tabs", initial="task"):
+                    with TabPane("Task", id="task"):
+                        yield KataDescription("", id="description", open_links=False)
+                    with TabPane("Code", id="code"):
+                        yield KataEditor(id="editor")
+                    with TabPane("Output", id="output"):
+                        yield OutputPane(id="output-pane")
+                yield CheckList(id="checks")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        app = self.katas_app
+        header = self.query_one(KatasHeader)
+        header.workspace = home_relative(app.workspace.root)
+        header.device = app.device
+        header.total = len(app.catalog)
+        self.refresh_progress()
+        first = app.first_kata()
+        if first is not None:
+            self.open_kata(first)
+        self.query_one(KataTree).focus()
+        if app.watch_files:
+            self.watch_workspace()
+
+    # ------------------------------------------------------------------ state
+
+    def refresh_progress(self) -> None:
+        app = self.katas_app
+        statuses = {kata_id: p.status for kata_id, p in app.workspace.progress.katas().items()}
+        self.query_one(KataTree).show_statuses(statuses)
+        header = self.query_one(KatasHeader)
+        header.solved = sum(statuses.get(k.id) == "solved" for k in app.catalog)
+        header.due = len(app.workspace.progress.due(among=[k.id for k in app.catalog]))
+
+    def show_task(self, *, end: bool = False) -> None:
+        if self.kata is None:
+            return
+        passed = self.verdict is not None and self.verdict.passed
+        location = home_relative(self.path) if self.path is not None else None
+        self.query_one(KataDescription).show(
+            task_markdown(
+                self.kata,
+                hints=self.hints,
+                explanation=passed,
+                solution=self.solution,
+                location=location,
+            ),
+            end=end,
+        )
+
+    def open_kata(self, kata: Kata) -> None:
+        """Leave the open kata (its time recorded), write the starter if new, grade it."""
+        app = self.katas_app
+        app.leave_kata()
+        self.kata = kata
+        self.path = app.workspace.open(kata)
+        app.opened_kata(kata)
+        self.verdict = None
+        self.graded_bytes = None
+        self.solution = None
+        self.hints = app.workspace.progress.hints_revealed(kata.id)
+        spec = kata.spec
+        devices = "" if kata.supports("cpu") else " · needs a GPU"
+        self.query_one("#title", Static).update(
+            f"[b]{spec.title}[/b]  [$foreground-muted]{kata.id} · {spec.topic} · "
+            f"{stars(spec.difficulty)}{devices}[/]"
+        )
+        self.load_editor()
+        self.show_task()
+        self.query_one(CheckList).show(None)
+        self.query_one(OutputPane).show(None)
+        self.query_one(KataTree).select_kata(kata.id)
+        self.query_one(TabbedContent).active = "task"
+        self.refresh_progress()
+        self.grade()
+
+    def load_editor(self) -> None:
+        editor = self.query_one(KataEditor)
+        try:
+            text = self.path.read_text(encoding="utf-8") if self.path is not None else ""
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        editor.load(text)
+        self._mark_dirty(False)
+
+    def _mark_dirty(self, dirty: bool) -> None:
+        tab = self.query_one(TabbedContent).get_tab("code")
+        tab.label = "Code ●" if dirty else "Code"
+
+    @on(KataEditor.Changed)
+    def _editor_changed(self, event: KataEditor.Changed) -> None:
+        editor = self.query_one(KataEditor)
+        self._mark_dirty(editor.dirty)
+
+    @on(KataEditor.Leave)
+    def _leave_editor(self) -> None:
+        self.query_one(KataTree).focus()
+
+    @on(Tree.NodeSelected)
+    def _kata_selected(self, event: Tree.NodeSelected[str]) -> None:
+        kata_id = event.node.data
+        if kata_id is None:
+            return
+        if self.kata is not None and kata_id == self.kata.id:
+            return
+        self.open_kata(self.katas_app.catalog.get(kata_id))
+
+    def on_descendant_focus(self) -> None:
+        editing = isinstance(self.focused, KataEditor)
+        self.set_class(editing and self.size.width < 120, "-narrow-editing")
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in LETTER_ACTIONS and isinstance(self.focused, KataEditor))
+
+    # ------------------------------------------------------------------ grading
+
+    def grade(self) -> None:
+        """Grade the file as it is on disk now; a grading in flight is superseded."""
+        if self.kata is None or self.path is None:
+            return
+        self.generation += 1
+        self.graded_bytes = self._content()
+        self.running = True
+        self.query_one(CheckList).show(self.verdict, running=True)
+        self._grade(self.generation, self.kata, self.path, self.katas_app.device)
+
+    @work(thread=True, group="grade", exit_on_error=False)
+    def _grade(self, generation: int, kata: Kata, path: Path, device: str) -> None:
+        app = self.katas_app
+        code = self._read(path)
+        try:
+            verdict = app.grader.grade(kata, path, device, supersede=True)
+        except GradingCancelled:
+            return
+        recorded: Recorded | None = None
+        try:
+            recorded = app.workspace.progress.record_attempt(
+                kata.id,
+                verdict,
+                sha256_hex(code) if code is not None else None,
+                starter=code is not None and code == kata.starter.read_bytes(),
+            )
+        except ProgressError as exc:
+            app.call_from_thread(app.notify, str(exc), severity="error")
+        self.post_message(Graded(generation, kata.id, verdict, recorded))
+
+    @on(Graded)
+    def _graded(self, message: Graded) -> None:
+        self.gradings += 1
+        if self.kata is None or message.kata_id != self.kata.id:
+            self.refresh_progress()
+            return
+        if message.generation != self.generation:
+            return  # a newer save is being graded
+        self.running = False
+        self.verdict = message.verdict
+        self.query_one(CheckList).show(message.verdict)
+        self.query_one(OutputPane).show(message.verdict)
+        self.refresh_progress()
+        passed = message.verdict.passed
+        if passed:
+            self.query_one(TabbedContent).active = "task"
+        self.show_task(end=passed)
+        if passed:
+            self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
+        if message.recorded is not None:
+            note = outcome_message(message.recorded, tz=self.katas_app.tz)
+            if note:
+                self.app.notify(note, timeout=6)
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def _content(self) -> bytes | None:
+        return self._read(self.path) if self.path is not None else None
+
+    # ------------------------------------------------------------------ watching
+
+    def _is_current(self, change: Change, path: str) -> bool:
+        return (
+            self.path is not None
+            and change is not Change.deleted
+            and Path(path).resolve() == self.path.resolve()
+        )
+
+    @work(group="watch", exit_on_error=False)
+    async def watch_workspace(self) -> None:
+        """Re-grade whenever the open kata's file changes on disk, whoever wrote it.
+
+        The folder is watched, not the file, so editors that save by renaming a new file over
+        the old one still count; the content is compared on every wake-up as well.
+        """
+        app = self.katas_app
+        async for _changes in awatch(
+            app.workspace.root,
+            watch_filter=self._is_current,
+            force_polling=app.poll,
+            poll_delay_ms=200,
+            stop_event=app.stop_watching,
+            rust_timeout=500,
+            yield_on_timeout=True,
+        ):
+            self.file_may_have_changed()
+
+    def file_may_have_changed(self) -> None:
+        content = self._content()
+        if content is None or content == self.graded_bytes or self.kata is None:
+            return
+        editor = self.query_one(KataEditor)
+        if not editor.dirty:
+            self.load_editor()
+        else:
+            self.app.notify(
+                "The file changed on disk; the editor keeps your unsaved text.",
+                severity="warning",
+            )
+        self.grade()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_code(self) -> None:
+        """Open the built-in editor (escape gives the keys back)."""
+        self.query_one(TabbedContent).active = "code"
+        self.query_one(KataEditor).focus()
+
+    def action_save(self) -> None:
+        """Write the built-in editor's text to the learner's file, atomically, and grade it."""
+        if self.path is None:
+            return
+        editor = self.query_one(KataEditor)
+        text = editor.text
+        try:
+            atomic_write(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            self.app.notify(f"Could not save {self.path}: {exc}", severity="error")
+            return
+        editor.saved_text = text
+        self._mark_dirty(False)
+        self.grade()
+
+    def action_run(self) -> None:
+        self.grade()
+
+    def action_edit(self) -> None:
+        """Open the file in $VISUAL/$EDITOR, the app suspended; the watcher grades the save."""
+        if self.path is None:
+            return
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not command:
+            self.app.notify(
+                "Set $VISUAL or $EDITOR to edit in your own editor; c opens the built-in one.",
+                severity="warning",
+            )
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(command), str(self.path)], check=False)
+        except Exception as exc:  # SuspendNotSupported, a missing editor
+            self.app.notify(f"Could not run {command}: {exc}", severity="error")
+            return
+        self.file_may_have_changed()
+
+    def action_hint(self) -> None:
+        if self.kata is None:
+            return
+        total = len(self.kata.spec.hints)
+        index = self.katas_app.workspace.progress.reveal_hint(self.kata.id, total)
+        self.hints = max(self.hints, index + 1)
+        self.query_one(TabbedContent).active = "task"
+        self.show_task(end=True)
+        more = "" if index + 1 < total else " (the last one)"
+        self.app.notify(f"Hint {index + 1} of {total}{more}: see the task.")
+
+    def action_solution(self) -> None:
+        kata = self.kata
+        if kata is None:
+            return
+        solved = self.katas_app.workspace.progress.status_of(kata.id) == "solved"
+        note = "" if solved else "\nYou have not solved it yet: it will count as a reveal."
+        question = f"Show the reference solution of {kata.id}?{note}"
+
+        def answer(yes: bool | None) -> None:
+            if not yes or self.kata is not kata:
+                return
+            self.katas_app.workspace.progress.record_solution(kata.id)
+            self.solution = kata.solution.read_text(encoding="utf-8")
+            self.query_one(TabbedContent).active = "task"
+            self.show_task(end=True)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Show it"), answer)
+
+    def action_reset(self) -> None:
+        kata = self.kata
+        if kata is None:
+            return
+        question = f"Put the starter file of {kata.id} back?\nYour file is backed up first."
+
+        def answer(yes: bool | None) -> None:
+            if not yes or self.kata is not kata:
+                return
+            backup = self.katas_app.workspace.reset(kata)
+            self.load_editor()
+            if backup is not None:
+                self.app.notify(f"Backed up to {home_relative(backup)}", title="Reset")
+            self.grade()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Reset"), answer)
+
+    def action_next(self) -> None:
+        app = self.katas_app
+        after = self.kata.id if self.kata is not None else None
+        nxt = app.catalog.next_kata(app.solved_ids(), after=after)
+        if nxt is None:
+            self.app.notify("Every kata in the catalog is solved. 🎉", title="Done")
+            return
+        self.open_kata(nxt)
+
+    def action_progress(self) -> None:
+        app = self.katas_app
+        self.app.push_screen(ProgressScreen(app.catalog, app.workspace, app.tz))
+
+    def action_device(self) -> None:
+        app = self.katas_app
+
+        def chosen(device: str | None) -> None:
+            if device is None or device == app.device:
+                return
+            app.device = device
+            self.query_one(KatasHeader).device = device
+            self.grade()
+
+        self.app.push_screen(DeviceScreen(app.devices(), app.device), chosen)
+
+    def action_quit(self) -> None:
+        self.app.exit(0)

@@ -1,0 +1,104 @@
+"""The check list: one line and a mark per hidden check, and the selected failure's message."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from trainer.tui.marks import CHECK_MARK, STATUS_MARK, STATUS_WORD, colour
+from trainer.verdict import CheckStatus, Status, Verdict
+
+
+class CheckList(Vertical):
+    """The verdict of the last grading, check by check.
+
+    The screen sets the state through :meth:`show`: ``running`` while a grading is in flight
+    (the previous checks' names are kept, marked running), else the verdict (or none yet).
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.verdict: Verdict | None = None
+        self.running = False
+        self.border_title = "checks"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="summary")
+        yield OptionList(id="check-options")
+        yield Static("", id="check-message")
+
+    def show(self, verdict: Verdict | None, *, running: bool = False) -> None:
+        self.verdict = verdict
+        self.running = running
+        self._render_summary()
+        options = self.query_one("#check-options", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        checks = verdict.checks if verdict is not None else ()
+        for index, check in enumerate(checks):
+            key: CheckStatus | str = "running" if running else check.status
+            mark, variable, _word = CHECK_MARK[key]
+            line = Text(mark, style=f"bold {colour(self.app, variable)}")
+            line.append(f" {check.name}")
+            options.add_option(Option(line, id=f"check-{index}"))
+        options.display = bool(checks)
+        if checks:
+            failing = [i for i, c in enumerate(checks) if c.status is not CheckStatus.PASSED]
+            if running and highlighted is not None and highlighted < len(checks):
+                options.highlighted = highlighted
+            else:
+                options.highlighted = failing[0] if failing else 0
+        self._render_message()
+
+    @property
+    def selected_message(self) -> str:
+        """The learner-facing message of the selected check ("" when it passed or has none)."""
+        options = self.query_one("#check-options", OptionList)
+        if self.running or self.verdict is None or options.highlighted is None:
+            return ""
+        checks = self.verdict.checks
+        if options.highlighted >= len(checks):
+            return ""
+        check = checks[options.highlighted]
+        if check.status is CheckStatus.PASSED:
+            return ""
+        return check.message or CHECK_MARK[check.status][2]
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self._render_message()
+
+    def _render_summary(self) -> None:
+        summary = self.query_one("#summary", Static)
+        verdict = self.verdict
+        if self.running:
+            mark, variable, word = CHECK_MARK["running"]
+            text = Text(f"{mark} grading…", style=f"bold {colour(self.app, variable)}")
+            if verdict is None:
+                text.append("  the first grading imports torch: a few seconds")
+        elif verdict is None:
+            mark, variable, word = CHECK_MARK["pending"]
+            text = Text(
+                f"{mark} {word}: save the file to grade it", style=colour(self.app, variable)
+            )
+        else:
+            mark, variable = STATUS_MARK[verdict.status]
+            text = Text(
+                f"{mark} {STATUS_WORD[verdict.status]}", style=f"bold {colour(self.app, variable)}"
+            )
+            if verdict.checks:
+                text.append(f"  {verdict.passed_count}/{len(verdict.checks)} checks")
+            text.append(f" · {verdict.device}", style=colour(self.app, "foreground-muted"))
+            if verdict.status is not Status.FAILED and not verdict.passed and verdict.summary:
+                text.append(f"\n{verdict.summary}")
+            if verdict.passed:
+                text.append("  n: next kata", style=colour(self.app, "foreground-muted"))
+        summary.update(text)
+
+    def _render_message(self) -> None:
+        message = self.selected_message
+        static = self.query_one("#check-message", Static)
+        static.display = bool(message)
+        static.update(Text(message, style=colour(self.app, "error")))

@@ -1,0 +1,84 @@
+"""The catalog as a tree: topics with solved counts, katas with a status mark."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from trainer.catalog import Catalog
+from trainer.model import Kata
+from trainer.progress import KataStatus
+from trainer.tui.marks import KATA_MARK, colour
+
+
+class KataTree(Tree[str]):
+    """Topics (``tensors 3/7``) and their katas (``✓ param-not-tensor``).
+
+    Selecting a kata (enter, or a click) posts ``Tree.NodeSelected`` with the kata id as the
+    node's data; the screen opens it. Topic nodes carry no data.
+    """
+
+    def __init__(self, catalog: Catalog, *, cuda_available: bool, id: str | None = None) -> None:
+        super().__init__("katas", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.catalog = catalog
+        self.cuda_available = cuda_available
+        self._statuses: Mapping[str, KataStatus] = {}
+        self._topics: dict[str, TreeNode[str]] = {}
+        self._kata_nodes: dict[str, TreeNode[str]] = {}
+        for topic, katas in catalog.by_topic().items():
+            node = self.root.add(topic, expand=True)
+            self._topics[topic] = node
+            for kata in katas:
+                self._kata_nodes[kata.id] = node.add_leaf(kata.id, data=kata.id)
+
+    def needs_gpu(self, kata: Kata) -> bool:
+        return not self.cuda_available and not kata.supports("cpu")
+
+    def show_statuses(self, statuses: Mapping[str, KataStatus]) -> None:
+        """Relabel every node from ``statuses`` (kata id to new/attempted/solved)."""
+        self._statuses = dict(statuses)
+        self._relabel()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._relabel())
+        self._relabel()
+
+    def _relabel(self) -> None:
+        if not self.is_attached:
+            return
+        for topic, katas in self.catalog.by_topic().items():
+            solved = sum(self._statuses.get(k.id) == "solved" for k in katas)
+            label = Text(topic, style="bold")
+            label.append(f"  {solved}/{len(katas)}", style=colour(self.app, "foreground-muted"))
+            self._topics[topic].set_label(label)
+            for kata in katas:
+                status: str = self._statuses.get(kata.id, "new")
+                if status != "solved" and self.needs_gpu(kata):
+                    status = "gpu"
+                mark, variable = KATA_MARK[status]
+                text = Text(mark, style=colour(self.app, variable))
+                text.append(f" {kata.id}")
+                self._kata_nodes[kata.id].set_label(text)
+
+    def select_kata(self, kata_id: str) -> None:
+        """Move the cursor to ``kata_id`` (without posting a selection)."""
+        node = self._kata_nodes.get(kata_id)
+        if node is None:
+            return
+        parent = node.parent
+        if parent is not None:
+            parent.expand()
+        self.move_cursor(node)
+        if parent is not None:
+            # keep the topic's line (and its count) in view when the kata is near it
+            self.call_after_refresh(self._reveal, parent, node)
+
+    def _reveal(self, parent: TreeNode[str], node: TreeNode[str]) -> None:
+        if 0 <= node.line - parent.line < self.size.height:
+            self.scroll_to_node(parent, animate=False)
+            self.scroll_to_node(node, animate=False)
