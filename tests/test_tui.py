@@ -1,0 +1,355 @@
+"""The TUI (issue 6), driven through Textual's Pilot: the whole loop, hints, the solution, reset,
+external saves, timeouts, and the rule that the TUI process never imports torch.
+
+No test sleeps: each waits on the app's state with a bounded deadline (:func:`until`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tests.fixed_clock import FixedClock
+from tests.kata_factory import SOLUTION, make_kata
+from trainer.catalog import Catalog
+from trainer.grading import Grader
+from trainer.model import Kata
+from trainer.tui.app import KatasApp
+from trainer.tui.screens import ConfirmScreen, DeviceScreen, MainScreen, ProgressScreen
+from trainer.tui.widgets import CheckList, KataDescription, KataEditor
+from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.workspace import Workspace
+
+GRADED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+CHECKS_TWO = '''def test_doubles(learner):
+    """doubles a number"""
+    assert learner.double(3) == 6, f"double(3) returned {learner.double(3)!r}, expected 6"
+
+
+def test_doubles_zero(learner):
+    """doubles zero"""
+    assert learner.double(0) == 0
+'''
+
+
+class FakeGrader:
+    """Passes a file that doubles (``2 * x``), fails any other; no child process at all."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def grade(
+        self, kata: Kata, path: Path, device: str = "cpu", *, supersede: bool = False
+    ) -> Verdict:
+        self.calls.append((kata.id, device))
+        right = "2 * x" in path.read_text(encoding="utf-8")
+        first = CheckResult(
+            id="checks.py::test_doubles",
+            name="doubles a number",
+            status=CheckStatus.PASSED if right else CheckStatus.FAILED,
+            message="" if right else "double(3) returned 3, expected 6",
+        )
+        second = CheckResult(
+            id="checks.py::test_doubles_zero", name="doubles zero", status=CheckStatus.PASSED
+        )
+        return Verdict(
+            kata_id=kata.id,
+            status=Status.PASSED if right else Status.FAILED,
+            summary="2 of 2 checks passed" if right else "1 of 2 checks passed",
+            checks=(first, second),
+            output="" if right else "double(3) = 3\n",
+            device=device,
+            file=str(path),
+            environment=Environment(trainer="test", python="3", platform="test"),
+            graded_at=GRADED_AT,
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def tiny_pack(root: Path, **first: object) -> Catalog:
+    """Two katas: ``first``, and ``second`` which requires it."""
+    make_kata(root, "first", order=1, **first)  # type: ignore[arg-type]
+    make_kata(root, "second", order=2, requires=["first"], file="second.py")
+    return Catalog.load([root])
+
+
+def workspace_at(root: Path, clock: FixedClock | None = None) -> Workspace:
+    return Workspace.init(root).with_clock(clock or FixedClock())
+
+
+def main_screen(app: KatasApp) -> MainScreen:
+    screen = app.main
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def until(
+    pilot: Pilot[int], condition: Callable[[], bool], seconds: float = 90.0, what: str = ""
+) -> None:
+    """Let the app run until ``condition`` holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# -- the loop -----------------------------------------------------------------------------------
+
+
+async def test_whole_loop_fix_in_the_editor_save_pass_next(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack", checks=CHECKS_TWO)
+    workspace = workspace_at(tmp_path / "ws")
+    with Grader(1) as grader:
+        app = KatasApp(catalog, workspace, grader=grader, watch_files=False, animations=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = main_screen(app)
+            await until(pilot, lambda: screen.gradings >= 1, what="the first grading")
+            assert screen.kata is not None and screen.kata.id == "first"
+            assert screen.verdict is not None and screen.verdict.status is Status.FAILED
+            checks = screen.query_one(CheckList)
+            assert [c.status for c in screen.verdict.checks] == [
+                CheckStatus.FAILED,
+                CheckStatus.PASSED,
+            ]
+            assert "expected 6" in checks.selected_message
+
+            await pilot.press("c")
+            editor = screen.query_one(KataEditor)
+            assert screen.focused is editor
+            editor.move_cursor((4, len("    return ")))
+            await pilot.press("2", "space", "asterisk", "space")
+            assert "return 2 * x" in editor.text and editor.dirty
+            await pilot.press("ctrl+s")
+            assert workspace.file_for(catalog.get("first")).read_text() == editor.text
+            await until(
+                pilot,
+                lambda: screen.verdict is not None and screen.verdict.passed,
+                what="a pass",
+            )
+            assert all(c.status is CheckStatus.PASSED for c in screen.verdict.checks)
+            assert workspace.progress.status_of("first") == "solved"
+            assert "Doubling is multiplying by two." in screen.query_one(KataDescription).source
+            assert screen.focused is not editor  # the keys are the trainer's again
+
+            await pilot.press("n")
+            assert screen.kata.id == "second"
+            assert workspace.file_for(catalog.get("second")).exists()
+            await until(pilot, lambda: screen.verdict is not None, what="second graded")
+            assert screen.verdict.kata_id == "second"
+    attempts = workspace.progress.attempts("first")
+    assert [a.status for a in attempts] == [Status.FAILED, Status.PASSED]
+    assert attempts[0].starter and not attempts[1].starter
+    assert [s.kata_id for s in workspace.progress.sessions()] == ["first", "second"]
+
+
+async def test_next_honours_requires(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        await pilot.press("n")  # second requires first, which is not solved: first again
+        assert screen.kata is not None and screen.kata.id == "first"
+
+
+async def test_hint_is_revealed_and_recorded(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        description = screen.query_one(KataDescription)
+        assert "Multiply." not in description.source
+        await pilot.press("h")
+        assert workspace.progress.hints_revealed("first") == 1
+        await until(pilot, lambda: "**Hint 1 of 2.** Multiply." in description.source)
+        await pilot.press("h")
+        await until(pilot, lambda: "**Hint 2 of 2.** By two." in description.source)
+    assert workspace.progress.hints_revealed("first") == 2
+
+
+async def test_solution_asks_first_and_is_recorded(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: nothing shown, nothing recorded
+        assert app.screen is screen and screen.solution is None
+        assert [e.kind for e in workspace.progress.events("first")] == ["opened"]
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        assert app.screen is screen
+        assert screen.solution == SOLUTION
+        description = screen.query_one(KataDescription)
+        await until(pilot, lambda: "Reference solution" in description.source)
+    assert [e.kind for e in workspace.progress.events("first")] == ["opened", "solution"]
+    assert workspace.progress.kata("first").solution_revealed
+
+
+async def test_reset_asks_and_backs_the_file_up(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    kata = catalog.get("first")
+    target = workspace.open(kata)
+    target.write_text("# my attempt\n", encoding="utf-8")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        assert screen.query_one(KataEditor).text == "# my attempt\n"
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        assert target.read_bytes() == kata.starter.read_bytes()
+        assert screen.query_one(KataEditor).text == kata.starter.read_text()
+        await until(pilot, lambda: screen.gradings >= 2, what="a grading after the reset")
+    [backup] = workspace.backups(kata)
+    assert backup.read_text() == "# my attempt\n"
+    assert "reset" in [e.kind for e in workspace.progress.events("first")]
+
+
+async def test_an_external_write_regrades(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), poll=True, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        assert screen.verdict is not None and not screen.verdict.passed
+        target = workspace.file_for(catalog.get("first"))
+        staged = target.with_name(".answer.py.swp")  # save by rename, as vim does
+        staged.write_text(SOLUTION, encoding="utf-8")
+        staged.replace(target)
+        await until(
+            pilot, lambda: screen.verdict is not None and screen.verdict.passed, what="regrade"
+        )
+        assert screen.query_one(KataEditor).text == SOLUTION  # the editor follows the file
+    assert workspace.progress.status_of("first") == "solved"
+
+
+async def test_a_timeout_shows_as_such(tmp_path: Path) -> None:
+    looping = '"""Never returns."""\n\n\ndef double(x):\n    while True:\n        pass\n'
+    catalog = tiny_pack(tmp_path / "pack", starter=looping, timeout=2)
+    workspace = workspace_at(tmp_path / "ws")
+    with Grader(1, warm=False) as grader:
+        app = KatasApp(catalog, workspace, grader=grader, watch_files=False, animations=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = main_screen(app)
+            await until(pilot, lambda: screen.gradings >= 1, what="the timeout")
+            assert screen.verdict is not None and screen.verdict.status is Status.TIMEOUT
+            summary = screen.query_one("#summary", Static)
+            assert "timed out" in str(summary.render())
+            assert workspace.progress.attempts("first")[0].status is Status.TIMEOUT
+
+
+async def test_device_switch_offers_cuda_only_when_present(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    grader = FakeGrader()
+    app = KatasApp(
+        catalog,
+        workspace,
+        grader=grader,
+        cuda_available=False,
+        watch_files=False,
+        animations=False,
+    )
+    assert app.devices() == ["cpu", "auto"]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        await pilot.press("d")
+        assert isinstance(app.screen, DeviceScreen)
+        await pilot.press("down", "enter")
+        assert app.device == "auto"
+        await until(pilot, lambda: screen.gradings >= 2)
+        assert grader.calls[-1] == ("first", "auto")
+    with_gpu = KatasApp(catalog, workspace, grader=grader, cuda_available=True)
+    assert with_gpu.devices() == ["cpu", "auto", "cuda"]
+
+
+async def test_progress_screen_and_command_palette(tmp_path: Path) -> None:
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        for title in ("Reveal the next hint", "Reveal the solution", "Reset the kata", "Next kata"):
+            assert title in titles
+        await pilot.press("p")
+        assert isinstance(app.screen, ProgressScreen)
+        assert app.screen.document.totals.attempted == 1
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+# -- torch stays out of the TUI process ----------------------------------------------------------
+
+NO_TORCH_SCRIPT = """
+import asyncio, json, sys, time
+from pathlib import Path
+from trainer.catalog import Catalog
+from trainer.grading import Grader
+from trainer.grading import Grader
+from trainer.tui.app import KatasApp
+from trainer.workspace import Workspace
+
+async def main() -> None:
+    catalog = Catalog.load([Path(sys.argv[1])])
+    workspace = Workspace.init(Path(sys.argv[2]))
+    with Grader(1) as grader:
+        app = KatasApp(catalog, workspace, grader=grader, watch_files=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.main
+            deadline = time.monotonic() + 120
+            while screen.gradings < 1 and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            status = screen.verdict.status.value if screen.verdict else None
+    torch = sorted(m for m in sys.modules if m.split(".")[0] == "torch")
+    print(json.dumps({"status": status, "torch": torch}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_tui_process_never_imports_torch(tmp_path: Path) -> None:
+    tiny_pack(tmp_path / "pack")
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TORCH_SCRIPT, str(tmp_path / "pack"), str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"status": "failed", "torch": []}
