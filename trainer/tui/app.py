@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -140,7 +140,7 @@ class KatasApp(App[int]):
 
     # ------------------------------------------------------------------ command palette
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from trainer.tui.screens.main import MainScreen
 
         yield from super().get_system_commands(screen)
