@@ -41,7 +41,7 @@ def cuda_present() -> bool:
 
 
 class KatasApp(App[int]):
-    CSS_PATH = "katas.tcss"
+    CSS_PATH = Path(__file__).with_name("katas.tcss")
     TITLE = "torch-katas"
     ENABLE_COMMAND_PALETTE = True
 

@@ -49,9 +49,25 @@ STATUS_WORD: dict[Status, str] = {
 }
 
 
+_PALETTES: dict[tuple[int, str], dict[str, str]] = {}
+
+
 def colour(app: App[object], variable: str) -> str:
-    """The theme's value for ``$variable`` as a colour Rich understands (alpha blended in)."""
-    variables = app.get_css_variables()
+    """The theme's value for ``$variable`` as a colour Rich understands (alpha blended in).
+
+    Resolved once per app and theme: generating the theme's variables is not cheap.
+    """
+    key = (id(app), app.theme)
+    palette = _PALETTES.get(key)
+    if palette is None:
+        palette = _PALETTES[key] = {}
+    found = palette.get(variable)
+    if found is None:
+        found = palette[variable] = _resolve(app.get_css_variables(), variable)
+    return found
+
+
+def _resolve(variables: dict[str, str], variable: str) -> str:
     value = variables.get(variable, "")
     if not value:
         return "default"
