@@ -144,6 +144,7 @@ async def test_whole_loop_fix_in_the_editor_save_pass_next(tmp_path: Path) -> No
             await pilot.press("c")
             editor = screen.query_one(KataEditor)
             assert screen.focused is editor
+            assert screen.has_class("-narrow-editing")  # at 80 columns the tree makes room
             editor.move_cursor((4, len("    return ")))
             await pilot.press("2", "space", "asterisk", "space")
             assert "return 2 * x" in editor.text and editor.dirty
@@ -158,6 +159,8 @@ async def test_whole_loop_fix_in_the_editor_save_pass_next(tmp_path: Path) -> No
             assert workspace.progress.status_of("first") == "solved"
             assert "Doubling is multiplying by two." in screen.query_one(KataDescription).source
             assert screen.focused is not editor  # the keys are the trainer's again
+            await pilot.pause()
+            assert not screen.has_class("-narrow-editing")
 
             await pilot.press("n")
             assert screen.kata.id == "second"

@@ -218,11 +218,15 @@ class MainScreen(Screen[None]):
         self.open_kata(self.katas_app.catalog.get(kata_id))
 
     def on_descendant_focus(self) -> None:
-        editing = isinstance(self.focused, KataEditor)
-        self.set_class(editing and self.size.width < 120, "-narrow-editing")
-        self.refresh_bindings()
+        self._focus_changed()
 
     def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._focus_changed)
+
+    def _focus_changed(self) -> None:
+        """At 80 columns the editor takes the tree's room while it has the keys."""
+        editing = isinstance(self.focused, KataEditor)
+        self.set_class(editing and self.size.width < 120, "-narrow-editing")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -276,6 +280,7 @@ class MainScreen(Screen[None]):
         passed = message.verdict.passed
         if passed:
             self.query_one(TabbedContent).active = "task"
+            self.query_one(KataTree).focus()  # the keys are the trainer's: n is next
         self.show_task(end=passed)
         if passed:
             self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
