@@ -42,9 +42,10 @@ class KataDescription(Markdown):
 
         async def scroll() -> None:
             await done
+            # after the layout settles (the tree may just have come back, rewrapping the text)
             if end:
-                self.scroll_end(animate=False, immediate=True)
+                self.call_after_refresh(self.scroll_end, animate=False)
             else:
-                self.scroll_home(animate=False, immediate=True)
+                self.call_after_refresh(self.scroll_home, animate=False)
 
         self.run_worker(scroll(), group="scroll", exclusive=True)
