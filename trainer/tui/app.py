@@ -19,7 +19,6 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from trainer.catalog import Catalog
-from trainer.grading import Grader
 from trainer.model import Kata
 from trainer.verdict import Verdict
 from trainer.workspace import Workspace
@@ -64,7 +63,11 @@ class KatasApp(App[int]):
         self.catalog = catalog
         self.workspace = workspace
         self._own_grader = grader is None
-        self.grader: GraderLike = grader if grader is not None else Grader(1)
+        if grader is None:
+            from trainer.grading import Grader
+
+            grader = Grader(1)
+        self.grader: GraderLike = grader
         self.device = device
         self.kata_id = kata_id
         self.cuda_available = cuda_present() if cuda_available is None else cuda_available
@@ -90,6 +93,8 @@ class KatasApp(App[int]):
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def _warm_up(self) -> None:
+        from trainer.grading import Grader
+
         grader = self.grader
         if isinstance(grader, Grader):
             grader.start()

@@ -21,19 +21,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
-from watchfiles import Change, awatch
+from textual.widgets import Static, TabbedContent, TabPane, Tree
 
 from trainer.atomic import atomic_write
-from trainer.grading import GradingCancelled
 from trainer.history import Recorded
 from trainer.model import Kata
 from trainer.progress import ProgressError, sha256_hex
-from trainer.report import outcome_message
 from trainer.tui.marks import stars
-from trainer.tui.screens.confirm import ConfirmScreen
-from trainer.tui.screens.device import DeviceScreen
-from trainer.tui.screens.progress import ProgressScreen
 from trainer.tui.widgets import (
     CheckList,
     KataDescription,
@@ -43,10 +37,13 @@ from trainer.tui.widgets import (
     OutputPane,
 )
 from trainer.tui.widgets.description import task_markdown
+from trainer.tui.widgets.footer import KatasFooter
 from trainer.tui.widgets.header import home_relative
 from trainer.verdict import Verdict
 
 if TYPE_CHECKING:
+    from watchfiles import Change
+
     from trainer.tui.app import KatasApp
 
 LETTER_ACTIONS = frozenset(
@@ -118,7 +115,7 @@ class MainScreen(Screen[None]):
                     with TabPane("Output", id="output"):
                         yield OutputPane(id="output-pane")
                 yield CheckList(id="checks")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KatasFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         app = self.katas_app
@@ -132,7 +129,7 @@ class MainScreen(Screen[None]):
             self.open_kata(first)
         self.query_one(KataTree).focus()
         if app.watch_files:
-            self.watch_workspace()
+            self.call_after_refresh(self.watch_workspace)  # after the first frame
 
     # ------------------------------------------------------------------ state
 
@@ -247,6 +244,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="grade", exit_on_error=False)
     def _grade(self, generation: int, kata: Kata, path: Path, device: str) -> None:
         app = self.katas_app
+        from trainer.grading import GradingCancelled
+
         code = self._read(path)
         try:
             verdict = app.grader.grade(kata, path, device, supersede=True)
@@ -285,6 +284,8 @@ class MainScreen(Screen[None]):
         if passed:
             self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
         if message.recorded is not None:
+            from trainer.report import outcome_message
+
             note = outcome_message(message.recorded, tz=self.katas_app.tz)
             if note:
                 self.app.notify(note, timeout=6)
@@ -302,6 +303,8 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ watching
 
     def _is_current(self, change: Change, path: str) -> bool:
+        from watchfiles import Change
+
         return (
             self.path is not None
             and change is not Change.deleted
@@ -315,6 +318,8 @@ class MainScreen(Screen[None]):
         The folder is watched, not the file, so editors that save by renaming a new file over
         the old one still count; the content is compared on every wake-up as well.
         """
+        from watchfiles import awatch
+
         app = self.katas_app
         async for _changes in awatch(
             app.workspace.root,
@@ -349,7 +354,13 @@ class MainScreen(Screen[None]):
     def action_code(self) -> None:
         """Open the built-in editor (escape gives the keys back)."""
         self.query_one(TabbedContent).active = "code"
-        self.query_one(KataEditor).focus()
+        editor = self.query_one(KataEditor)
+        editor.highlight()
+        editor.focus()
+
+    @on(TabbedContent.TabActivated, pane="#code")
+    def _code_shown(self) -> None:
+        self.query_one(KataEditor).highlight()
 
     def action_save(self) -> None:
         """Write the built-in editor's text to the learner's file, atomically, and grade it."""
@@ -415,6 +426,8 @@ class MainScreen(Screen[None]):
             self.query_one(TabbedContent).active = "task"
             self.show_task(end=True)
 
+        from trainer.tui.screens.confirm import ConfirmScreen
+
         self.app.push_screen(ConfirmScreen(question, yes="Show it"), answer)
 
     def action_reset(self) -> None:
@@ -432,6 +445,8 @@ class MainScreen(Screen[None]):
                 self.app.notify(f"Backed up to {home_relative(backup)}", title="Reset")
             self.grade()
 
+        from trainer.tui.screens.confirm import ConfirmScreen
+
         self.app.push_screen(ConfirmScreen(question, yes="Reset"), answer)
 
     def action_next(self) -> None:
@@ -444,6 +459,8 @@ class MainScreen(Screen[None]):
         self.open_kata(nxt)
 
     def action_progress(self) -> None:
+        from trainer.tui.screens.progress import ProgressScreen
+
         app = self.katas_app
         self.app.push_screen(ProgressScreen(app.catalog, app.workspace, app.tz))
 
@@ -456,6 +473,8 @@ class MainScreen(Screen[None]):
             app.device = device
             self.query_one(KatasHeader).device = device
             self.grade()
+
+        from trainer.tui.screens.device import DeviceScreen
 
         self.app.push_screen(DeviceScreen(app.devices(), app.device), chosen)
 

@@ -34,8 +34,13 @@ class KataEditor(TextArea):
         self.cursor_blink = False
         self.saved_text = ""
 
-    def on_mount(self) -> None:
-        if "python" in self.available_languages:
+    def highlight(self) -> None:
+        """Turn Python highlighting on: the screen calls this when the editor is first shown.
+
+        Each document change re-prepares the tree-sitter query (tens of milliseconds), so a
+        hidden editor stays plain text and start-up does not pay for it.
+        """
+        if self.language is None and "python" in self.available_languages:
             self.language = "python"
 
     @property
