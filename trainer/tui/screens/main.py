@@ -28,23 +28,20 @@ from trainer.history import Recorded
 from trainer.model import Kata
 from trainer.progress import ProgressError, sha256_hex
 from trainer.tui.marks import stars
-from trainer.tui.widgets import (
-    CheckList,
-    KataDescription,
-    KataEditor,
-    KatasHeader,
-    KataTree,
-    OutputPane,
-)
-from trainer.tui.widgets.description import task_markdown
+from trainer.tui.widgets.checks import CheckList
+from trainer.tui.widgets.description import KataDescription, task_markdown
 from trainer.tui.widgets.footer import KatasFooter
-from trainer.tui.widgets.header import home_relative
+from trainer.tui.widgets.header import KatasHeader, home_relative
+from trainer.tui.widgets.kata_tree import KataTree
+from trainer.tui.widgets.output import OutputPane
 from trainer.verdict import Verdict
 
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
     from watchfiles import Change
 
     from trainer.tui.app import KatasApp
+    from trainer.tui.widgets.editor import KataEditor
 
 LETTER_ACTIONS = frozenset(
     {"edit", "code", "hint", "run", "next", "solution", "reset", "progress", "device", "quit"}
@@ -90,6 +87,9 @@ class MainScreen(Screen[None]):
         self.graded_bytes: bytes | None = None
         self.gradings = 0
         """Gradings finished on this screen (tests wait on it)."""
+        self._editor: KataEditor | None = None
+        self._editor_text = ""
+        """The file's text as last loaded, for the editor until it is mounted."""
 
     @property
     def katas_app(self) -> KatasApp:
@@ -110,8 +110,7 @@ class MainScreen(Screen[None]):
                 with TabbedContent(id="tabs", initial="task"):
                     with TabPane("Task", id="task"):
                         yield KataDescription("", id="description", open_links=False)
-                    with TabPane("Code", id="code"):
-                        yield KataEditor(id="editor")
+                    yield TabPane("Code", id="code")  # the editor: mounted on first use
                     with TabPane("Output", id="output"):
                         yield OutputPane(id="output-pane")
                 yield CheckList(id="checks")
@@ -128,6 +127,7 @@ class MainScreen(Screen[None]):
         if first is not None:
             self.open_kata(first)
         self.query_one(KataTree).focus()
+        self.call_after_refresh(self.editor)  # the Code tab is not in the first frame
         if app.watch_files:
             self.call_after_refresh(self.watch_workspace)  # after the first frame
 
@@ -183,26 +183,36 @@ class MainScreen(Screen[None]):
         self.refresh_progress()
         self.grade()
 
+    def editor(self) -> KataEditor:
+        """The built-in editor, mounted in the Code tab the first time it is needed."""
+        if self._editor is None:
+            from trainer.tui.widgets.editor import KataEditor
+
+            self._editor = KataEditor(self._editor_text, id="editor")
+            self.query_one("#code", TabPane).mount(self._editor)
+        return self._editor
+
+    def _editing(self) -> bool:
+        return self._editor is not None and self.focused is self._editor
+
     def load_editor(self) -> None:
-        editor = self.query_one(KataEditor)
         try:
             text = self.path.read_text(encoding="utf-8") if self.path is not None else ""
         except (OSError, UnicodeDecodeError):
             text = ""
-        editor.load(text)
+        self._editor_text = text
+        if self._editor is not None:
+            self._editor.load(text)
         self._mark_dirty(False)
 
     def _mark_dirty(self, dirty: bool) -> None:
         tab = self.query_one(TabbedContent).get_tab("code")
         tab.label = "Code ●" if dirty else "Code"
 
-    @on(KataEditor.Changed)
-    def _editor_changed(self, event: KataEditor.Changed) -> None:
-        editor = self.query_one(KataEditor)
-        self._mark_dirty(editor.dirty)
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._mark_dirty(self.editor().dirty)
 
-    @on(KataEditor.Leave)
-    def _leave_editor(self) -> None:
+    def on_kata_editor_leave(self) -> None:
         self.query_one(KataTree).focus()
 
     @on(Tree.NodeSelected)
@@ -222,12 +232,12 @@ class MainScreen(Screen[None]):
 
     def _focus_changed(self) -> None:
         """At 80 columns the editor takes the tree's room while it has the keys."""
-        editing = isinstance(self.focused, KataEditor)
+        editing = self._editing()
         self.set_class(editing and self.size.width < 120, "-narrow-editing")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in LETTER_ACTIONS and isinstance(self.focused, KataEditor))
+        return not (action in LETTER_ACTIONS and self._editing())
 
     # ------------------------------------------------------------------ grading
 
@@ -336,7 +346,7 @@ class MainScreen(Screen[None]):
         content = self._content()
         if content is None or content == self.graded_bytes or self.kata is None:
             return
-        editor = self.query_one(KataEditor)
+        editor = self.editor()
         if not editor.dirty:
             self.load_editor()
         else:
@@ -354,19 +364,19 @@ class MainScreen(Screen[None]):
     def action_code(self) -> None:
         """Open the built-in editor (escape gives the keys back)."""
         self.query_one(TabbedContent).active = "code"
-        editor = self.query_one(KataEditor)
+        editor = self.editor()
         editor.highlight()
         editor.focus()
 
     @on(TabbedContent.TabActivated, pane="#code")
     def _code_shown(self) -> None:
-        self.query_one(KataEditor).highlight()
+        self.editor().highlight()
 
     def action_save(self) -> None:
         """Write the built-in editor's text to the learner's file, atomically, and grade it."""
         if self.path is None:
             return
-        editor = self.query_one(KataEditor)
+        editor = self.editor()
         text = editor.text
         try:
             atomic_write(self.path, text.encode("utf-8"))

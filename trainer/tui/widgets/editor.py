@@ -21,9 +21,9 @@ class KataEditor(TextArea):
     class Leave(Message):
         """The learner pressed escape: give the keys back to the screen."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(
-            "",
+            text,
             language=None,
             theme="css",
             soft_wrap=False,
@@ -32,7 +32,7 @@ class KataEditor(TextArea):
             id=id,
         )
         self.cursor_blink = False
-        self.saved_text = ""
+        self.saved_text = text
 
     def highlight(self) -> None:
         """Turn Python highlighting on: the screen calls this when the editor is first shown.
