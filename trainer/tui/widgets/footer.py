@@ -16,6 +16,7 @@ class KatasFooter(Footer):
     """
 
     _recompose_pending = False
+    _composed: tuple[tuple[str, str, str, bool, str], ...] | None = None
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -27,4 +28,16 @@ class KatasFooter(Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
+        shown = self._shown()
+        if shown == self._composed:
+            return  # the same keys, enabled the same: nothing to rebuild
+        self._composed = shown
         await self.recompose()
+
+    def _shown(self) -> tuple[tuple[str, str, str, bool, str], ...]:
+        """What :meth:`compose` would show now: each shown binding, enabled or not."""
+        return tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
