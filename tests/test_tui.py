@@ -91,6 +91,11 @@ def workspace_at(root: Path, clock: FixedClock | None = None) -> Workspace:
     return Workspace.init(root).with_clock(clock or FixedClock())
 
 
+def quiet_app(catalog: Catalog, workspace: Workspace) -> KatasApp:
+    """The app with a fake grader, no file watcher and no animations: the usual test set-up."""
+    return KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+
+
 def main_screen(app: KatasApp) -> MainScreen:
     screen = app.main
     assert isinstance(screen, MainScreen)
@@ -176,7 +181,7 @@ async def test_whole_loop_fix_in_the_editor_save_pass_next(tmp_path: Path) -> No
 async def test_next_honours_requires(tmp_path: Path) -> None:
     catalog = tiny_pack(tmp_path / "pack")
     workspace = workspace_at(tmp_path / "ws")
-    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
@@ -187,7 +192,7 @@ async def test_next_honours_requires(tmp_path: Path) -> None:
 async def test_hint_is_revealed_and_recorded(tmp_path: Path) -> None:
     catalog = tiny_pack(tmp_path / "pack")
     workspace = workspace_at(tmp_path / "ws")
-    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
@@ -204,7 +209,7 @@ async def test_hint_is_revealed_and_recorded(tmp_path: Path) -> None:
 async def test_solution_asks_first_and_is_recorded(tmp_path: Path) -> None:
     catalog = tiny_pack(tmp_path / "pack")
     workspace = workspace_at(tmp_path / "ws")
-    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
@@ -230,7 +235,7 @@ async def test_reset_asks_and_backs_the_file_up(tmp_path: Path) -> None:
     kata = catalog.get("first")
     target = workspace.open(kata)
     target.write_text("# my attempt\n", encoding="utf-8")
-    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
@@ -309,7 +314,7 @@ async def test_device_switch_offers_cuda_only_when_present(tmp_path: Path) -> No
 async def test_progress_screen_and_command_palette(tmp_path: Path) -> None:
     catalog = tiny_pack(tmp_path / "pack")
     workspace = workspace_at(tmp_path / "ws")
-    app = KatasApp(catalog, workspace, grader=FakeGrader(), watch_files=False, animations=False)
+    app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
