@@ -126,15 +126,10 @@ def grade(
     ``device`` is ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``; the child resolves it, so
     this process never imports torch.
     """
-    path = Path(path)
-    limit = kata.spec.timeout if timeout is None else timeout
-    early = _precheck(kata, path, device)
-    if early is not None:
-        return early
-    with tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
-        request = _request(kata, path, device, limit, limits)
-        evidence = _run_cold(request, workdir, limit, output_limit)
-    return assemble(kata.id, path, device, limit, evidence)
+    with Grader(1, warm=False) as cold:
+        return cold.grade(
+            kata, path, device, timeout=timeout, output_limit=output_limit, limits=limits
+        )
 
 
 class Grader:
