@@ -12,7 +12,9 @@ Helpers:
 
 - :func:`plain` trusts only an exact ``torch.Tensor`` (a subclass or an object faking ``__eq__``
   could make any comparison pass).
-- :func:`assert_close` compares shape, dtype, device, then values, in that order.
+- :func:`assert_close` compares shape, dtype, device, then values, in that order, with
+  tolerances by dtype and device (:func:`tolerances_for`: TF32 and half precision on a GPU,
+  order-dependent parallel sums).
 - :func:`gradcheck64` runs float64 ``gradcheck`` (and ``gradgradcheck``) and summarises a failure
   as one Jacobian entry instead of two printed matrices.
 - :func:`saved_tensor_count` counts what autograd saved for backward.
@@ -34,6 +36,7 @@ from typing import Any, cast
 import torch
 
 __all__ = [
+    "TF32_RTOL",
     "assert_close",
     "assert_same_names",
     "default_tolerances",
@@ -43,6 +46,9 @@ __all__ = [
     "same_device",
     "saved_tensor_count",
     "sgd_step",
+    "tf32_enabled",
+    "tolerance_floor",
+    "tolerances_for",
 ]
 
 _TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
@@ -55,11 +61,97 @@ _TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.complex64: (1.3e-6, 1e-5),
     torch.complex128: (1e-7, 1e-7),
 }
+_HALF = (torch.float16, torch.bfloat16, torch.complex32)
+_SINGLE = (torch.float32, torch.complex64)
+TF32_RTOL = 5e-3
+"""Relative precision of float32 math done in TF32 (10-bit mantissa, the figure PyTorch's own
+tests use). Its error grows with the size of the numbers summed, so the absolute part of the
+tolerance is this times the largest expected magnitude."""
+NONDETERMINISTIC_FACTOR = 10.0
+"""How much wider ``nondeterministic=True`` makes the default tolerances of floating dtypes."""
 
 
-def default_tolerances(dtype: torch.dtype) -> tuple[float, float]:
-    """``(rtol, atol)`` for ``dtype``: torch.testing's defaults, exact for integers and bool."""
-    return _TOLERANCES.get(dtype, (0.0, 0.0))
+def tolerances_for(
+    dtype: torch.dtype,
+    device_type: str = "cpu",
+    *,
+    tf32: bool = False,
+    nondeterministic: bool = False,
+    scale: float = 1.0,
+) -> tuple[float, float]:
+    """Default ``(rtol, atol)`` for values of ``dtype`` computed on ``device_type``.
+
+    Pure (no device is touched), so the GPU rules are testable anywhere. Integers and bool are
+    exact everywhere. On the CPU the defaults are ``torch.testing``'s. On a GPU, float16 and
+    bfloat16 reductions may accumulate in reduced precision, so their absolute tolerance is
+    their rtol times ``scale`` (the largest expected magnitude); float32 and complex64 with
+    ``tf32`` get :data:`TF32_RTOL` the same way; MPS float32 (fast math) gets 1e-5.
+    ``nondeterministic`` (results that depend on the order of a parallel sum, such as
+    ``index_add_`` or ``scatter_add_`` on a GPU) widens floating tolerances by
+    :data:`NONDETERMINISTIC_FACTOR` and scales atol likewise.
+    """
+    base = _TOLERANCES.get(dtype)
+    if base is None:
+        return 0.0, 0.0
+    rtol, atol = base
+    floor_rtol, floor_atol = tolerance_floor(dtype, device_type, tf32=tf32, scale=scale)
+    rtol, atol = max(rtol, floor_rtol), max(atol, floor_atol)
+    if device_type == "mps" and dtype in _SINGLE:
+        rtol, atol = max(rtol, 1e-5), max(atol, 1e-5)
+    if nondeterministic:
+        rtol *= NONDETERMINISTIC_FACTOR
+        atol = max(atol * NONDETERMINISTIC_FACTOR, rtol * scale)
+    return rtol, atol
+
+
+def tolerance_floor(
+    dtype: torch.dtype, device_type: str, *, tf32: bool, scale: float = 1.0
+) -> tuple[float, float]:
+    """The precision a device's arithmetic delivers, below which no tolerance is honest.
+
+    ``assert_close`` raises even an author's explicit tolerances to this floor, so a check
+    written and validated on a CPU does not fail a correct answer on a GPU: ``(0, 0)`` on the
+    CPU; on a GPU, half types at their own rtol and float32 under TF32 at :data:`TF32_RTOL`,
+    each with an absolute part of that rtol times ``scale``.
+    """
+    if device_type not in ("cuda", "mps"):
+        return 0.0, 0.0
+    if dtype in _HALF:
+        rtol = _TOLERANCES[dtype][0]
+        return rtol, rtol * scale
+    if dtype in _SINGLE and tf32 and device_type == "cuda":
+        return TF32_RTOL, TF32_RTOL * scale
+    return 0.0, 0.0
+
+
+def tf32_enabled() -> bool:
+    """Whether float32 matmuls or convolutions on CUDA may run in TF32 in this process.
+
+    Reads torch's flags only (no GPU is touched). cuDNN allows TF32 for convolutions by
+    default; matmuls do after ``torch.backends.cuda.matmul.allow_tf32 = True`` or
+    ``torch.set_float32_matmul_precision("high")``.
+    """
+    return bool(
+        torch.backends.cuda.matmul.allow_tf32
+        or torch.get_float32_matmul_precision() != "highest"
+        or (torch.backends.cudnn.enabled and torch.backends.cudnn.allow_tf32)
+    )
+
+
+def default_tolerances(
+    dtype: torch.dtype,
+    device: torch.device | str | None = None,
+    *,
+    nondeterministic: bool = False,
+    scale: float = 1.0,
+) -> tuple[float, float]:
+    """``(rtol, atol)`` that ``assert_close`` uses for ``dtype`` on ``device`` (default cpu).
+
+    On CUDA it reads :func:`tf32_enabled`; see :func:`tolerances_for` for the rules.
+    """
+    kind = "cpu" if device is None else torch.device(device).type
+    tf32 = kind == "cuda" and tf32_enabled()
+    return tolerances_for(dtype, kind, tf32=tf32, nondeterministic=nondeterministic, scale=scale)
 
 
 # --------------------------------------------------------------------------- plain tensors
@@ -150,15 +242,21 @@ def assert_close(
     rtol: float | None = None,
     atol: float | None = None,
     equal_nan: bool = False,
+    nondeterministic: bool = False,
     hint: str = "",
 ) -> None:
     """Fail unless ``got`` matches ``expected`` in shape, dtype, device and values.
 
     Checked in that order, because each earlier mismatch explains the later ones. ``inputs``
-    names the input that showed the problem ("x of shape (3, 5)"). Tolerances default by dtype
-    as in ``torch.testing`` (exact for integers and bool); ``|got - expected| <= atol + rtol *
-    |expected|`` elementwise. NaN matches NaN only with ``equal_nan``; infinities must match
-    exactly, sign included. ``hint`` (the likely cause, in a sentence) ends any failure.
+    names the input that showed the problem ("x of shape (3, 5)"). ``|got - expected| <= atol
+    + rtol * |expected|`` elementwise, with tolerances chosen from ``expected``'s dtype and
+    device (:func:`tolerances_for`): ``torch.testing``'s defaults on the CPU, exact for
+    integers and bool, wider for TF32 and half precision on a GPU. Explicit ``rtol``/``atol``
+    are kept, except that a GPU raises them to what its arithmetic delivers
+    (:func:`tolerance_floor`): a check written on a CPU must not fail a correct answer on a GPU.
+    ``nondeterministic=True`` is for results of order-dependent parallel sums. NaN matches NaN
+    only with ``equal_nan``; infinities must match exactly, sign included. ``hint`` (the likely
+    cause, in a sentence) ends any failure.
     """
     if not isinstance(expected, torch.Tensor):
         raise TypeError(f"assert_close: expected must be a torch.Tensor, not {type(expected)}")
@@ -179,12 +277,38 @@ def assert_close(
         raise AssertionError(
             f"{what} is on {tensor.device}, expected {reference.device}{where}{tail}"
         )
-    default_rtol, default_atol = default_tolerances(reference.dtype)
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
-    message = _value_mismatch(tensor.cpu(), reference.cpu(), rtol, atol, equal_nan)
+    kind = reference.device.type
+    tf32 = kind == "cuda" and reference.dtype in _SINGLE and tf32_enabled()
+    got_cpu, expected_cpu = tensor.cpu(), reference.cpu()
+    scale = _magnitude(expected_cpu)
+    default_rtol, default_atol = tolerances_for(
+        reference.dtype, kind, tf32=tf32, nondeterministic=nondeterministic, scale=scale
+    )
+    floor_rtol, floor_atol = tolerance_floor(reference.dtype, kind, tf32=tf32, scale=scale)
+    rtol = default_rtol if rtol is None else max(rtol, floor_rtol)
+    atol = default_atol if atol is None else max(atol, floor_atol)
+    message = _value_mismatch(got_cpu, expected_cpu, rtol, atol, equal_nan)
     if message:
-        raise AssertionError(f"{what}{where}: {message}{tail}")
+        why = _widened(reference.dtype, kind, tf32)
+        raise AssertionError(f"{what}{where}: {message}{why}{tail}")
+
+
+def _magnitude(values: torch.Tensor) -> float:
+    """The largest finite ``|value|``, the scale of reduced-precision rounding errors."""
+    if not (values.is_floating_point() or values.is_complex()) or values.numel() == 0:
+        return 0.0
+    size = values.abs().double()
+    size = size[size.isfinite()]
+    return float(size.max()) if size.numel() else 0.0
+
+
+def _widened(dtype: torch.dtype, device_type: str, tf32: bool) -> str:
+    """What the tolerance allows for on this device, for the end of a failure message."""
+    if tolerance_floor(dtype, device_type, tf32=tf32) == (0.0, 0.0):
+        return ""
+    if dtype in _SINGLE:
+        return f" (a tolerance for TF32 float32 math on {device_type})"
+    return f" (a tolerance for {str(dtype).removeprefix('torch.')} sums on {device_type})"
 
 
 def _value_mismatch(

@@ -29,6 +29,7 @@ from rich.table import Table
 from trainer import __version__
 from trainer.atomic import atomic_write
 from trainer.catalog import Catalog, UnknownKataError
+from trainer.devices import DEVICE_CHOICES, missing_devices, parse_device
 from trainer.model import Kata
 from trainer.progress import Clock, KataProgress, ProgressError, sha256_hex, utc_now
 from trainer.render import kata_panel, print_verdict, stars
@@ -44,20 +45,16 @@ EXIT_CODES: dict[Status, int] = {
     Status.UNAVAILABLE: 6,
 }
 EXIT_USAGE = 2
-DEVICES = ("cpu", "cuda", "mps", "auto")
+DEVICES = DEVICE_CHOICES
+DEVICE_HELP = "cpu, cuda, cuda:N, mps or auto (a GPU when there is one); default cpu"
 
 
 class CliError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-def _device(value: str) -> str:
-    kind = value.split(":", 1)[0]
-    if kind not in DEVICES or (":" in value and not value.split(":", 1)[1].isdigit()):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a device: use cpu, cuda, cuda:N, mps or auto"
-        )
-    return value
+_device = parse_device
+"""The ``--device`` type (kept under its old name; new code imports ``trainer.devices``)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--review", action="store_true", help="grade the kata's review file (`katas review`)"
     )
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
+    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
     p.add_argument("--timeout", type=float, help="seconds (default: the kata's own)")
     p.add_argument(
         "--memory-mb", type=int, metavar="MB", help="memory limit (default: the kata's, 4096)"
@@ -107,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("watch", help="grade on every save, then move to the next kata")
     p.add_argument("kata_id", metavar="ID", nargs="?")
-    p.add_argument("--device", type=_device, default="cpu")
+    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
     p.add_argument("--poll", action="store_true", help="poll instead of file-system events")
 
     p = sub.add_parser("solution", help="reveal a kata's reference solution (asks first)")
@@ -127,12 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="list what is due as JSON")
     p.add_argument("--fresh", action="store_true", help="restart a review in progress")
     p.add_argument("--no-watch", action="store_true", help="do not start watch mode")
-    p.add_argument("--device", type=_device, default="cpu")
+    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
     p.add_argument("--poll", action="store_true", help="poll instead of file-system events")
 
     p = sub.add_parser("validate", help="prove katas right: solution passes, wrong ones fail")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="packs or kata folders")
-    p.add_argument("--device", type=_device, default="cpu")
+    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
     p.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
     p.add_argument(
         "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
@@ -210,6 +207,7 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
     workspace = _found(args)
     known = workspace.progress.katas() if workspace else {}
     status = {k.id: known[k.id].status if k.id in known else "new" for k in catalog}
+    needs = {k.id: missing_devices(k.spec.devices) for k in catalog}  # a guess, without torch
     if args.json:
         rows = [
             {
@@ -219,6 +217,8 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
                 "difficulty": k.spec.difficulty,
                 "devices": list(k.spec.devices),
                 "status": status[k.id],
+                "available": not needs[k.id],
+                "needs": list(k.spec.devices) if needs[k.id] else [],
             }
             for k in catalog
         ]
@@ -230,7 +230,9 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
     marks = {"new": "·  new", "attempted": "[red]✗[/] attempted", "solved": "[green]✓[/] solved"}
     for kata in catalog:
         mark = marks[status[kata.id]]
-        if "cpu" not in kata.spec.devices:
+        if needs[kata.id]:
+            mark += f" [cyan]⊘ needs {needs[kata.id]}[/]"
+        elif "cpu" not in kata.spec.devices:
             mark += " [cyan](GPU)[/]"
         table.add_row(kata.id, escape(kata.title), kata.topic, stars(kata.spec.difficulty), mark)
     out.print(table)
@@ -525,7 +527,7 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
     unverified = [r for r in reports if r.ok and not r.verified]
     out.print(
         f"\n{len(reports) - len(bad) - len(unverified)} katas valid, {len(bad)} broken, "
-        f"{len(unverified)} not verifiable on {args.device}, {len(problems)} failed to load."
+        f"{len(unverified)} not verified here (on {args.device}), {len(problems)} failed to load."
     )
     return 1 if bad or problems or not reports else 0
 

@@ -49,13 +49,14 @@ def _fail_fast(kata: Kata, path: Path, device: str, status: Status, summary: str
 def _precheck(kata: Kata, path: Path, device: str) -> Verdict | None:
     """Verdicts that need no child: a device the kata does not list, a file that is not there."""
     if device != "auto" and not kata.supports(device):
-        devices = ", ".join(kata.spec.devices)
+        devices = " or ".join(kata.spec.devices)
         return _fail_fast(
             kata,
             path,
             device,
             Status.UNAVAILABLE,
-            f"not verified here: this kata runs on {devices}, not {device}",
+            f"not verified here: this kata runs on {devices}, not on {device}; "
+            f"grade it on {kata.spec.devices[0]} (or auto) where this machine has one",
         )
     if not path.is_file():
         return _fail_fast(kata, path, device, Status.ERROR, f"there is no file at {path}")

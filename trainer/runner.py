@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
+from trainer.devices import choose_device
 from trainer.protocol import (
     Channel,
     DoneRecord,
@@ -65,46 +66,38 @@ heap cost about a second per grading)."""
 def resolve_device(requested: str, allowed: tuple[str, ...]) -> tuple[str, str | None]:
     """Pick the concrete device, or say why it cannot be graded here.
 
-    ``auto`` prefers a GPU the kata supports. CUDA is initialised here, in the child, never in
-    the parent, so a forking parent stays safe.
+    The decision is :func:`trainer.devices.choose_device`; this supplies torch's facts, asking
+    only about what the request could use (a CPU grading never touches the CUDA driver). CUDA
+    is probed here, in the child, never in the parent, so a forking parent stays safe.
     """
     import torch
 
-    cuda_ok = torch.cuda.is_available()
-    mps_ok = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    if requested == "auto":
-        if cuda_ok and "cuda" in allowed:
-            return "cuda", None
-        if mps_ok and "mps" in allowed:
-            return "mps", None
-        if "cpu" in allowed:
-            return "cpu", None
-        return "cpu", f"this kata needs {' or '.join(allowed)}, and this machine has none"
-    kind = requested.split(":", 1)[0]
-    if kind not in allowed:
-        return requested, f"this kata runs on {', '.join(allowed)}, not on {kind}"
-    if kind == "cuda":
-        if not cuda_ok:
-            return requested, "this machine has no CUDA GPU that torch can use"
-        index = int(requested.split(":", 1)[1]) if ":" in requested else 0
-        if index >= torch.cuda.device_count():
-            return requested, f"there is no {requested} (GPUs: {torch.cuda.device_count()})"
-    if kind == "mps" and not mps_ok:
-        return requested, "this machine has no Apple MPS device"
-    return requested, None
+    kind = requested.partition(":")[0]
+    wants = {kind} if kind != "auto" else set(allowed)
+    cuda_count = torch.cuda.device_count() if "cuda" in wants and "cuda" in allowed else 0
+    mps = bool(
+        "mps" in wants
+        and "mps" in allowed
+        and getattr(torch.backends, "mps", None)
+        and torch.backends.mps.is_available()
+    )
+    return choose_device(requested, allowed, cuda_count=cuda_count, mps=mps)
 
 
 def _environment(device: str, usable: bool) -> EnvRecord:
+    """Where this grading runs: the resolved device, and for a GPU its name and the CUDA
+    (or ROCm) version torch was built with, so a verdict says what it was verified on."""
     import torch
 
     gpu = None
     if usable and device.startswith("cuda"):
         gpu = torch.cuda.get_device_name(torch.device(device))
+    hip = getattr(torch.version, "hip", None)
     return EnvRecord(
         python=platform.python_version(),
         platform=platform.platform(terse=True),
         torch=torch.__version__,
-        cuda=torch.version.cuda,
+        cuda=torch.version.cuda or (f"ROCm {hip}" if hip else None),
         gpu=gpu,
         device=device,
     )
