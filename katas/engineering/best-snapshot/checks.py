@@ -1,0 +1,221 @@
+"""Hidden checks for best-snapshot: ``fit(model, train_epoch, validate, epochs)`` ends with the
+model holding a copy of the best epoch's parameters and buffers, restored into its own tensors."""
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainer.checks import sgd_step
+
+N_IN, N_HIDDEN, N_OUT = 5, 7, 3
+# Scripted validation losses, one per epoch: the best epoch in the middle, first, alone, last.
+SCRIPTS = [
+    [2.5, 0.7, 1.3, 0.9, 1.1],
+    [0.4, 0.6, 0.5],
+    [1.9],
+    [3.0, 2.2, 1.4],
+]
+LIVE = (
+    "model.state_dict() returns references to the model's live tensors, not copies, and "
+    "dict(...), .copy() and .detach() still share their memory, so the epochs after the best "
+    "one changed your snapshot in place. Copy every tensor: copy.deepcopy(model.state_dict()) "
+    "or {k: v.clone() for k, v in model.state_dict().items()}"
+)
+
+
+class _Net(nn.Sequential):
+    """A small MLP with BatchNorm that notes whether it was restored from its own live tensors."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            nn.Linear(N_IN, N_HIDDEN),
+            nn.BatchNorm1d(N_HIDDEN),
+            nn.ReLU(),
+            nn.Linear(N_HIDDEN, N_OUT),
+        )
+        self.loads = 0
+        self.loaded_live = False
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        own = self.state_dict()
+        self.loads += 1
+        self.loaded_live = self.loaded_live or any(
+            isinstance(value, torch.Tensor)
+            and name in own
+            and value.untyped_storage().data_ptr() == own[name].untyped_storage().data_ptr()
+            for name, value in state_dict.items()
+        )
+        return super().load_state_dict(state_dict, *args, **kwargs)
+
+
+class _Run:
+    """One call of fit: a model, a train_epoch that takes SGD steps in place, and a validate
+    that returns scripted losses and records the state it was shown."""
+
+    def __init__(self, losses: list[float], seed: int, device: torch.device) -> None:
+        torch.manual_seed(seed)
+        self.model = _Net().to(device).train()
+        self.losses = losses
+        self.x = (torch.randn(12, N_IN) * 2 + 0.5).to(device)
+        self.y = torch.randn(12, N_OUT).to(device)
+        self.calls: list[str] = []
+        self.states: list[dict[str, torch.Tensor]] = []
+        self.result: object = None
+
+    def train_epoch(self, model: nn.Module) -> None:
+        self.calls.append("train_epoch")
+        model.train()
+        for xb, yb in zip(self.x.split(4), self.y.split(4), strict=True):
+            model.zero_grad()
+            F.mse_loss(model(xb), yb).backward()
+            sgd_step(model.parameters(), 0.3)
+
+    def validate(self, model: nn.Module) -> float:
+        self.calls.append("validate")
+        self.states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        epoch = len(self.states) - 1
+        return self.losses[epoch] if epoch < len(self.losses) else 99.0
+
+    @property
+    def best(self) -> int:
+        return min(range(len(self.losses)), key=self.losses.__getitem__)
+
+    def call(self) -> str:
+        return f"fit(model, train_epoch, validate, epochs={len(self.losses)})"
+
+    def scene(self) -> str:
+        return f"{self.call()} with validation losses {self.losses}"
+
+
+def _fit(learner: ModuleType, losses: list[float], seed: int, device: torch.device) -> _Run:
+    run = _Run(losses, seed, device)
+    run.result = learner.fit(run.model, run.train_epoch, run.validate, len(losses))
+    expected = ["train_epoch", "validate"] * len(losses)
+    assert run.calls == expected, (
+        f"{run.call()} made the calls {run.calls}, expected train_epoch then validate, once "
+        f"each per epoch: {expected}"
+    )
+    return run
+
+
+def _equal(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor], names: list[str]) -> bool:
+    return all(torch.equal(a[name], b[name]) for name in names)
+
+
+def _epoch_held(run: _Run, names: list[str]) -> int | None:
+    """Which epoch's values the model holds for ``names`` (1-based), or None."""
+    now = {k: v.detach() for k, v in run.model.state_dict().items()}
+    for epoch in reversed(range(len(run.states))):
+        if _equal(now, run.states[epoch], names):
+            return epoch + 1
+    return None
+
+
+def test_calls(learner: ModuleType, device: torch.device) -> None:
+    """each epoch runs train_epoch, then validate, once each"""
+    for seed, losses in enumerate(SCRIPTS):
+        _fit(learner, losses, seed, device)
+
+
+def test_best_loss(learner: ModuleType, device: torch.device) -> None:
+    """returns the lowest validation loss, as a float"""
+    for seed, losses in enumerate(SCRIPTS, start=10):
+        run = _fit(learner, losses, seed, device)
+        got = run.result
+        assert isinstance(got, float), (
+            f"{run.scene()} returned {type(got).__name__}, expected a Python float"
+        )
+        assert got == min(losses), (
+            f"{run.scene()} returned {got}, expected {min(losses)}, the lowest of them"
+        )
+
+
+def test_best_parameters(learner: ModuleType, device: torch.device) -> None:
+    """afterwards the model holds the parameters of its best epoch"""
+    for seed, losses in enumerate(SCRIPTS, start=20):
+        run = _fit(learner, losses, seed, device)
+        names = [name for name, _ in run.model.named_parameters()]
+        best = run.best + 1
+        held = _epoch_held(run, names)
+        if held == best:
+            continue
+        last = len(losses)
+        where = (
+            "parameters that match no epoch's"
+            if held is None
+            else f"the parameters of the last epoch (epoch {last})"
+            if held == last
+            else f"the parameters of epoch {held}"
+        )
+        why = ""
+        if held == last and run.model.loaded_live:
+            why = f"The state dict you restored from shares memory with the model: {LIVE}"
+        elif held == last and run.model.loads == 0:
+            why = (
+                "fit never called model.load_state_dict: restore the snapshot into the model "
+                "object you were given, at the end (model.load_state_dict(best_state); "
+                "rebinding the name model inside fit changes nothing for the caller), and make "
+                "sure the snapshot is a copy: model.state_dict() returns references to the live "
+                "tensors"
+            )
+        elif held == last:
+            why = f"Your snapshot followed the training after epoch {best}: {LIVE}"
+        raise AssertionError(
+            f"after {run.scene()}, the model holds {where}, expected those of "
+            f"epoch {best}, the one with the lowest validation loss ({min(losses)}). {why}"
+        )
+
+
+def test_best_buffers(learner: ModuleType, device: torch.device) -> None:
+    """BatchNorm's running statistics come back from the best epoch too"""
+    for seed, losses in enumerate(SCRIPTS[:2], start=30):
+        run = _fit(learner, losses, seed, device)
+        names = [name for name, _ in run.model.named_buffers()]
+        best = run.best + 1
+        held = _epoch_held(run, names)
+        params = [name for name, _ in run.model.named_parameters()]
+        hint = (
+            ": the parameters came back but the buffers did not. parameters() and "
+            "named_parameters() leave out buffers such as BatchNorm's running_mean, "
+            "running_var and num_batches_tracked; model.state_dict() holds both"
+            if _epoch_held(run, params) == best
+            else ". The parameters are off the same way: fix that check first"
+        )
+        assert held == best, (
+            f"after {run.scene()}, the BatchNorm buffers ({', '.join(names)}) hold the values "
+            + ("of no epoch" if held is None else f"of epoch {held}")
+            + f", expected those of epoch {best}, the one with the lowest validation loss"
+            + hint
+        )
+
+
+def test_same_objects(learner: ModuleType, device: torch.device) -> None:
+    """the model keeps its own parameter and buffer objects"""
+    for seed, losses in enumerate(SCRIPTS[:2], start=40):
+        run = _Run(losses, seed, device)
+        before = {
+            name: id(t) for name, t in [*run.model.named_parameters(), *run.model.named_buffers()]
+        }
+        learner.fit(run.model, run.train_epoch, run.validate, len(losses))
+        after = dict([*run.model.named_parameters(), *run.model.named_buffers()])
+        replaced = [name for name, ident in before.items() if id(after.get(name)) != ident]
+        assert not replaced, (
+            f"after {run.scene()}, these tensors of the model are new objects: "
+            f"{', '.join(replaced)}. An optimizer built before fit still holds the old "
+            "parameters, so it would go on training tensors the model no longer uses. Copy the "
+            "snapshot's values into the existing tensors: model.load_state_dict(best_state), "
+            "without assign=True"
+        )
+        not_trainable = [
+            name
+            for name, p in run.model.named_parameters()
+            if type(p) is not nn.Parameter or not p.requires_grad
+        ]
+        assert not not_trainable, (
+            f"after {run.scene()}, these parameters no longer require grad: "
+            f"{', '.join(not_trainable)}"
+        )
