@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,6 +234,22 @@ class Catalog:
         """The built-in pack, then each folder in ``KATAS_PATH``, then ``extra`` (``--pack``)."""
         from_env = [Path(p) for p in environ.get(KATAS_PATH_ENV, "").split(os.pathsep) if p]
         return cls.load([builtin_pack(), *from_env, *extra])
+
+    def restrict(self, ids: Iterable[str]) -> Catalog:
+        """Only the katas in ``ids`` (an assignment's), in this catalog's order.
+
+        Keeps the problems of those katas (a broken one stays visible) and drops the rest: a
+        learner on an assignment should not be warned about katas they were never given.
+        """
+        keep = set(ids)
+        katas = tuple(k for k in self.katas if k.id in keep)
+        roots = [k.root for k in katas]
+        problems = tuple(
+            p
+            for p in self.problems
+            if p.path.parent.name in keep or any(p.path.is_relative_to(r) for r in roots)
+        )
+        return Catalog(katas, problems, self.packs)
 
     def __len__(self) -> int:
         return len(self.katas)

@@ -19,6 +19,12 @@ backed up before it is replaced.
 
 The workspace's progress (:attr:`Workspace.progress`) is the SQLite store in
 ``.katas/progress.db``; opening a kata's file for the first time, and a reset, are recorded there.
+
+A workspace made from an assignment (``katas init --assignment FILE``) also holds a copy of the
+``assignment.yaml`` and ``assignment.json`` (the learner's name, where the packs are) in
+``.katas/``; :attr:`Workspace.assignment` reads them and :attr:`Workspace.rules` gives the rules
+the CLI and the TUI apply. Its ``workspace.json`` says version 2, so a torch-katas from before
+assignments refuses it instead of ignoring its rules; plain workspaces stay at version 1.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from trainer.assignment import AssignmentError, LoadedAssignment, Rules, WorkspaceAssignment
 from trainer.atomic import atomic_write, write_new
 from trainer.model import Kata
 from trainer.progress import Clock, ProgressStore, utc_now
 
 __all__ = [
+    "ASSIGNMENT_WORKSPACE_VERSION",
     "DEFAULT_DIRNAME",
     "WORKSPACE_ENV",
     "WORKSPACE_VERSION",
@@ -48,6 +56,11 @@ __all__ = [
 
 WORKSPACE_ENV = "KATAS_WORKSPACE"
 WORKSPACE_VERSION = 1
+"""The layout version a plain workspace is written with."""
+ASSIGNMENT_WORKSPACE_VERSION = 2
+"""A workspace made from an assignment: older trainers must refuse it, not ignore its rules."""
+NEWEST_VERSION = ASSIGNMENT_WORKSPACE_VERSION
+"""The newest layout this trainer understands."""
 DEFAULT_DIRNAME = "pytorch-katas"
 DOT_DIR = ".katas"
 META_FILE = "workspace.json"
@@ -174,7 +187,7 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"cannot create {workspace.dot_dir}: {exc.strerror}") from None
         meta = workspace._read_meta()
-        if meta is not None and meta.version > WORKSPACE_VERSION:
+        if meta is not None and meta.version > NEWEST_VERSION:
             raise WorkspaceError(
                 f"{root} was made by a newer torch-katas (workspace version {meta.version}); "
                 "upgrade torch-katas"
@@ -187,6 +200,43 @@ class Workspace:
             except OSError as exc:
                 raise WorkspaceError(f"cannot write {workspace.meta_path}: {exc}") from None
         return workspace
+
+    # ------------------------------------------------------------------ assignment
+
+    @cached_property
+    def assignment(self) -> WorkspaceAssignment | None:
+        """The assignment this workspace was made from, or None for a plain workspace.
+
+        A damaged or edited assignment copy is a :class:`WorkspaceError`: its rules must never
+        silently fall away.
+        """
+        try:
+            return WorkspaceAssignment.read(self.dot_dir)
+        except AssignmentError as exc:
+            raise WorkspaceError(str(exc)) from None
+
+    @property
+    def rules(self) -> Rules:
+        """What the learner may do here (everything, without an assignment)."""
+        found = self.assignment
+        return found.rules if found is not None else Rules()
+
+    def attach_assignment(self, loaded: LoadedAssignment, learner: str) -> WorkspaceAssignment:
+        """Make this workspace the learner's copy of ``loaded`` and write its starters.
+
+        Copies ``assignment.yaml`` into ``.katas/``, records ``learner`` and the pack folders,
+        raises ``workspace.json`` to version 2, then writes each assigned kata's starter (never
+        over an existing file). ``ValueError`` for an unusable learner name.
+        """
+        attached = WorkspaceAssignment.write(self.dot_dir, loaded, learner, self.clock())
+        meta = self._read_meta() or WorkspaceMeta(created_at=self.clock())
+        if meta.version < ASSIGNMENT_WORKSPACE_VERSION:
+            upgraded = meta.model_copy(update={"version": ASSIGNMENT_WORKSPACE_VERSION})
+            atomic_write(self.meta_path, (upgraded.model_dump_json(indent=2) + "\n").encode())
+        self.__dict__["assignment"] = attached
+        for kata in loaded.katas:
+            self.open(kata)
+        return attached
 
     def _read_meta(self) -> WorkspaceMeta | None:
         try:
