@@ -134,6 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
     )
+
+    p = sub.add_parser("grade", help="grade submission archives into a gradebook (instructors)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="ASSIGNMENT then SUBMISSIONS (archives or folders); with --merge, shard folders",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the batch's folder")
+    p.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
+    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N parts of the class")
+    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
+    p.add_argument("--timeout", type=float, help="seconds per file (default: each kata's own)")
+    p.add_argument(
+        "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
+    )
+    p.add_argument("--merge", action="store_true", help="merge graded shard folders into --out")
+
+    p = sub.add_parser("report", help="how a class did on a graded batch (tables and HTML)")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a `katas grade` output folder")
+    p.add_argument("--html", type=Path, metavar="FILE", help="default: DIR/report.html")
     return parser
 
 
@@ -557,6 +579,34 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
     return katas, problems
 
 
+def cmd_grade(args: argparse.Namespace, out: Console) -> int:
+    from trainer.batch.commands import BatchUsageError, grade_command
+
+    try:
+        return grade_command(
+            args.paths,
+            args.out,
+            out,
+            merge=args.merge,
+            jobs=args.jobs,
+            shard=args.shard,
+            device=args.device,
+            timeout=args.timeout,
+            memory_mb=args.memory_mb,
+        )
+    except BatchUsageError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_report(args: argparse.Namespace, out: Console) -> int:
+    from trainer.batch.commands import BatchUsageError, report_command
+
+    try:
+        return report_command(args.dir, out, html=args.html)
+    except BatchUsageError as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_start(args: argparse.Namespace, out: Console) -> int:
     """``katas`` alone: the TUI in a terminal; watch mode when only stdin is one; else a summary."""
     if not sys.stdin.isatty():
@@ -593,6 +643,8 @@ COMMANDS = {
     "export": cmd_export,
     "review": cmd_review,
     "validate": cmd_validate,
+    "grade": cmd_grade,
+    "report": cmd_report,
 }
 
 

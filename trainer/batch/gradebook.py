@@ -1,0 +1,44 @@
+"""``gradebook.csv``: one row a learner, one column a kata, then the total.
+
+Kept to what LMS gradebook imports (Canvas, Moodle, Blackboard, a spreadsheet) all accept: a
+header row, an identifier column named ``learner``, plain numbers, UTF-8 with ``\\r\\n`` line
+ends as the CSV RFC says. A learner id from an archive that starts like a spreadsheet formula
+(``=``, ``+``, ``-``, ``@``) is prefixed with ``'`` so opening the file never runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from trainer.batch.model import BatchResults, learner_order
+
+__all__ = ["gradebook_csv"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 6):g}"
+
+
+def gradebook_csv(results: BatchResults) -> str:
+    """The gradebook as CSV text, learners in id order, katas in the assignment's order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    katas = [k.id for k in results.assignment.katas]
+    writer.writerow(["learner", *katas, "total"])
+    for learner in sorted(results.learners, key=lambda r: learner_order(r.learner)):
+        points = {k.kata_id: k.points for k in learner.katas}
+        writer.writerow(
+            [
+                _cell(learner.learner),
+                *(_number(points.get(k, 0.0)) for k in katas),
+                _number(learner.total),
+            ]
+        )
+    return buffer.getvalue()

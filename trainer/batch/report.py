@@ -1,0 +1,309 @@
+"""``katas report DIR``: how a class did on a graded batch, for the instructor.
+
+Per kata: how many learners passed, and how the others ended (failed, error, timeout, crashed,
+missing, rejected). The checks failed most often, by name, with how many of the files that ran
+them they rejected: where the class is stuck. The distribution of total scores. Printed as
+terminal tables and written as one self-contained HTML page (inline CSS and SVG, no scripts, no
+network), safe to mail around since every string from an archive is escaped.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+
+from rich.console import Group, RenderableType
+from rich.markup import escape as rich_escape
+from rich.table import Table
+from rich.text import Text
+
+from trainer.batch.model import BatchResults, KataStatus
+from trainer.batch.svg import Bar, bar_chart, column_chart
+from trainer.verdict import CheckStatus
+
+__all__ = [
+    "CheckStats",
+    "ClassReport",
+    "KataStats",
+    "html_report",
+    "summarise",
+    "terminal_report",
+]
+
+TOP_CHECKS = 10
+FAILING = {CheckStatus.FAILED, CheckStatus.ERROR, CheckStatus.TIMEOUT}
+"""Check outcomes that count as the check rejecting a file."""
+UNSCORED = (
+    KataStatus.FAILED,
+    KataStatus.ERROR,
+    KataStatus.TIMEOUT,
+    KataStatus.CRASHED,
+    KataStatus.UNAVAILABLE,
+    KataStatus.MISSING,
+    KataStatus.REJECTED,
+)
+
+
+@dataclass(frozen=True)
+class KataStats:
+    id: str
+    title: str
+    points: float
+    learners: int
+    statuses: dict[KataStatus, int]
+
+    @property
+    def passed(self) -> int:
+        return self.statuses.get(KataStatus.PASSED, 0)
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.learners if self.learners else 0.0
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    kata_id: str
+    kata_title: str
+    name: str
+    failed: int
+    ran: int
+    """Graded files whose verdict lists this check."""
+
+    @property
+    def rate(self) -> float:
+        return self.failed / self.ran if self.ran else 0.0
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    assignment_id: str
+    title: str
+    device: str
+    scoring: str
+    shard: str | None
+    learners: int
+    total_points: float
+    scores: list[float]
+    katas: list[KataStats]
+    checks: list[CheckStats]
+    histogram: list[tuple[str, int]]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.scores) if self.scores else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.scores) if self.scores else 0.0
+
+    @property
+    def full_marks(self) -> int:
+        return sum(s >= self.total_points for s in self.scores)
+
+
+def _n(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _histogram(scores: list[float], total: float, integral: bool) -> list[tuple[str, int]]:
+    """One column per point when totals are small whole numbers, else ten equal bins."""
+    if integral and total <= 20:
+        counts = Counter(round(s) for s in scores)
+        return [(str(p), counts.get(p, 0)) for p in range(round(total) + 1)]
+    bins = [0] * 10
+    for value in scores:
+        share = value / total if total > 0 else 0.0
+        bins[min(9, max(0, int(share * 10)))] += 1
+    return [(f"{i * 10}–{(i + 1) * 10}%", count) for i, count in enumerate(bins)]
+
+
+def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
+    """The numbers behind the report, computed once for both renderings."""
+    katas = results.assignment.katas
+    learners = results.learners
+    stats: list[KataStats] = []
+    failing: Counter[tuple[str, str]] = Counter()
+    ran: Counter[tuple[str, str]] = Counter()
+    titles = {k.id: k.title for k in katas}
+    for column in katas:
+        statuses: Counter[KataStatus] = Counter()
+        for row in learners:
+            for result in row.katas:
+                if result.kata_id != column.id:
+                    continue
+                statuses[result.status] += 1
+                for check in result.verdict.checks if result.verdict else ():
+                    ran[(column.id, check.name)] += 1
+                    failing[(column.id, check.name)] += check.status in FAILING
+        stats.append(KataStats(column.id, column.title, column.points, len(learners), statuses))
+    checks = [
+        CheckStats(kata_id, titles.get(kata_id, kata_id), name, count, ran[(kata_id, name)])
+        for (kata_id, name), count in failing.items()
+        if count
+    ]
+    checks.sort(key=lambda c: (-c.failed, -c.rate, c.kata_id, c.name))
+    scores = sorted(row.total for row in learners)
+    total = results.assignment.total_points
+    integral = all(float(k.points).is_integer() for k in katas)
+    return ClassReport(
+        assignment_id=results.assignment.id,
+        title=results.assignment.title,
+        device=results.device,
+        scoring=results.scoring,
+        shard=results.shard.label if results.shard else None,
+        learners=len(learners),
+        total_points=total,
+        scores=scores,
+        katas=stats,
+        checks=checks[:top],
+        histogram=_histogram(scores, total, integral),
+    )
+
+
+def _others(kata: KataStats) -> str:
+    """``8 failed, 1 timeout, 3 missing``: how the learners who did not pass ended."""
+    return ", ".join(f"{kata.statuses[s]} {s.value}" for s in UNSCORED if kata.statuses.get(s))
+
+
+def _headline(report: ClassReport) -> str:
+    shard = (
+        f" (shard {report.shard} only: merge the shards for the whole class)"
+        if report.shard
+        else ""
+    )
+    if not report.scores:
+        return f"{report.learners} learners{shard}"
+    return (
+        f"{report.learners} learners{shard} · mean {_n(report.mean)} / {_n(report.total_points)}"
+        f" · median {_n(report.median)} · lowest {_n(report.scores[0])} · highest "
+        f"{_n(report.scores[-1])} · full marks {report.full_marks} · scoring {report.scoring}"
+        f" · graded on {report.device}"
+    )
+
+
+def terminal_report(report: ClassReport) -> RenderableType:
+    """Tables for a terminal: katas, the most failed checks, and a text histogram."""
+    head = Text(f"{report.title} ({report.assignment_id})", style="bold")
+    katas = Table(title="Pass rate per kata", title_justify="left")
+    katas.add_column("kata", overflow="fold")
+    katas.add_column("points", justify="right")
+    katas.add_column("passed", justify="right")
+    katas.add_column("rate", justify="right")
+    katas.add_column("the others", overflow="fold")
+    for kata in report.katas:
+        katas.add_row(
+            rich_escape(kata.id),
+            _n(kata.points),
+            f"{kata.passed}/{kata.learners}",
+            f"{kata.pass_rate:.0%}",
+            _others(kata),
+        )
+    checks = Table(title="Checks failed most often", title_justify="left")
+    for column in ("kata", "check"):
+        checks.add_column(column, overflow="fold")
+    checks.add_column("failed", justify="right")
+    checks.add_column("of files", justify="right")
+    for check in report.checks:
+        checks.add_row(
+            rich_escape(check.kata_id),
+            rich_escape(check.name),
+            str(check.failed),
+            f"{check.ran} ({check.rate:.0%})",
+        )
+    peak = max((c for _, c in report.histogram), default=0) or 1
+    width = max((len(label) for label, _ in report.histogram), default=1)
+    bars = Text("Score distribution\n", style="bold")
+    for label, count in report.histogram:
+        bars.append(f"{label:>{width}} │ " + "█" * round(30 * count / peak) + f" {count}\n")
+    parts: list[RenderableType] = [head, Text(_headline(report)), katas]
+    parts.append(checks if report.checks else Text("No check failed."))
+    parts.append(bars)
+    return Group(*parts)
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
+th:first-child, td:first-child, td.text { text-align: left; }
+.muted { color: #666; }
+"""
+
+
+def _table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="text">{escape(c)}</td>' if i < text_columns else f"<td>{escape(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def html_report(report: ClassReport) -> str:
+    """The report as one HTML page with inline SVG plots and nothing fetched from elsewhere."""
+    kata_rows = [
+        [
+            k.id,
+            k.title,
+            _n(k.points),
+            f"{k.passed}/{k.learners}",
+            f"{k.pass_rate:.0%}",
+            *(str(k.statuses.get(s, 0) or "") for s in UNSCORED),
+        ]
+        for k in report.katas
+    ]
+    kata_table = _table(
+        ["kata", "title", "points", "passed", "rate", *(s.value for s in UNSCORED)],
+        kata_rows,
+        text_columns=2,
+    )
+    pass_chart = bar_chart(
+        [Bar(k.id, k.pass_rate, f"{k.pass_rate:.0%}") for k in report.katas],
+        maximum=1.0,
+        title="Pass rate per kata",
+    )
+    check_rows = [
+        [c.kata_id, c.name, str(c.failed), f"{c.ran} ({c.rate:.0%})"] for c in report.checks
+    ]
+    check_table = (
+        _table(["kata", "check", "failed", "of files"], check_rows, text_columns=2)
+        if check_rows
+        else "<p>No check failed.</p>"
+    )
+    check_chart = bar_chart(
+        [Bar(f"{c.kata_id}: {c.name}", c.failed, str(c.failed)) for c in report.checks],
+        maximum=max((c.failed for c in report.checks), default=1),
+        title="Checks failed most often",
+    )
+    histogram = column_chart(
+        report.histogram,
+        title="Score distribution",
+        x_label=f"total score (of {_n(report.total_points)} points)",
+    )
+    title = f"{report.title} ({report.assignment_id}): class report"
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="muted">{escape(_headline(report))}</p>',
+            "<h2>Katas</h2>",
+            pass_chart,
+            kata_table,
+            "<h2>Checks failed most often</h2>",
+            check_chart if report.checks else "",
+            check_table,
+            "<h2>Scores</h2>",
+            histogram,
+            "</body></html>",
+            "",
+        ]
+    )

@@ -1,0 +1,336 @@
+"""Grade a batch: plan it, reuse what the journal already holds, grade the rest in parallel.
+
+Every file goes through :class:`trainer.grading.Grader` (warm workers, a forked child per file,
+the kata's timeout and limits), ``jobs`` at a time. Each verdict is journalled before anything
+else sees it, so a killed run resumes where it stopped. A grading that fails inside this
+process (not in the learner's child) becomes that file's ``crashed`` result and is *not*
+journalled, so the next run tries it again. Only a bad command stops the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.batch.feedback import Redactor, feedback_name, render_feedback
+from trainer.batch.journal import Journal, JournalEntry, grading_key
+from trainer.batch.model import (
+    BatchResults,
+    KataResult,
+    KataStatus,
+    LearnerResult,
+    ShardInfo,
+    score,
+)
+from trainer.batch.plan import AssignmentLike, Job, Plan, Reader, Submitted, plan_batch
+from trainer.batch.publish import FEEDBACK_DIR, write_outputs
+from trainer.evidence import environment
+from trainer.grading import Grader
+from trainer.model import Kata
+from trainer.verdict import Status, Verdict
+
+__all__ = ["BatchBusy", "BatchOptions", "BatchRun", "grade_batch"]
+
+LOCK_NAME = ".lock"
+
+Progress = Callable[[int, int, Job, Verdict], None]
+"""Called after each grading: files done, files to grade in this run, the job, its verdict."""
+
+
+class BatchBusy(Exception):
+    """Another ``katas grade`` is writing the same folder."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    jobs: int | None = None
+    """Gradings at once (default: the machine's cores)."""
+    shard: ShardInfo | None = None
+    device: str = "cpu"
+    timeout: float | None = None
+    """Seconds per file, overriding every kata's own timeout."""
+    memory_mb: int | None = None
+    warm: bool = True
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    results: BatchResults
+    folder: Path
+    graded: int
+    """Files graded by this run."""
+    reused: int
+    """Verdicts taken from the journal of an earlier run."""
+    retry: int
+    """Files whose grading failed in this process; the next run grades them again."""
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: nothing to guard with
+        yield
+        return
+    with (folder / LOCK_NAME).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchBusy(f"another `katas grade` is writing {folder}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _in_process_failure(job: Job, device: str, exc: BaseException) -> Verdict:
+    return Verdict(
+        kata_id=job.kata.id,
+        status=Status.CRASHED,
+        summary=(
+            f"the grader failed on this file ({type(exc).__name__}: {exc}); "
+            "it is graded again when the batch is run again"
+        ),
+        device=device,
+        file="",
+        environment=environment(None),
+    )
+
+
+class _Grading:
+    """The gradings of one run, over one pool of warm workers."""
+
+    def __init__(self, options: BatchOptions, journal: Journal, keys: dict[str, str]) -> None:
+        self.options = options
+        self.journal = journal
+        self.keys = keys
+        self.retry: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._done = 0
+
+    def grade_one(
+        self,
+        grader: Grader,
+        scratch: Path,
+        index: int,
+        job: Job,
+        archive: str,
+        total: int,
+        progress: Progress | None,
+    ) -> Verdict:
+        options = self.options
+        folder = scratch / str(index)
+        try:
+            folder.mkdir()
+            path = folder / job.kata.spec.file
+            path.write_bytes(job.data)
+            limits = job.kata.spec.limits
+            if options.memory_mb is not None:
+                limits = limits.model_copy(update={"memory_mb": options.memory_mb})
+            verdict = grader.grade(
+                job.kata, path, options.device, timeout=options.timeout, limits=limits
+            )
+            verdict = verdict.model_copy(
+                update={"file": f"{archive}!files/{job.kata.id}/{job.kata.spec.file}"}
+            )
+            self.journal.append(
+                JournalEntry(
+                    learner=job.learner,
+                    kata_id=job.kata.id,
+                    file_sha256=job.sha256,
+                    key=self.keys[job.kata.id],
+                    verdict=verdict,
+                )
+            )
+        except Exception as exc:  # this process failed, not the learner's code: retry next run
+            verdict = _in_process_failure(job, options.device, exc)
+            with self._lock:
+                self.retry.add((job.learner, job.kata.id))
+        with self._lock:
+            self._done += 1
+            done = self._done
+        if progress is not None:
+            progress(done, total, job, verdict)
+        return verdict
+
+
+def _grade_all(
+    grading: _Grading,
+    scratch: Path,
+    todo: list[Job],
+    archives: dict[str, str],
+    progress: Progress | None,
+) -> dict[tuple[str, str], Verdict]:
+    options = grading.options
+    width = max(1, min(options.jobs or os.cpu_count() or 2, len(todo)))
+    verdicts: dict[tuple[str, str], Verdict] = {}
+    with Grader(width, warm=options.warm) as grader:
+        if grader.warm:
+            # Grading cold while torch imports would slow the batch; a worker that cannot
+            # start is no reason to stop: the grader falls back to the cold path.
+            with contextlib.suppress(Exception):
+                grader.wait_ready()
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="katas-batch")
+        futures: list[tuple[Job, Future[Verdict]]] = []
+        try:
+            for index, job in enumerate(todo):
+                future = pool.submit(
+                    grading.grade_one,
+                    grader,
+                    scratch,
+                    index,
+                    job,
+                    archives[job.learner],
+                    len(todo),
+                    progress,
+                )
+                futures.append((job, future))
+            for job, future in futures:
+                verdicts[(job.learner, job.kata.id)] = future.result()
+        except BaseException:
+            grader.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return verdicts
+
+
+def _kata_result(
+    learner: Submitted, kata: Kata, points: float, job: Job | None, verdict: Verdict | None
+) -> KataResult:
+    claimed = learner.claims.get(kata.id)
+    if learner.rejected is not None:
+        return KataResult(
+            kata_id=kata.id,
+            status=KataStatus.REJECTED,
+            points=0.0,
+            max_points=points,
+            summary=learner.rejected,
+        )
+    if job is None or verdict is None:
+        return KataResult(
+            kata_id=kata.id,
+            status=KataStatus.MISSING,
+            points=0.0,
+            max_points=points,
+            summary="the archive holds no file for this kata",
+            claimed=claimed,
+        )
+    status = KataStatus.of(verdict.status)
+    return KataResult(
+        kata_id=kata.id,
+        status=status,
+        points=score(status, points),
+        max_points=points,
+        summary=verdict.summary,
+        file_sha256=job.sha256,
+        claimed=claimed,
+        verdict=verdict,
+    )
+
+
+def _feedback_names(roster: Sequence[str]) -> dict[str, str]:
+    """Names from the whole batch's roster, so every shard names a learner's file alike."""
+    taken: set[str] = set()
+    return {learner: f"{FEEDBACK_DIR}/{feedback_name(learner, taken)}" for learner in roster}
+
+
+def assemble_results(
+    plan: Plan,
+    katas: Sequence[Kata],
+    points: dict[str, float],
+    jobs: Sequence[Job],
+    verdicts: dict[tuple[str, str], Verdict],
+    options: BatchOptions,
+) -> BatchResults:
+    by_key = {(j.learner, j.kata.id): j for j in jobs}
+    names = _feedback_names(plan.roster)
+    rows = []
+    for learner in plan.learners:
+        results = []
+        for kata in katas:
+            key = (learner.learner, kata.id)
+            results.append(
+                _kata_result(learner, kata, points[kata.id], by_key.get(key), verdicts.get(key))
+            )
+        rows.append(
+            LearnerResult(
+                learner=learner.learner,
+                claimed=learner.claimed,
+                archive=learner.archive.name,
+                archive_sha256=learner.archive_sha256,
+                problems=learner.problems,
+                katas=tuple(results),
+                feedback=names[learner.learner],
+            )
+        )
+    return BatchResults(
+        assignment=plan.assignment,
+        device=options.device,
+        shard=options.shard,
+        roster=plan.roster,
+        learners=tuple(rows),
+    )
+
+
+def grade_batch(
+    assignment: AssignmentLike,
+    archives: Sequence[Path],
+    out: Path,
+    options: BatchOptions | None = None,
+    *,
+    reader: Reader | None = None,
+    progress: Progress | None = None,
+) -> BatchRun:
+    """Grade ``archives`` against ``assignment`` into ``out`` (resuming what is there)."""
+    options = options or BatchOptions()
+    out.mkdir(parents=True, exist_ok=True)
+    with _locked(out), tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        plan = plan_batch(assignment, archives, options.shard, reader=reader)
+        katas = list(assignment.katas)
+        columns = {k.id: k for k in plan.assignment.katas}
+        keys = {
+            k.id: grading_key(
+                columns[k.id].fingerprint, options.device, options.timeout, options.memory_mb
+            )
+            for k in katas
+        }
+        shard = options.shard.label if options.shard else None
+        with Journal(out, plan.assignment.id, shard) as journal:
+            jobs = plan.jobs(katas)
+            verdicts: dict[tuple[str, str], Verdict] = {}
+            todo: list[Job] = []
+            for job in jobs:
+                found = journal.get(job.learner, job.kata.id, job.sha256, keys[job.kata.id])
+                if found is None:
+                    todo.append(job)
+                else:
+                    verdicts[(job.learner, job.kata.id)] = found
+            reused = len(verdicts)
+            grading = _Grading(options, journal, keys)
+            if todo:
+                archive_names = {s.learner: s.archive.name for s in plan.learners}
+                verdicts.update(_grade_all(grading, scratch, todo, archive_names, progress))
+        points = {k.id: columns[k.id].points for k in katas}
+        results = assemble_results(plan, katas, points, jobs, verdicts, options)
+        redact = Redactor.for_katas(katas, [str(scratch), str(scratch.resolve())])
+        feedback = {
+            row.learner: render_feedback(row, results.assignment, redact, options.device)
+            for row in results.learners
+        }
+        write_outputs(out, results, feedback)
+    return BatchRun(
+        results=results,
+        folder=out,
+        graded=len(todo) - len(grading.retry),
+        reused=reused,
+        retry=len(grading.retry),
+    )
