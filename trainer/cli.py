@@ -16,9 +16,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 from rich.markdown import Markdown
@@ -46,6 +47,7 @@ EXIT_CODES: dict[Status, int] = {
 }
 EXIT_USAGE = 2
 DEVICES = DEVICE_CHOICES
+T = TypeVar("T")
 DEVICE_HELP = "cpu, cuda, cuda:N, mps or auto (a GPU when there is one); default cpu"
 
 
@@ -75,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="make a workspace folder for your kata files")
     p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.add_argument(
+        "--assignment", type=Path, metavar="FILE", help="a workspace for this assignment.yaml"
+    )
+    p.add_argument("--learner", metavar="NAME", help="your name on submissions (default: login)")
+
+    p = sub.add_parser("submit", help="write the archive to hand in for your assignment")
+    p.add_argument("--learner", metavar="NAME", help="default: the name given at init")
+    p.add_argument("--out", type=Path, metavar="FILE", help="default: NAME.ASSIGNMENT.katas.zip")
+
+    p = sub.add_parser("new", help="scaffold a new kata (authors)")
+    p.add_argument("kata_id", metavar="ID")
+    p.add_argument("--pack", dest="new_pack", type=Path, required=True, metavar="DIR")
+    p.add_argument("--topic", required=True, metavar="TOPIC")
 
     p = sub.add_parser("list", help="the catalog with your status per kata")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -163,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _catalog(args: argparse.Namespace, console: Console) -> Catalog:
-    catalog = Catalog.default(extra=args.pack)
+    """The katas this workspace's learner sees: only an assignment's, in a workspace made
+    from one (:meth:`Workspace.catalog`)."""
+    workspace = Workspace.find()
+    catalog = workspace.catalog(args.pack) if workspace else Catalog.default(extra=args.pack)
     for problem in catalog.problems:
         console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
     return catalog
@@ -217,6 +235,14 @@ def _confirm(question: str) -> bool:
 
 def cmd_init(args: argparse.Namespace, out: Console) -> int:
     root = (args.dir or Path.cwd()).expanduser().resolve()
+    if args.assignment is not None:
+        from trainer import coursework as cw
+
+        made = _coursework(cw.init_assignment, root, args.assignment, args.learner, _clock(args))
+        cw.print_initialised(out, *made)
+        return 0
+    if args.learner is not None:
+        raise CliError("--learner goes with --assignment FILE")
     workspace = Workspace.init(root)
     out.print(
         f"Workspace ready at [bold]{escape(str(workspace.root))}[/]. Run `katas` there to start."
@@ -246,7 +272,11 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    table = Table(title=f"{len(catalog)} katas", title_justify="left", expand=False)
+    from trainer.coursework import assignment_header, solved_late
+
+    rules = workspace.rules if workspace else None
+    title = assignment_header(workspace, catalog)
+    table = Table(title=title, title_justify="left", expand=False)
     for column in ("id", "title", "topic", "level", "status"):
         table.add_column(column, overflow="fold")
     marks = {"new": "·  new", "attempted": "[red]✗[/] attempted", "solved": "[green]✓[/] solved"}
@@ -256,6 +286,8 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
             mark += f" [cyan]⊘ needs {needs[kata.id]}[/]"
         elif "cpu" not in kata.spec.devices:
             mark += " [cyan](GPU)[/]"
+        if rules is not None and solved_late(rules, known.get(kata.id)):
+            mark += " [yellow]late[/]"
         table.add_row(kata.id, escape(kata.title), kata.topic, stars(kata.spec.difficulty), mark)
     out.print(table)
     return 0
@@ -266,6 +298,9 @@ def cmd_show(args: argparse.Namespace, out: Console) -> int:
     workspace = _found(args)
     location = str(workspace.file_for(kata)) if workspace else None
     out.print(kata_panel(kata, location))
+    from trainer.coursework import show_rules
+
+    show_rules(out, workspace, kata)
     if workspace:
         count = workspace.progress.hints_revealed(kata.id)
         for index, hint in enumerate(kata.spec.hints[:count]):
@@ -314,6 +349,12 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
         message = outcome_message(recorded) if recorded else None
         if message:
             out.print(message)
+        if workspace is not None:
+            from trainer.coursework import late_note
+
+            late = late_note(workspace.rules, recorded)
+            if late:
+                out.print(late)
     return EXIT_CODES[verdict.status]
 
 
@@ -327,6 +368,9 @@ def _read(path: Path) -> bytes | None:
 def cmd_hint(args: argparse.Namespace, out: Console) -> int:
     kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
     workspace = _workspace(args, Console(stderr=True))
+    refusal = workspace.rules.hint_refusal()
+    if refusal:
+        raise CliError(refusal)
     total = len(kata.spec.hints)
     index = workspace.progress.reveal_hint(kata.id, total)
     out.print(f"[bold]Hint {index + 1}/{total}[/] for {escape(kata.title)}:")
@@ -359,6 +403,9 @@ def cmd_solution(args: argparse.Namespace, out: Console) -> int:
     """Show the reference solution, after a confirmation; the reveal is recorded."""
     kata = _kata(_catalog(args, Console(stderr=True)), args.kata_id)
     workspace = _workspace(args, Console(stderr=True))
+    refusal = workspace.rules.solution_refusal()
+    if refusal:
+        raise CliError(refusal)
     solved = workspace.progress.status_of(kata.id) == "solved"
     if not args.yes:
         if not _interactive():
@@ -607,6 +654,29 @@ def cmd_report(args: argparse.Namespace, out: Console) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_submit(args: argparse.Namespace, out: Console) -> int:
+    from trainer.coursework import submit
+
+    return _coursework(submit, out, _found(args), args.learner, args.out)
+
+
+def cmd_new(args: argparse.Namespace, out: Console) -> int:
+    from trainer.coursework import new_kata
+
+    taken = [k.id for k in Catalog.default(extra=args.pack)]
+    return _coursework(new_kata, out, args.new_pack, args.kata_id, args.topic, taken)
+
+
+def _coursework(command: Callable[..., T], *args: object) -> T:
+    """Run a :mod:`trainer.coursework` command; its errors are the user's to fix (exit 2)."""
+    from trainer.coursework import CourseworkError
+
+    try:
+        return command(*args)
+    except CourseworkError as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_start(args: argparse.Namespace, out: Console) -> int:
     """``katas`` alone: the TUI in a terminal; watch mode when only stdin is one; else a summary."""
     if not sys.stdin.isatty():
@@ -643,6 +713,8 @@ COMMANDS = {
     "export": cmd_export,
     "review": cmd_review,
     "validate": cmd_validate,
+    "submit": cmd_submit,
+    "new": cmd_new,
     "grade": cmd_grade,
     "report": cmd_report,
 }

@@ -30,7 +30,7 @@ assignments refuses it instead of ignoring its rules; plain workspaces stay at v
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from trainer.assignment import AssignmentError, LoadedAssignment, Rules, WorkspaceAssignment
 from trainer.atomic import atomic_write, write_new
+from trainer.catalog import Catalog
 from trainer.model import Kata
 from trainer.progress import Clock, ProgressStore, utc_now
 
@@ -220,6 +221,16 @@ class Workspace:
         """What the learner may do here (everything, without an assignment)."""
         found = self.assignment
         return found.rules if found is not None else Rules()
+
+    def catalog(
+        self, extra: Sequence[Path] = (), environ: Mapping[str, str] = os.environ
+    ) -> Catalog:
+        """The katas the learner sees here: the assignment's only, in a workspace made from one
+        (``extra`` packs and ``KATAS_PATH`` are then ignored), else the default catalog."""
+        found = self.assignment
+        if found is not None:
+            return found.catalog()
+        return Catalog.default(extra=extra, environ=environ)
 
     def attach_assignment(self, loaded: LoadedAssignment, learner: str) -> WorkspaceAssignment:
         """Make this workspace the learner's copy of ``loaded`` and write its starters.
