@@ -1,0 +1,20 @@
+"""WRONG: pickles the model and optimizer objects themselves: torch.load refuses them
+with its default weights_only=True (since torch 2.6), so the checkpoint cannot be read back.
+Caught by: every check (torch.load refused the checkpoint)."""
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def save_checkpoint(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    return {"model": model, "optimizer": optimizer, "rng": torch.get_rng_state()}
+
+
+def load_checkpoint(
+    checkpoint: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer
+) -> None:
+    model.load_state_dict(checkpoint["model"].state_dict())
+    optimizer.load_state_dict(checkpoint["optimizer"].state_dict())
+    torch.set_rng_state(checkpoint["rng"])
