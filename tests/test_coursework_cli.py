@@ -204,6 +204,15 @@ def test_init_again_updates_the_same_assignment_and_refuses_another(
     assert code == 2 and "is the workspace for assignment 'week-1'" in err
 
 
+def test_an_empty_learner_name_is_refused_before_anything_is_written(
+    course: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(course / "assignment.yaml")
+    code, _, err = katas(capsys, "init", "--assignment", path, str(course / "w"), "--learner", " ")
+    assert code == 2 and "the learner name is empty" in err
+    assert not (course / "w").exists()
+
+
 def test_learner_without_assignment_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

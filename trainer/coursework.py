@@ -21,6 +21,7 @@ from trainer.assignment import (
     LoadedAssignment,
     Rules,
     WorkspaceAssignment,
+    clean_learner_name,
     format_points,
     load_assignment,
 )
@@ -75,7 +76,9 @@ def init_assignment(
     """
     try:
         loaded = load_assignment(assignment_file)
-    except AssignmentError as exc:
+        if learner is not None:
+            learner = clean_learner_name(learner)  # before anything is written
+    except (AssignmentError, ValueError) as exc:
         raise CourseworkError(str(exc)) from None
     existed = (root / ".katas" / META_FILE).is_file()
     workspace = Workspace.init(root).with_clock(clock)
