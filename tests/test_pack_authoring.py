@@ -69,7 +69,12 @@ def test_the_pack_manifest_is_created_once_and_never_rewritten(tmp_path: Path) -
 
 @pytest.mark.parametrize(
     ("kata_id", "suggestion"),
-    [("Clip_Grads", "clip-grads"), ("trailing-", "trailing"), ("two--dashes", "two-dashes"), ("", "")],
+    [
+        ("Clip_Grads", "clip-grads"),
+        ("trailing-", "trailing"),
+        ("two--dashes", "two-dashes"),
+        ("", ""),
+    ],
 )
 def test_a_bad_id_is_refused_with_a_suggestion_and_nothing_is_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kata_id: str, suggestion: str
