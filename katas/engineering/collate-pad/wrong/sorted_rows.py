@@ -1,0 +1,17 @@
+"""WRONG: sorts the sequences by length (as for pack_padded_sequence) but leaves the
+labels in batch order, so rows and labels no longer match.
+Caught by: tokens: row i is sequence i, padded on the right with pad_id to the longest."""
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+
+def pad_collate(
+    batch: list[tuple[torch.Tensor, int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    sequences = sorted((t for t, _ in batch), key=len, reverse=True)
+    tokens = pad_sequence(sequences, batch_first=True, padding_value=pad_id)
+    lengths = torch.tensor([len(t) for t in sequences], device=tokens.device)
+    mask = torch.arange(tokens.shape[1], device=tokens.device) < lengths[:, None]
+    labels = torch.tensor([label for _, label in batch], device=tokens.device)
+    return tokens, mask, labels
