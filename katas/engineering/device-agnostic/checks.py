@@ -130,7 +130,7 @@ def test_double(learner: ModuleType, device: torch.device) -> None:
             inputs=f"x of shape {(batch, frames, n_in)}, float64",
             rtol=1e-10,
             atol=1e-12,
-            hint="float64 results with float32 rounding errors: a tensor made inside forward "
+            hint="These are float32 rounding errors: a tensor made inside forward "
             "without dtype= is float32 (the default dtype) and costs the precision you asked "
             "for. Give new tensors the dtype of the data",
         )
