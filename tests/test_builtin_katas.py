@@ -12,6 +12,7 @@ import pytest
 
 from trainer.catalog import Catalog, builtin_pack
 from trainer.validate import validate
+from trainer.verdict import Status
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,13 @@ def test_every_builtin_kata_is_valid() -> None:
     assert problems == []
     for report in reports:
         assert len(report.kata.wrong_variants) >= 1, f"{report.kata.id} has no wrong/ variants"
+        if report.kata.supports("cpu"):
+            assert report.verified, f"{report.kata.id} was not verified on the CPU"
+        else:  # GPU-only: "not verified here", never a pass (tests/test_devices.py: stand-ins)
+            statuses = {r.verdict.status for r in report.results}
+            assert statuses == {Status.UNAVAILABLE}, (report.kata.id, statuses)
+            assert not report.verified
+    assert any(not r.kata.supports("cpu") for r in reports), "the CUDA katas are missing"
 
 
 def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:

@@ -282,8 +282,9 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
     marks = {"new": "·  new", "attempted": "[red]✗[/] attempted", "solved": "[green]✓[/] solved"}
     for kata in catalog:
         mark = marks[status[kata.id]]
-        if needs[kata.id]:
-            mark += f" [cyan]⊘ needs {needs[kata.id]}[/]"
+        if needs[kata.id]:  # the progress symbol, then why this machine cannot grade it
+            symbol = "[cyan]⊘[/]" if status[kata.id] == "new" else mark.split(" ")[0]
+            mark = f"{symbol} [cyan]needs {needs[kata.id]}[/]"
         elif "cpu" not in kata.spec.devices:
             mark += " [cyan](GPU)[/]"
         if rules is not None and solved_late(rules, known.get(kata.id)):

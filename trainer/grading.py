@@ -56,7 +56,7 @@ def _precheck(kata: Kata, path: Path, device: str) -> Verdict | None:
             device,
             Status.UNAVAILABLE,
             f"not verified here: this kata runs on {devices}, not on {device}; "
-            f"grade it on {kata.spec.devices[0]} (or auto) where this machine has one",
+            f"grade it on {kata.spec.devices[0]} (or auto) on a machine that has one",
         )
     if not path.is_file():
         return _fail_fast(kata, path, device, Status.ERROR, f"there is no file at {path}")
