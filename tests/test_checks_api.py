@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import torch
 
+from trainer import checks
 from trainer.checks import (
+    TF32_RTOL,
     assert_close,
     assert_same_names,
     default_tolerances,
@@ -21,6 +23,9 @@ from trainer.checks import (
     same_device,
     saved_tensor_count,
     sgd_step,
+    tf32_enabled,
+    tolerance_floor,
+    tolerances_for,
 )
 
 
@@ -191,6 +196,103 @@ def test_assert_close_refuses_an_author_passing_a_non_tensor_expectation() -> No
 def test_default_tolerances_follow_torch_testing() -> None:
     assert default_tolerances(torch.float32) == (1.3e-6, 1e-5)
     assert default_tolerances(torch.int64) == (0.0, 0.0)
+
+
+# -- tolerances by device ------------------------------------------------------------------------
+
+FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64)
+EXACT = (torch.int64, torch.int32, torch.uint8, torch.bool)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cpu_tolerances_are_torch_testings_wherever_asked(dtype: torch.dtype) -> None:
+    """The existing catalog was written against these: nothing about a CPU grading changed."""
+    from torch.testing._comparison import default_tolerances as torch_defaults
+
+    expected = torch_defaults(dtype)
+    assert tolerances_for(dtype) == expected
+    assert tolerances_for(dtype, "cpu", tf32=True, scale=1e3) == expected
+    assert default_tolerances(dtype) == default_tolerances(dtype, "cpu") == expected
+    assert default_tolerances(dtype, torch.device("cpu")) == expected
+
+
+@pytest.mark.parametrize("device_type", ["cpu", "cuda", "mps"])
+@pytest.mark.parametrize("dtype", EXACT)
+def test_integers_and_bool_are_exact_on_every_device(dtype: torch.dtype, device_type: str) -> None:
+    assert tolerances_for(dtype, device_type, tf32=True, nondeterministic=True) == (0.0, 0.0)
+    assert tolerance_floor(dtype, device_type, tf32=True, scale=5.0) == (0.0, 0.0)
+
+
+def test_cuda_float32_is_loosened_only_when_tf32_is_allowed() -> None:
+    assert tolerances_for(torch.float32, "cuda", tf32=False) == (1.3e-6, 1e-5)
+    assert tolerances_for(torch.float32, "cuda", tf32=True, scale=8.0) == (TF32_RTOL, TF32_RTOL * 8)
+    assert tolerances_for(torch.complex64, "cuda", tf32=True) == (TF32_RTOL, TF32_RTOL)
+    assert tolerances_for(torch.float64, "cuda", tf32=True) == (1e-7, 1e-7)  # IEEE on a GPU too
+    assert tolerance_floor(torch.float32, "cuda", tf32=True, scale=2.0) == (TF32_RTOL, 0.01)
+    assert tolerance_floor(torch.float32, "cuda", tf32=False) == (0.0, 0.0)
+    assert tolerance_floor(torch.float32, "mps", tf32=True) == (0.0, 0.0)  # TF32 is NVIDIA's
+
+
+def test_gpu_half_precision_scales_its_absolute_tolerance_with_the_values() -> None:
+    """float16 sums on a GPU may accumulate in float16: the error grows with the magnitudes."""
+    assert tolerances_for(torch.float16, "cuda", scale=100.0) == (1e-3, 1e-3 * 100)
+    assert tolerances_for(torch.bfloat16, "cuda", scale=2.0) == (1.6e-2, 1.6e-2 * 2)
+    assert tolerances_for(torch.float16, "mps") == (1e-3, 1e-3)
+    assert tolerances_for(torch.float32, "mps") == (1e-5, 1e-5)
+    assert tolerance_floor(torch.float16, "cuda", tf32=False, scale=4.0) == (1e-3, 4e-3)
+
+
+def test_nondeterministic_widens_floating_tolerances_tenfold() -> None:
+    assert tolerances_for(torch.float32, nondeterministic=True) == pytest.approx((1.3e-5, 1e-4))
+    rtol, atol = tolerances_for(torch.float32, "cuda", tf32=True, nondeterministic=True, scale=3)
+    assert rtol == pytest.approx(10 * TF32_RTOL) and atol == pytest.approx(10 * TF32_RTOL * 3)
+
+
+def test_default_tolerances_on_cuda_read_the_tf32_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "tf32_enabled", lambda: True)
+    assert default_tolerances(torch.float32, "cuda:1", scale=2.0) == (TF32_RTOL, TF32_RTOL * 2)
+    assert default_tolerances(torch.float32, "cpu") == (1.3e-6, 1e-5)
+    monkeypatch.setattr(checks, "tf32_enabled", lambda: False)
+    assert default_tolerances(torch.float32, "cuda") == (1.3e-6, 1e-5)
+
+
+def test_tf32_enabled_follows_torchs_matmul_and_cudnn_flags() -> None:
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        assert tf32_enabled() is False
+        torch.backends.cudnn.allow_tf32 = True  # cuDNN's default: convolutions in TF32
+        assert tf32_enabled() is True
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("high")
+        assert tf32_enabled() is True
+    finally:
+        torch.set_float32_matmul_precision("highest")
+        torch.backends.cuda.matmul.allow_tf32 = matmul
+        torch.backends.cudnn.allow_tf32 = cudnn
+
+
+def test_assert_close_keeps_explicit_tolerances_on_the_cpu() -> None:
+    expected = torch.tensor([1.0, 2.0])
+    nearly = expected + torch.tensor([0.0, 2e-6])
+    assert_close(nearly, expected)  # within the float32 default
+    message = failure(lambda: assert_close(nearly, expected, rtol=1e-7, atol=0.0))
+    assert "allowed |got - expected| <= 0 + 1e-07 * |expected|" in message
+    assert "a tolerance for" not in message  # no device note on the CPU
+
+
+def test_assert_close_nondeterministic_allows_reordering_errors_of_the_largest_sums() -> None:
+    """An atomic scatter_add on a GPU rounds in a different order each run: the error follows
+    the largest magnitudes involved, so it may exceed float32's default on small entries."""
+    expected = torch.tensor([1000.0, 0.5, -3.0])
+    reordered = expected + torch.tensor([5e-3, 2e-5, -1e-4])
+    assert "3 of 3 values are off" in failure(lambda: assert_close(reordered, expected))
+    assert_close(reordered, expected, nondeterministic=True)
+    wrong = expected + torch.tensor([0.0, 0.1, 0.0])
+    assert "1 of 3 values are off" in failure(
+        lambda: assert_close(wrong, expected, nondeterministic=True)
+    )
 
 
 # -- gradcheck64 -------------------------------------------------------------------------------
