@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the batch's folder")
     p.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
     p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N parts of the class")
-    p.add_argument("--device", type=_device, default="cpu", help=DEVICE_HELP)
+    p.add_argument("--device", type=_device, default=None, help="default: the assignment's devices")
     p.add_argument("--timeout", type=float, help="seconds per file (default: each kata's own)")
     p.add_argument(
         "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"

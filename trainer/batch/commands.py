@@ -76,7 +76,7 @@ def grade_command(
     merge: bool = False,
     jobs: int | None = None,
     shard: str | None = None,
-    device: str = "cpu",
+    device: str | None = None,
     timeout: float | None = None,
     memory_mb: int | None = None,
 ) -> int:

@@ -34,6 +34,7 @@ __all__ = [
     "Submitted",
     "assignment_info",
     "discover",
+    "kata_devices",
     "kata_fingerprint",
     "parse_shard",
     "plan_batch",
@@ -58,6 +59,8 @@ class _SpecLike(Protocol):
     def id(self) -> str: ...
     @property
     def title(self) -> str: ...
+    @property
+    def devices(self) -> Sequence[str]: ...
 
 
 class AssignmentLike(Protocol):
@@ -188,6 +191,13 @@ def kata_fingerprint(kata: Kata) -> str:
         digest.update(f"{rel.as_posix()}\0{path.stat().st_size}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def kata_devices(katas: Sequence[Kata], preference: Sequence[str]) -> dict[str, str]:
+    """Where each kata is graded: the first preferred device it runs on, else the first one
+    (then its verdict says "not verified here" and it scores 0, never a silent pass)."""
+    first = preference[0] if preference else "cpu"
+    return {k.id: next((d for d in preference if k.supports(d)), first) for k in katas}
 
 
 def assignment_info(assignment: AssignmentLike) -> AssignmentInfo:

@@ -29,7 +29,15 @@ from trainer.batch.model import (
     ShardInfo,
     score,
 )
-from trainer.batch.plan import AssignmentLike, Job, Plan, Reader, Submitted, plan_batch
+from trainer.batch.plan import (
+    AssignmentLike,
+    Job,
+    Plan,
+    Reader,
+    Submitted,
+    kata_devices,
+    plan_batch,
+)
 from trainer.batch.publish import FEEDBACK_DIR, write_outputs
 from trainer.evidence import environment
 from trainer.grading import Grader
@@ -53,7 +61,8 @@ class BatchOptions:
     jobs: int | None = None
     """Gradings at once (default: the machine's cores)."""
     shard: ShardInfo | None = None
-    device: str = "cpu"
+    device: str | None = None
+    """Grade every kata here; None: each on the first of the assignment's devices it runs on."""
     timeout: float | None = None
     """Seconds per file, overriding every kata's own timeout."""
     memory_mb: int | None = None
@@ -107,10 +116,17 @@ def _in_process_failure(job: Job, device: str, exc: BaseException) -> Verdict:
 class _Grading:
     """The gradings of one run, over one pool of warm workers."""
 
-    def __init__(self, options: BatchOptions, journal: Journal, keys: dict[str, str]) -> None:
+    def __init__(
+        self,
+        options: BatchOptions,
+        journal: Journal,
+        keys: dict[str, str],
+        devices: dict[str, str],
+    ) -> None:
         self.options = options
         self.journal = journal
         self.keys = keys
+        self.devices = devices
         self.retry: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._done = 0
@@ -135,7 +151,7 @@ class _Grading:
             if options.memory_mb is not None:
                 limits = limits.model_copy(update={"memory_mb": options.memory_mb})
             verdict = grader.grade(
-                job.kata, path, options.device, timeout=options.timeout, limits=limits
+                job.kata, path, self.devices[job.kata.id], timeout=options.timeout, limits=limits
             )
             verdict = verdict.model_copy(
                 update={"file": f"{archive}!files/{job.kata.id}/{job.kata.spec.file}"}
@@ -150,7 +166,7 @@ class _Grading:
                 )
             )
         except Exception as exc:  # this process failed, not the learner's code: retry next run
-            verdict = _in_process_failure(job, options.device, exc)
+            verdict = _in_process_failure(job, self.devices[job.kata.id], exc)
             with self._lock:
                 self.retry.add((job.learner, job.kata.id))
         with self._lock:
@@ -248,7 +264,8 @@ def assemble_results(
     points: dict[str, float],
     jobs: Sequence[Job],
     verdicts: dict[tuple[str, str], Verdict],
-    options: BatchOptions,
+    device: str,
+    shard: ShardInfo | None,
 ) -> BatchResults:
     by_key = {(j.learner, j.kata.id): j for j in jobs}
     names = _feedback_names(plan.roster)
@@ -273,8 +290,8 @@ def assemble_results(
         )
     return BatchResults(
         assignment=plan.assignment,
-        device=options.device,
-        shard=options.shard,
+        device=device,
+        shard=shard,
         roster=plan.roster,
         learners=tuple(rows),
     )
@@ -297,9 +314,12 @@ def grade_batch(
         plan = plan_batch(assignment, archives, options.shard, reader=reader)
         katas = list(assignment.katas)
         columns = {k.id: k for k in plan.assignment.katas}
+        preference = (options.device,) if options.device else tuple(assignment.spec.devices)
+        devices = kata_devices(katas, preference)
+        device = ", ".join(dict.fromkeys(devices[k.id] for k in katas)) or preference[0]
         keys = {
             k.id: grading_key(
-                columns[k.id].fingerprint, options.device, options.timeout, options.memory_mb
+                columns[k.id].fingerprint, devices[k.id], options.timeout, options.memory_mb
             )
             for k in katas
         }
@@ -315,15 +335,15 @@ def grade_batch(
                 else:
                     verdicts[(job.learner, job.kata.id)] = found
             reused = len(verdicts)
-            grading = _Grading(options, journal, keys)
+            grading = _Grading(options, journal, keys, devices)
             if todo:
                 archive_names = {s.learner: s.archive.name for s in plan.learners}
                 verdicts.update(_grade_all(grading, scratch, todo, archive_names, progress))
         points = {k.id: columns[k.id].points for k in katas}
-        results = assemble_results(plan, katas, points, jobs, verdicts, options)
+        results = assemble_results(plan, katas, points, jobs, verdicts, device, options.shard)
         redact = Redactor.for_katas(katas, [str(scratch), str(scratch.resolve())])
         feedback = {
-            row.learner: render_feedback(row, results.assignment, redact, options.device)
+            row.learner: render_feedback(row, results.assignment, redact, device)
             for row in results.learners
         }
         write_outputs(out, results, feedback)
