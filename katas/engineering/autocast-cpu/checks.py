@@ -1,0 +1,198 @@
+"""Hidden checks for autocast-cpu: ``compute_loss`` runs the model's Linear layers in bfloat16
+under autocast, on the device the data is on, while the weights and the loss stay float32;
+``train_step`` then makes the float32 SGD step, however small its update."""
+
+import copy
+from types import ModuleType
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainer.checks import assert_close, plain
+
+N_IN, N_HIDDEN, N_CLASSES = 6, 10, 4
+LR = 1e-3  # small enough that most updates are below bfloat16's resolution of the weights
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Linear(N_IN, N_HIDDEN)
+        self.norm = nn.LayerNorm(N_HIDDEN)
+        self.head = nn.Linear(N_HIDDEN, N_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(F.gelu(self.norm(self.embed(x))))
+
+
+def _setup(seed: int, n: int, device: torch.device) -> tuple[_Net, torch.Tensor, torch.Tensor]:
+    torch.manual_seed(seed)
+    model = _Net().to(device)
+    x = (torch.randn(n, N_IN) * 1.5 + 0.2).to(device)
+    labels = torch.randint(0, N_CLASSES, (n,)).to(device)
+    return model, x, labels
+
+
+def _call(name: str, n: int, device: torch.device, args: str = "model, x, labels") -> str:
+    return f"{name}({args}) with x of shape ({n}, {N_IN}), float32 on {device.type}"
+
+
+def _reference(
+    model: _Net, x: torch.Tensor, labels: torch.Tensor
+) -> tuple[float, list[torch.Tensor]]:
+    """The intended loss and gradients, on a copy: bfloat16 autocast forward, float32 loss."""
+    twin = copy.deepcopy(model)
+    with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
+        logits = twin(x)
+    loss = F.cross_entropy(logits.float(), labels)
+    grads = torch.autograd.grad(loss, list(twin.parameters()))
+    return loss.item(), list(grads)
+
+
+BF16_WEIGHTS = (
+    "model.bfloat16() converts the weights themselves: bfloat16 keeps 8 significant bits, "
+    "so an update smaller than about 1/256 of a weight rounds away (in bfloat16, "
+    "1 - 0.001 is 1). Autocast leaves the weights in float32 and runs each Linear on "
+    "bfloat16 copies"
+)
+
+
+def test_linear_bf16(learner: ModuleType, device: torch.device) -> None:
+    """the Linear layers compute in bfloat16"""
+    model, x, labels = _setup(0, 5, device)
+    seen: dict[str, list[torch.dtype]] = {}
+    handles = [
+        module.register_forward_hook(
+            lambda module, args, out, name=name: seen.setdefault(name, []).append(out.dtype)
+        )
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear)
+    ]
+    try:
+        learner.compute_loss(model, x, labels)
+    finally:
+        for handle in handles:
+            handle.remove()
+    call = _call("compute_loss", 5, device)
+    for name in ("embed", "head"):
+        dtypes = seen.get(name)
+        assert dtypes, f"{call} never ran model.{name}, a Linear layer of the model"
+        got = dtypes[-1]
+        if got == torch.bfloat16:
+            continue
+        if got == torch.float16:
+            why = (
+                "float16 is autocast's default on a GPU; this kata asks for bfloat16, which "
+                "has float32's range and needs no GradScaler. Pass dtype=torch.bfloat16"
+            )
+        else:
+            why = (
+                "the forward pass must run inside torch.autocast(device_type=..., "
+                "dtype=torch.bfloat16), with device_type the type of x's device "
+                f"({device.type!r} here): autocast for another device type does nothing "
+                "to these layers"
+            )
+        raise AssertionError(
+            f"during {call}, model.{name} (an nn.Linear) returned {got}, expected "
+            f"torch.bfloat16: {why}"
+        )
+
+
+def test_weights_fp32(learner: ModuleType, device: torch.device) -> None:
+    """the model's parameters stay float32"""
+    model, x, labels = _setup(1, 5, device)
+    learner.compute_loss(model, x, labels)
+    call = _call("compute_loss", 5, device)
+    for name, param in model.named_parameters():
+        assert param.dtype == torch.float32, (
+            f"after {call}, model.{name} is {param.dtype}, expected torch.float32: " + BF16_WEIGHTS
+        )
+
+
+def test_loss_fp32(learner: ModuleType, device: torch.device) -> None:
+    """compute_loss returns a float32 scalar loss"""
+    model, x, labels = _setup(2, 5, device)
+    call = _call("compute_loss", 5, device)
+    loss = learner.compute_loss(model, x, labels)
+    assert isinstance(loss, torch.Tensor), (
+        f"{call} returned {type(loss).__name__}, expected the loss as a tensor (with its "
+        "graph, for backward)"
+    )
+    value = plain(loss, "the loss")
+    assert value.shape == (), (
+        f"{call} returned a loss of shape {tuple(value.shape)}, expected a scalar (shape ())"
+    )
+    assert value.dtype == torch.float32, (
+        f"{call} returned a {value.dtype} loss, expected torch.float32. A loss computed in "
+        "bfloat16 keeps about 3 significant digits: log-softmax and the mean over the batch "
+        "need float32. Compute the loss on logits.float() (outside autocast, or with "
+        "F.cross_entropy, which autocast runs in float32)"
+    )
+    assert loss.requires_grad, (
+        f"{call} returned a loss that does not require grad, expected the loss with its "
+        "graph, so train_step can call backward() on it"
+    )
+
+
+def _in_bf16(t: torch.Tensor) -> bool:
+    """Whether every value of the float32 tensor ``t`` is also a bfloat16 value."""
+    return bool((t.bfloat16().float() == t).all())
+
+
+def _step_diagnosis(old: torch.Tensor, new: torch.Tensor, grad: torch.Tensor) -> str:
+    if _in_bf16(new) and not _in_bf16(old):
+        return (
+            "after the step, every weight is a bfloat16 value: the weights went through "
+            "bfloat16, and rounding them moved them by up to 1/512 of their size, more than "
+            "the step itself. " + BF16_WEIGHTS
+        )
+    if bool((new == old).any()) and bool((grad != 0).all()):
+        return (
+            "some weights did not move at all, though their gradients are not zero: the "
+            "update was rounded away. " + BF16_WEIGHTS
+        )
+    return (
+        "expected one plain SGD step, p -= lr * p.grad, on the float32 weights, with "
+        "gradients from a bfloat16 autocast forward and a float32 loss"
+    )
+
+
+def test_small_step(learner: ModuleType, device: torch.device) -> None:
+    """train_step updates the float32 weights by -lr * grad, however small"""
+    for seed, n in [(3, 5), (4, 1)]:
+        model, x, labels = _setup(seed, n, device)
+        _, grads = _reference(model, x, labels)
+        before = [p.detach().clone() for p in model.parameters()]
+        learner.train_step(model, x, labels, LR)
+        call = _call("train_step", n, device, f"model, x, labels, lr={LR}")
+        for (name, param), old, grad in zip(model.named_parameters(), before, grads, strict=True):
+            new = plain(param, f"model.{name}")
+            assert new.dtype == torch.float32, (
+                f"after {call}, model.{name} is {new.dtype}, expected torch.float32: "
+                + BF16_WEIGHTS
+            )
+            assert_close(
+                new - old,
+                -LR * grad,
+                what=f"the change of model.{name}",
+                inputs=call,
+                rtol=2e-2,
+                atol=1e-7,  # float32 rounding of the weight itself
+                hint=_step_diagnosis(old, new, grad),
+            )
+
+
+def test_returns_loss(learner: ModuleType, device: torch.device) -> None:
+    """train_step returns the step's loss as a Python float"""
+    model, x, labels = _setup(5, 6, device)
+    expected, _ = _reference(model, x, labels)
+    call = _call("train_step", 6, device, f"model, x, labels, lr={LR}")
+    got = learner.train_step(model, x, labels, LR)
+    assert isinstance(got, float), (
+        f"{call} returned {type(got).__name__}, expected a Python float (loss.item())"
+    )
+    assert abs(got - expected) <= 1e-2 * abs(expected) + 1e-4, (
+        f"{call} returned {got:.6g}, expected the loss before the step, {expected:.6g} "
+        "(the cross-entropy of the bfloat16 forward pass, in float32)"
+    )
