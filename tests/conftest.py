@@ -16,4 +16,6 @@ def isolated_home(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("KATAS_WORKSPACE", raising=False)
     monkeypatch.delenv("KATAS_PATH", raising=False)
+    for cache in ("XDG_CACHE_HOME", "KATAS_CACHE_DIR", "KATAS_NO_CACHE"):
+        monkeypatch.delenv(cache, raising=False)  # the pack cache goes under the throwaway HOME
     return home

@@ -126,3 +126,49 @@ def test_the_grading_parent_never_imports_torch(kata: Kata, tmp_path: Path) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True
     )
     assert json.loads(result.stdout) == ["passed", False]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("moment", ["warming up", "grading"])
+def test_a_worker_whose_trainer_was_killed_exits_at_once(
+    moment: str, kata: Kata, tmp_path: Path
+) -> None:
+    """kill -9 of the process holding the Grader ends its worker and any grading in flight."""
+    looping = _write(tmp_path, "loop.py", "while True:\n    pass\n")
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from trainer.grading import Grader\n"
+        "from trainer.loader import load_kata\n"
+        f"kata = load_kata(Path({str(kata.root)!r}), Path({str(kata.pack)!r}))\n"
+        "grader = Grader(1)\n"
+        "grader.start()\n"
+        f"if {moment == 'grading'!r}:\n"
+        "    grader.wait_ready()\n"
+        "    import threading\n"
+        f"    threading.Thread(target=grader.grade, args=(kata, Path({str(looping)!r}))).start()\n"
+        "    time.sleep(1.5)\n"
+        "print(*grader.worker_pids, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    (worker,) = (int(pid) for pid in holder.stdout.readline().split())
+    found = subprocess.run(["pgrep", "-P", str(worker)], capture_output=True, text=True)
+    children = [int(pid) for pid in found.stdout.split()]
+    if moment == "grading":
+        assert children, "no grading child was running"
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 3
+    while not all(map(_gone, [worker, *children])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(worker), f"the worker outlived its trainer while {moment}"
+    assert all(map(_gone, children)), "a grading child outlived its worker"

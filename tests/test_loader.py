@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.kata_factory import MISSING, kata_yaml, make_kata
-from trainer.loader import KataLoadError, LoadProblem, YamlLoader, load_kata
+from trainer.loader import KataLoadError, LoadProblem, load_kata, yaml_loader
 
 
 def problems_of(kata_dir: Path, pack: Path) -> list[LoadProblem]:
@@ -50,9 +50,9 @@ def test_wrong_variants_are_optional_and_listed(tmp_path: Path) -> None:
 
 def test_uses_libyaml_when_available() -> None:
     if hasattr(yaml, "CSafeLoader"):
-        assert YamlLoader is yaml.CSafeLoader
+        assert yaml_loader() is yaml.CSafeLoader
     else:
-        assert YamlLoader is yaml.SafeLoader
+        assert yaml_loader() is yaml.SafeLoader
 
 
 def test_bad_yaml_reports_its_line(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """``python -m trainer`` is the same as the ``katas`` command."""
 
-from trainer.cli import main
+from trainer.entry import main
 
 raise SystemExit(main())

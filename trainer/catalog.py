@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from trainer.loader import KataLoadError, LoadProblem, load_kata, load_yaml_model, locate_key
 from trainer.model import Kata
+from trainer.pack_cache import PackCache, fingerprint
 
 __all__ = [
     "KATAS_PATH_ENV",
@@ -120,21 +121,34 @@ def _suggest(word: str, choices: Collection[str]) -> list[str]:
     return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
 
 
-def _load_pack(path: Path, problems: list[LoadProblem]) -> tuple[Pack, list[Kata]]:
-    manifest: PackManifest | None = None
-    manifest_path = path / "pack.yaml"
-    if manifest_path.is_file():
-        try:
-            manifest = load_yaml_model(manifest_path, PackManifest)
-        except KataLoadError as exc:
-            problems.extend(exc.problems)
-    pack = Pack(path, manifest)
-    katas: list[Kata] = []
-    for kata_dir in _kata_dirs(path):
-        try:
-            katas.append(load_kata(kata_dir, path))
-        except KataLoadError as exc:
-            problems.extend(exc.problems)
+def _load_pack(
+    path: Path, problems: list[LoadProblem], cache: PackCache | None = None
+) -> tuple[Pack, list[Kata]]:
+    kata_dirs = list(_kata_dirs(path))
+    stamp = fingerprint(path, kata_dirs) if cache is not None else []
+    cached = cache.load(path, stamp, PackManifest) if cache is not None else None
+    if cached is not None:
+        manifest, katas = cached
+        pack = Pack(path, manifest)
+    else:
+        found: list[LoadProblem] = []
+        manifest = None
+        manifest_path = path / "pack.yaml"
+        if manifest_path.is_file():
+            try:
+                manifest = load_yaml_model(manifest_path, PackManifest)
+            except KataLoadError as exc:
+                found.extend(exc.problems)
+        pack = Pack(path, manifest)
+        katas = []
+        for kata_dir in kata_dirs:
+            try:
+                katas.append(load_kata(kata_dir, path))
+            except KataLoadError as exc:
+                found.extend(exc.problems)
+        if cache is not None and not found:
+            cache.store(path, stamp, manifest, katas)
+        problems.extend(found)
     katas.sort(key=lambda k: (pack.topic_rank(k.topic), k.spec.order, k.id))
     return pack, katas
 
@@ -175,8 +189,12 @@ class Catalog:
         object.__setattr__(self, "_by_id", {k.id: k for k in reversed(self.katas)})
 
     @classmethod
-    def load(cls, packs: Sequence[Path]) -> Catalog:
-        """Load ``packs`` in order. Never raises for bad content: see ``problems``."""
+    def load(cls, packs: Sequence[Path], *, cache: PackCache | None = None) -> Catalog:
+        """Load ``packs`` in order. Never raises for bad content: see ``problems``.
+
+        ``cache`` serves packs unchanged since they last loaded cleanly without reading their
+        YAML (see :mod:`trainer.pack_cache`); :meth:`default` uses the user's cache.
+        """
         problems: list[LoadProblem] = []
         loaded: list[Pack] = []
         ordered: list[Kata] = []
@@ -190,7 +208,7 @@ class Catalog:
                 what = "is not a folder" if resolved.exists() else "does not exist"
                 problems.append(LoadProblem(pack_path, None, None, f"pack folder {what}"))
                 continue
-            pack, katas = _load_pack(pack_path.expanduser(), problems)
+            pack, katas = _load_pack(pack_path.expanduser(), problems, cache)
             loaded.append(pack)
             ordered.extend(katas)
 
@@ -233,7 +251,7 @@ class Catalog:
     ) -> Catalog:
         """The built-in pack, then each folder in ``KATAS_PATH``, then ``extra`` (``--pack``)."""
         from_env = [Path(p) for p in environ.get(KATAS_PATH_ENV, "").split(os.pathsep) if p]
-        return cls.load([builtin_pack(), *from_env, *extra])
+        return cls.load([builtin_pack(), *from_env, *extra], cache=PackCache.default(environ))
 
     def restrict(self, ids: Iterable[str]) -> Catalog:
         """Only the katas in ``ids`` (an assignment's), in this catalog's order.

@@ -692,11 +692,9 @@ def cmd_start(args: argparse.Namespace, out: Console) -> int:
             out.print(f"Next kata: {nxt.id} ({escape(nxt.title)}) — `katas watch` to start it.")
         return 0
     if sys.stdout.isatty():
-        catalog = _catalog(args, Console(stderr=True))
-        workspace = _workspace(args, out)
-        from trainer.tui import run
+        from trainer.tui import start
 
-        return run(catalog, workspace)
+        return start(args.pack)
     args.kata_id, args.device, args.poll = None, "cpu", False
     return cmd_watch(args, out)
 

@@ -22,8 +22,9 @@ from pathlib import Path
 from types import TracebackType
 
 from trainer.evidence import assemble, environment
+from trainer.limits import Limits
 from trainer.model import Kata
-from trainer.protocol import Limits, RunRequest
+from trainer.protocol import RunRequest
 from trainer.supervise import OUTPUT_LIMIT, RunEvidence, run_cold
 from trainer.verdict import Status, Verdict
 from trainer.warm import WarmWorker, WorkerLost, warm_supported

@@ -13,26 +13,38 @@ import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from trainer.model import REQUIRED_FILES, Kata, KataSpec
 
+if TYPE_CHECKING:
+    import yaml
+
 __all__ = [
     "KataLoadError",
     "LoadProblem",
-    "YamlLoader",
     "load_kata",
     "load_yaml_model",
     "locate_key",
+    "yaml_loader",
 ]
 
-YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)
-"""The libyaml loader when PyYAML was built with it: a big catalog loads several times faster."""
+
+def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
+    """The libyaml loader when PyYAML was built with it: a big catalog loads several times faster.
+
+    PyYAML is imported here, on first use, not with this module: a catalog served from its
+    cache (:mod:`trainer.pack_cache`) never parses YAML, and the trainer starts sooner for it.
+    """
+    import yaml
+
+    loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+        yaml, "CSafeLoader", yaml.SafeLoader
+    )
+    return loader
+
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[int | str, ...]
@@ -90,7 +102,9 @@ def _parse(path: Path) -> _Parsed:
     except OSError as exc:
         msg = f"cannot be read: {exc.strerror or exc}"
         raise KataLoadError([LoadProblem(path, None, None, msg)]) from None
-    loader = YamlLoader(text)
+    import yaml
+
+    loader = yaml_loader()(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -127,6 +141,8 @@ def _find(root: yaml.Node, loc: Loc) -> tuple[int, bool]:
     ``hints:``); a sequence item with the item's own line. A path that runs out early (a
     missing field) answers with the line of the deepest mapping reached.
     """
+    import yaml
+
     node = root
     line = _line(root)
     for part in loc:
@@ -149,6 +165,8 @@ def _find(root: yaml.Node, loc: Loc) -> tuple[int, bool]:
 
 def _duplicate_keys(node: yaml.Node, path: Path, prefix: str = "") -> Iterator[LoadProblem]:
     """YAML silently keeps the last of two equal keys; an author almost never means that."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key, value in _entries(node):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trainer.protocol import Limits
+from trainer.limits import Limits
 
 SCHEMA_VERSION = 1
 """The newest ``schema`` value this trainer understands."""

@@ -13,24 +13,8 @@ from typing import Annotated, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from trainer.limits import Limits
 from trainer.verdict import CheckStatus
-
-
-class Limits(BaseModel):
-    """Resource limits for one grading child; defaults are sized for the katas.
-
-    ``cpu_seconds`` defaults to the run's timeout plus a margin, so CPU time only bites a child
-    that hides from the wall clock (e.g. by stopping it).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    memory_mb: int = Field(default=4096, ge=64)
-    cpu_seconds: int | None = Field(default=None, ge=1)
-    file_mb: int = Field(default=64, ge=1)
-    processes: int = Field(default=64, ge=1)
-    open_files: int = Field(default=1024, ge=16)
-
 
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 """Where a writable ``pids`` controller may be mounted: cgroup v1, then the v2 unified tree."""

@@ -32,8 +32,11 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING
 
-from fsrs import Card, Rating, Scheduler, State
+if TYPE_CHECKING:
+    from fsrs import Rating, Scheduler
 
 __all__ = [
     "EASY_SECONDS",
@@ -62,19 +65,25 @@ class Grade(str, Enum):
 
     @property
     def rating(self) -> Rating:
-        return _RATINGS[self]
+        return _ratings()[self]
 
     @classmethod
     def of(cls, rating: Rating) -> Grade:
-        return next(grade for grade, value in _RATINGS.items() if value == rating)
+        return next(grade for grade, value in _ratings().items() if value == rating)
 
 
-_RATINGS = {
-    Grade.AGAIN: Rating.Again,
-    Grade.HARD: Rating.Hard,
-    Grade.GOOD: Rating.Good,
-    Grade.EASY: Rating.Easy,
-}
+@cache
+def _ratings() -> dict[Grade, Rating]:
+    # fsrs is imported when a round is scheduled, not with the progress store: reading
+    # progress (the trainer's first frame) never needs it
+    from fsrs import Rating
+
+    return {
+        Grade.AGAIN: Rating.Again,
+        Grade.HARD: Rating.Hard,
+        Grade.GOOD: Rating.Good,
+        Grade.EASY: Rating.Easy,
+    }
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,11 @@ class CardState:
     last_review: datetime | None
 
 
-_SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+@cache
+def _scheduler() -> Scheduler:
+    from fsrs import Scheduler
+
+    return Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 
 
 def _card_id(kata_id: str) -> int:
@@ -124,6 +137,8 @@ def _card_id(kata_id: str) -> int:
 
 def schedule(kata_id: str, card: CardState | None, grade: Grade, at: datetime) -> CardState:
     """The card after a round rated ``grade`` ended at ``at``; ``None`` starts a new card."""
+    from fsrs import Card, State
+
     at = at.astimezone(timezone.utc)
     if card is None:
         current = Card(card_id=_card_id(kata_id), due=at)
@@ -137,7 +152,7 @@ def schedule(kata_id: str, card: CardState | None, grade: Grade, at: datetime) -
             due=card.due,
             last_review=card.last_review,
         )
-    reviewed, _log = _SCHEDULER.review_card(current, grade.rating, review_datetime=at)
+    reviewed, _log = _scheduler().review_card(current, grade.rating, review_datetime=at)
     return CardState(
         state=int(reviewed.state),
         step=reviewed.step,

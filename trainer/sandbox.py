@@ -28,7 +28,8 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainer.protocol import Limits, pids_cgroup
+from trainer.limits import Limits
+from trainer.protocol import pids_cgroup
 
 MB = 1024 * 1024
 

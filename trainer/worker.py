@@ -15,10 +15,12 @@ import contextlib
 import gc
 import importlib
 import os
+import select
 import signal
 import socket
 import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 from typing import NoReturn
@@ -79,6 +81,29 @@ def warm_up() -> None:
                 os.close(fd)
 
 
+_running: int | None = None
+"""The grading child now running (the leader of its own session), if any."""
+
+
+def _exit_with_parent(fd: int) -> None:
+    """Wait until the parent's end of the socket closes; then end the running grading and exit.
+
+    The parent closes it on purpose or by dying (kill -9, a crash). Without this watch a worker
+    whose trainer was killed would go on importing torch for seconds, and a grading child
+    nobody supervises any more would run past its timeout.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLRDHUP)
+    gone = select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL
+    while not any(event & gone for _, event in poller.poll()):
+        pass
+    child = _running
+    if child is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(child, signal.SIGKILL)
+    os._exit(0)
+
+
 def _tell(sock: socket.socket, message: WorkerMessage) -> None:
     sock.send(message.model_dump_json().encode())
 
@@ -105,6 +130,7 @@ def _child(request: RunRequest, output_fd: int, channel_fd: int, sock: socket.so
 
 def serve(sock: socket.socket) -> None:
     """Answer requests until the parent closes its end of the socket."""
+    global _running
     torch = sys.modules.get("torch")
     cuda_initialized = bool(torch is not None and torch.cuda.is_initialized())
     _tell(sock, WorkerMessage(kind="ready", pid=os.getpid(), cuda_initialized=cuda_initialized))
@@ -129,10 +155,12 @@ def serve(sock: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             _child(request, fds[0], fds[1], sock)
+        _running = pid
         for fd in fds:
             os.close(fd)
         _tell(sock, WorkerMessage(kind="started", pid=pid))
         _, status = os.waitpid(pid, 0)
+        _running = None
         code = os.waitstatus_to_exitcode(status)
         _tell(sock, WorkerMessage(kind="exited", pid=pid, returncode=code))
 
@@ -143,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.socket_fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    watch = threading.Thread(target=_exit_with_parent, args=(sock.fileno(),), daemon=True)
+    watch.start()
     sys.dont_write_bytecode = True
     warm_up()
     gc.collect()

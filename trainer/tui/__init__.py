@@ -6,16 +6,53 @@ child processes through :class:`trainer.grading.Grader`.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
 from trainer.catalog import Catalog
 from trainer.workspace import Workspace
 
-__all__ = ["run"]
+__all__ = ["run", "start"]
 
 
-def run(catalog: Catalog, workspace: Workspace, *, device: str = "cpu") -> int:
-    """Run the trainer until the learner quits; return the exit code."""
+def run(
+    catalog: Catalog, workspace: Workspace, *, device: str = "cpu", notes: Sequence[str] = ()
+) -> int:
+    """Run the trainer until the learner quits; return the exit code.
+
+    ``notes`` are shown once the screen is up (a new workspace, katas that failed to load):
+    printed before the app started, they would be hidden behind its screen.
+    """
     from trainer.tui.app import KatasApp
 
-    app = KatasApp(catalog, workspace, device=device)
+    app = KatasApp(catalog, workspace, device=device, notes=notes)
     app.run()
     return app.return_code or 0
+
+
+def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
+    """``katas`` in a terminal: find the catalog and the workspace, then run the trainer.
+
+    A workspace or progress store that cannot be used is a one-line error and exit code 2,
+    as for every ``katas`` command.
+    """
+    from trainer.progress import ProgressError
+    from trainer.workspace import WorkspaceError
+
+    try:
+        catalog = Catalog.default(extra=extra_packs)
+        workspace, created = Workspace.locate()
+        notes = [f"Some katas could not be loaded: {problem}" for problem in catalog.problems]
+        if created:
+            notes.insert(
+                0,
+                f"Created your kata workspace at {workspace.root} (set KATAS_WORKSPACE or run "
+                "`katas init DIR` to use another folder).",
+            )
+        return run(catalog, workspace, device=device, notes=notes)
+    except (ProgressError, WorkspaceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,16 +59,14 @@ class KatasApp(App[int]):
         poll: bool = False,
         animations: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
+        notes: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.catalog = catalog
         self.workspace = workspace
         self._own_grader = grader is None
-        if grader is None:
-            from trainer.grading import Grader
-
-            grader = Grader(1)
-        self.grader: GraderLike = grader
+        self._grader = grader
+        self._grader_lock = threading.Lock()
         self.device = device
         self.kata_id = kata_id
         self.cuda_available = cuda_present() if cuda_available is None else cuda_available
@@ -77,6 +76,7 @@ class KatasApp(App[int]):
         self.stop_watching = asyncio.Event()
         self._monotonic = monotonic
         self._opened: tuple[str, float, datetime] | None = None
+        self._notes = list(notes)
         if not animations:
             self.animation_level = "none"
 
@@ -86,8 +86,20 @@ class KatasApp(App[int]):
         from trainer.tui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
+        for note in self._notes:
+            self.notify(note, timeout=12)
         if self._own_grader:
             self.call_after_refresh(self._start_grader)
+
+    @property
+    def grader(self) -> GraderLike:
+        """The grader, made on first use: its modules are not needed for the first frame."""
+        with self._grader_lock:
+            if self._grader is None:
+                from trainer.grading import Grader
+
+                self._grader = Grader(1)
+            return self._grader
 
     def _start_grader(self) -> None:
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
@@ -102,8 +114,8 @@ class KatasApp(App[int]):
     async def on_unmount(self) -> None:
         self.stop_watching.set()
         self.leave_kata()
-        if self._own_grader:
-            self.grader.close()
+        if self._own_grader and self._grader is not None:
+            self._grader.close()
 
     @property
     def main(self) -> Screen[None]:

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Static, TabbedContent, TabPane, Tree
+from textual.widgets import ContentSwitcher, Static, Tree
 
 from trainer.atomic import atomic_write
 from trainer.history import Recorded
@@ -30,10 +30,11 @@ from trainer.progress import ProgressError, sha256_hex
 from trainer.tui.marks import stars
 from trainer.tui.widgets.checks import CheckList
 from trainer.tui.widgets.description import KataDescription, task_markdown
-from trainer.tui.widgets.footer import KatasFooter
 from trainer.tui.widgets.header import KatasHeader, home_relative
 from trainer.tui.widgets.kata_tree import KataTree
+from trainer.tui.widgets.keybar import KeyBar
 from trainer.tui.widgets.output import OutputPane
+from trainer.tui.widgets.tabbar import TabBar
 from trainer.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -107,14 +108,15 @@ class MainScreen(Screen[None]):
             yield KataTree(app.catalog, cuda_available=app.cuda_available, id="tree")
             with Vertical(id="main"):
                 yield Static("", id="title")
-                with TabbedContent(id="tabs", initial="task"):
-                    with TabPane("Task", id="task"):
-                        yield KataDescription("", id="description", open_links=False)
-                    yield TabPane("Code", id="code")  # the editor: mounted on first use
-                    with TabPane("Output", id="output"):
+                yield TabBar(id="tabs")
+                with ContentSwitcher(id="panes", initial="task"):
+                    with Vertical(id="task"):
+                        yield KataDescription(id="description")
+                    yield Vertical(id="code")  # the editor: mounted on first use
+                    with Vertical(id="output"):
                         yield OutputPane(id="output-pane")
                 yield CheckList(id="checks")
-        yield KatasFooter(compact=True, show_command_palette=False)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         app = self.katas_app
@@ -122,10 +124,14 @@ class MainScreen(Screen[None]):
         header.workspace = home_relative(app.workspace.root)
         header.device = app.device
         header.total = len(app.catalog)
-        self.refresh_progress()
         first = app.first_kata()
         if first is not None:
-            self.open_kata(first)
+            # graded once the first frame is on screen: a grading's thread and child processes
+            # would otherwise compete with drawing it
+            self.open_kata(first, grade=False)
+            self.call_after_refresh(self.grade)
+        else:
+            self.refresh_progress()
         self.query_one(KataTree).focus()
         self.call_after_refresh(self.editor)  # the Code tab is not in the first frame
         if app.watch_files:
@@ -157,7 +163,7 @@ class MainScreen(Screen[None]):
             end=end,
         )
 
-    def open_kata(self, kata: Kata) -> None:
+    def open_kata(self, kata: Kata, *, grade: bool = True) -> None:
         """Leave the open kata (its time recorded), write the starter if new, grade it."""
         app = self.katas_app
         app.leave_kata()
@@ -179,9 +185,10 @@ class MainScreen(Screen[None]):
         self.query_one(CheckList).show(None)
         self.query_one(OutputPane).show(None)
         self.query_one(KataTree).select_kata(kata.id)
-        self.query_one(TabbedContent).active = "task"
+        self.show_pane("task")
         self.refresh_progress()
-        self.grade()
+        if grade:
+            self.grade()
 
     def editor(self) -> KataEditor:
         """The built-in editor, mounted in the Code tab the first time it is needed."""
@@ -189,7 +196,7 @@ class MainScreen(Screen[None]):
             from trainer.tui.widgets.editor import KataEditor
 
             self._editor = KataEditor(self._editor_text, id="editor")
-            self.query_one("#code", TabPane).mount(self._editor)
+            self.query_one("#code", Vertical).mount(self._editor)
         return self._editor
 
     def _editing(self) -> bool:
@@ -206,8 +213,7 @@ class MainScreen(Screen[None]):
         self._mark_dirty(False)
 
     def _mark_dirty(self, dirty: bool) -> None:
-        tab = self.query_one(TabbedContent).get_tab("code")
-        tab.label = "Code ●" if dirty else "Code"
+        self.query_one(TabBar).dirty = dirty
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._mark_dirty(self.editor().dirty)
@@ -288,7 +294,7 @@ class MainScreen(Screen[None]):
         self.refresh_progress()
         passed = message.verdict.passed
         if passed:
-            self.query_one(TabbedContent).active = "task"
+            self.show_pane("task")
             self.query_one(KataTree).focus()  # the keys are the trainer's: n is next
         self.show_task(end=passed)
         if passed:
@@ -358,19 +364,32 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
+    @property
+    def pane(self) -> str:
+        """Which of task, code and output shows."""
+        return self.query_one(TabBar).active
+
+    def show_pane(self, pane: str) -> None:
+        """Show the task, the built-in editor or the output (the tab line follows)."""
+        self.query_one(ContentSwitcher).current = pane
+        self.query_one(TabBar).active = pane
+        if pane == "code":
+            self.editor().highlight()
+
+    @on(TabBar.Chosen)
+    def _tab_clicked(self, message: TabBar.Chosen) -> None:
+        if message.pane == "code":
+            self.action_code()
+        else:
+            self.show_pane(message.pane)
+
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.show_pane(tab)
 
     def action_code(self) -> None:
         """Open the built-in editor (escape gives the keys back)."""
-        self.query_one(TabbedContent).active = "code"
-        editor = self.editor()
-        editor.highlight()
-        editor.focus()
-
-    @on(TabbedContent.TabActivated, pane="#code")
-    def _code_shown(self) -> None:
-        self.editor().highlight()
+        self.show_pane("code")
+        self.editor().focus()
 
     def action_save(self) -> None:
         """Write the built-in editor's text to the learner's file, atomically, and grade it."""
@@ -415,7 +434,7 @@ class MainScreen(Screen[None]):
         total = len(self.kata.spec.hints)
         index = self.katas_app.workspace.progress.reveal_hint(self.kata.id, total)
         self.hints = max(self.hints, index + 1)
-        self.query_one(TabbedContent).active = "task"
+        self.show_pane("task")
         self.show_task(end=True)
         more = "" if index + 1 < total else " (the last one)"
         self.app.notify(f"Hint {index + 1} of {total}{more}: see the task.")
@@ -433,7 +452,7 @@ class MainScreen(Screen[None]):
                 return
             self.katas_app.workspace.progress.record_solution(kata.id)
             self.solution = kata.solution.read_text(encoding="utf-8")
-            self.query_one(TabbedContent).active = "task"
+            self.show_pane("task")
             self.show_task(end=True)
 
         from trainer.tui.screens.confirm import ConfirmScreen

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widgets import Markdown
+from rich.console import RenderableType
+from rich.style import Style
+from textual.widgets import Static
 
 from trainer.model import Kata
+from trainer.tui.markdown import MarkdownStyles, render_markdown
+from trainer.tui.marks import colour
 
 
 def task_markdown(
@@ -31,21 +35,45 @@ def task_markdown(
     return "\n\n".join(parts) + "\n"
 
 
-class KataDescription(Markdown):
-    """Markdown; the screen calls :meth:`show` whenever what it should say changes."""
+class KataDescription(Static):
+    """The task as Markdown, drawn by one widget that scrolls its own text.
+
+    One widget rather than Textual's ``Markdown`` (a widget per paragraph, list and item):
+    see :mod:`trainer.tui.markdown` for why, and for the Markdown it draws.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.source = ""
+        """The Markdown shown now (tests and the screen compare against it)."""
 
     def show(self, text: str, *, end: bool = False) -> None:
         """Show ``text``, scrolled to the top, or to the end (a new hint, the explanation)."""
         if text == self.source:
             return
-        done = self.update(text)
+        self.source = text
+        self.update(self._render_source())
+        # after the layout settles (the tree may just have come back, rewrapping the text)
+        if end:
+            self.call_after_refresh(self.scroll_end, animate=False)
+        else:
+            self.call_after_refresh(self.scroll_home, animate=False)
 
-        async def scroll() -> None:
-            await done
-            # after the layout settles (the tree may just have come back, rewrapping the text)
-            if end:
-                self.call_after_refresh(self.scroll_end, animate=False)
-            else:
-                self.call_after_refresh(self.scroll_home, animate=False)
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
-        self.run_worker(scroll(), group="scroll", exclusive=True)
+    def _restyle(self) -> None:
+        if self.source:
+            self.update(self._render_source())
+
+    def _render_source(self) -> RenderableType:
+        app = self.app
+        styles = MarkdownStyles(
+            code=Style.parse(f"{colour(app, 'text-accent')} on {colour(app, 'surface')}"),
+            link=Style.parse(f"underline {colour(app, 'text-primary')}"),
+            url=Style.parse(colour(app, "foreground-muted")),
+            heading=Style.parse(f"bold {colour(app, 'text-primary')}"),
+            marker=Style.parse(f"bold {colour(app, 'text-secondary')}"),
+            code_theme="github-dark" if app.current_theme.dark else "solarized-light",
+        )
+        return render_markdown(self.source, styles)

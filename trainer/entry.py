@@ -1,0 +1,30 @@
+"""The ``katas`` command: the bare command opens the trainer without loading the CLI.
+
+``katas`` alone, in a terminal, is how most learners start, and how soon the screen appears is
+the first thing they notice. The CLI's commands bring in Rich's Markdown and syntax highlighting,
+argument parsing for a dozen subcommands and the grader's modules, none of which the TUI's first
+frame needs. So the bare command goes straight to :func:`trainer.tui.start`; every other
+invocation (a command, an option, a pipe) goes to :func:`trainer.cli.main`, which behaves the same
+for the bare command too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _tty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def main() -> int:
+    if len(sys.argv) == 1 and _tty(sys.stdin) and _tty(sys.stdout):
+        from trainer.tui import start
+
+        return start()
+    from trainer.cli import main as cli_main
+
+    return cli_main()
