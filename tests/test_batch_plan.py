@@ -10,15 +10,18 @@ import pytest
 import yaml
 
 from tests.batch_factory import ASSIGNMENT_ID, BY_ID, Course, make_class
+from tests.kata_factory import make_kata
 from trainer.assignment import LoadedAssignment, load_assignment
 from trainer.batch.plan import (
     PlanError,
     discover,
+    kata_devices,
     kata_fingerprint,
     parse_shard,
     plan_batch,
     shard_of,
 )
+from trainer.loader import load_kata
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +158,14 @@ def test_the_fingerprint_follows_the_checks_not_the_solution(
     assert kata_fingerprint(kata) == before
     kata.checks.write_text(kata.checks.read_text() + "\n# changed\n", encoding="utf-8")
     assert kata_fingerprint(kata) != before
+
+
+def test_each_kata_is_graded_on_the_first_assignment_device_it_runs_on(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    both = load_kata(make_kata(pack, "both", devices=["cpu", "cuda"]), pack)
+    gpu = load_kata(make_kata(pack, "gpu-only", devices=["cuda"]), pack)
+    assert kata_devices([both, gpu], ["cpu", "cuda"]) == {"both": "cpu", "gpu-only": "cuda"}
+    assert kata_devices([both, gpu], ["cuda"]) == {"both": "cuda", "gpu-only": "cuda"}
+    # A kata that cannot run on the device asked for is graded there anyway: "not verified here".
+    assert kata_devices([both, gpu], ["cpu"]) == {"both": "cpu", "gpu-only": "cpu"}
+    assert kata_devices([gpu], ["auto"]) == {"gpu-only": "auto"}

@@ -210,3 +210,22 @@ def test_the_journal_survives_a_line_cut_off_by_a_kill(tmp_path: Path) -> None:
         assert journal.get("ada", "double-it", "0" * 64, "other key") is None
     with pytest.raises(JournalError, match="week-5"):
         Journal(tmp_path, "week-6", None)
+
+
+def test_command_mistakes_are_usage_errors(
+    course: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli import main
+
+    out = str(tmp_path / "out")
+    grade = ["grade", str(course.assignment)]
+    cases = [
+        ([*grade, "--out", out], "then the submission archives"),
+        (["grade", str(tmp_path / "nope.yaml"), str(course.submissions), "--out", out], "missing"),
+        ([*grade, str(tmp_path), "--out", out], "no submission archives"),
+        ([*grade, str(course.submissions), "--out", out, "--shard", "3/2"], "out of range"),
+        (["report", str(tmp_path)], "no graded batch here"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        assert message in " ".join(capsys.readouterr().err.split()), argv
