@@ -101,17 +101,21 @@ def test_dtype(learner: ModuleType, device: torch.device) -> None:
         model = learner.Smoother(n_in, n_out, decay).to(device, torch.bfloat16)
         x = _input(batch, frames, n_in).to(device, torch.bfloat16)
         got = _run(model, x, call, f"in bfloat16 on {device}")
-        expected = _reference(model, x, decay).to(device, torch.bfloat16)
+        inputs = f"x of shape {(batch, frames, n_in)}, bfloat16"
+        assert not isinstance(got, torch.Tensor) or got.dtype == torch.bfloat16, (
+            f"{call}.to(torch.bfloat16)(x) has dtype {got.dtype}, expected torch.bfloat16 (for "
+            f"{inputs}). A tensor made inside forward without dtype= is float32, and mixing it "
+            "in promotes the result to float32: give new tensors the dtype of the data "
+            "(z.new_zeros(...) takes both its device and its dtype)"
+        )
+        # bfloat16 keeps about 3 significant digits, and they are lost over the frames
         assert_close(
             got,
-            expected,
+            _reference(model, x, decay).to(device, torch.bfloat16),
             what=f"{call}.to(torch.bfloat16)(x)",
-            inputs=f"x of shape {(batch, frames, n_in)}, bfloat16",
-            rtol=0.03,
-            atol=0.03,
-            hint="A new tensor made without dtype= is float32, and mixing it in promotes the "
-            "result to float32: give it the dtype of the data (z.new_zeros(...) does both "
-            "device and dtype)",
+            inputs=inputs,
+            rtol=0.05,
+            atol=0.05,
         )
 
 
