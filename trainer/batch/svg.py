@@ -59,7 +59,7 @@ def column_chart(
     columns: Sequence[tuple[str, int]], *, title: str, x_label: str, width: int = 640
 ) -> str:
     """Vertical columns (a histogram): ``(label, count)`` left to right."""
-    top, bottom, left = 28, 40, 36
+    top, bottom, left = 40, 40, 36
     plot_h = 160
     height = top + plot_h + bottom
     count = max(1, len(columns))
