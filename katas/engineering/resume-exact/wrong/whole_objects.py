@@ -1,6 +1,7 @@
 """WRONG: pickles the model and optimizer objects themselves: torch.load refuses them
 with its default weights_only=True (since torch 2.6), so the checkpoint cannot be read back.
-Caught by: every check (torch.load refused the checkpoint)."""
+Caught by: load_checkpoint puts the model's weights back, bitwise (every check fails the same
+way: torch.load refuses the checkpoint)."""
 
 from typing import Any
 
