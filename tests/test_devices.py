@@ -159,6 +159,21 @@ def test_the_child_resolves_with_torch_facts(monkeypatch: pytest.MonkeyPatch) ->
     )
 
 
+def test_open_gpu_makes_the_graded_gpu_current_before_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    from trainer import runner
+
+    calls: list[str] = []
+    monkeypatch.setattr(torch.cuda, "set_device", lambda d: calls.append(f"current {d}"))
+    monkeypatch.setattr(torch, "empty", lambda *a, device: calls.append(f"context {device}"))
+    runner.open_gpu("cuda:1")
+    runner.open_gpu("cuda")  # a bare cuda keeps the current GPU
+    assert calls == ["current cuda:1", "context cuda:1", "context cuda"]
+
+
 # -- what this machine has, without torch ---------------------------------------------------
 
 

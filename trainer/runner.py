@@ -84,6 +84,22 @@ def resolve_device(requested: str, allowed: tuple[str, ...]) -> tuple[str, str |
     return choose_device(requested, allowed, cuda_count=cuda_count, mps=mps)
 
 
+def open_gpu(device: str) -> None:
+    """Make ``device`` the current GPU and create its CUDA context, before the sandbox closes.
+
+    Current, so that ``cuda``, ``torch.cuda.synchronize()`` and CUDA events in checks and learner
+    code mean the GPU being graded (``cuda:1`` included). Created now, because a CUDA context
+    opens the GPU's device files for writing, which Landlock refuses once it is on; the files
+    stay open for the rest of the run, and the set-up time is not charged to the first check.
+    """
+    import torch
+
+    target = torch.device(device)
+    if target.index is not None:
+        torch.cuda.set_device(target)
+    torch.empty(0, device=target)
+
+
 def _environment(device: str, usable: bool) -> EnvRecord:
     """Where this grading runs: the resolved device, and for a GPU its name and the CUDA
     (or ROCm) version torch was built with, so a verdict says what it was verified on."""
@@ -110,6 +126,8 @@ def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
     if unavailable:
         channel.send(UnavailableRecord(reason=unavailable))
         return 0
+    if device.startswith("cuda"):
+        open_gpu(device)
 
     import pytest
 

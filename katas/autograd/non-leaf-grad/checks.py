@@ -133,7 +133,7 @@ def test_parameter_grads(learner: ModuleType, device: torch.device) -> None:
                 )
             )
             expected = plain(twin_param.grad)
-            rtol, atol = default_tolerances(expected.dtype)
+            rtol, atol = default_tolerances(expected.dtype, expected.device)
             doubled = torch.allclose(plain(param.grad), 2 * expected, rtol=10 * rtol, atol=atol)
             assert_close(
                 param.grad,

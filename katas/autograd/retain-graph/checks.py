@@ -73,7 +73,7 @@ def _call(learner: ModuleType, model: _TwoHeadNet, batch: tuple[torch.Tensor, ..
 
 
 def _close(got: torch.Tensor, expected: torch.Tensor) -> bool:
-    rtol, atol = default_tolerances(expected.dtype)
+    rtol, atol = default_tolerances(expected.dtype, expected.device)
     return torch.allclose(got, expected, rtol=rtol * 10, atol=atol)
 
 
