@@ -370,3 +370,123 @@ def test_the_tui_process_never_imports_torch(tmp_path: Path) -> None:
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"status": "failed", "torch": []}
+
+
+# -- the external editor, an assignment's rules, the mouse ---------------------------------------
+
+
+async def test_e_opens_the_file_in_the_learners_editor_and_grades_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``e`` suspends the app, runs $VISUAL on the file, and grades what the editor saved."""
+    import contextlib
+
+    editor = tmp_path / "fake-editor"
+    editor.write_text(
+        "#!/bin/sh\n"
+        f"printf '%s\\n' \"$@\" > {tmp_path / 'edited'}\n"
+        'for last in "$@"; do :; done\n'
+        f'cp {tmp_path / "solution.py"} "$last"\n',
+        encoding="utf-8",
+    )
+    editor.chmod(0o755)
+    (tmp_path / "solution.py").write_text(SOLUTION, encoding="utf-8")
+    monkeypatch.setenv("VISUAL", f"{editor} --wait")
+    catalog = tiny_pack(tmp_path / "pack")
+    workspace = workspace_at(tmp_path / "ws")
+    app = quiet_app(catalog, workspace)
+    suspended: list[bool] = []
+
+    @contextlib.contextmanager
+    def suspend() -> Any:
+        suspended.append(True)  # the headless test driver cannot really suspend
+        yield
+
+    monkeypatch.setattr(app, "suspend", suspend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        await pilot.press("e")
+        await until(pilot, lambda: screen.verdict is not None and screen.verdict.passed)
+        assert suspended == [True]
+        target = workspace.file_for(catalog.get("first"))
+        assert (tmp_path / "edited").read_text().split() == ["--wait", str(target)]
+        assert screen.query_one(KataEditor).text == SOLUTION
+
+
+async def test_e_without_an_editor_says_how_to_set_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = quiet_app(tiny_pack(tmp_path / "pack"), workspace_at(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        await pilot.press("e")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("Set $VISUAL or $EDITOR" in m for m in messages), messages
+        assert screen.gradings == 1
+
+
+async def test_an_assignment_workspace_shows_only_its_katas_and_applies_its_rules(
+    tmp_path: Path,
+) -> None:
+    from tests.assignment_factory import make_assignment, make_course_pack
+    from trainer.assignment import load_assignment
+
+    make_course_pack(tmp_path)
+    loaded = load_assignment(
+        make_assignment(
+            tmp_path, katas=["double-it", "grad-a"], hints=False, solutions=False, due="2030-01-31"
+        )
+    )
+    workspace = workspace_at(tmp_path / "ws")
+    workspace.attach_assignment(loaded, "ada")
+    app = quiet_app(workspace.catalog(), workspace)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        assert [k.id for k in app.catalog] == ["double-it", "grad-a"]
+        header = str(screen.query_one("#header").render())
+        assert "Week 1" in header and "due 2030-01-31" in header
+        await pilot.press("h")
+        await pilot.press("s")
+        await pilot.pause()
+        assert top(app) is screen  # no confirmation: the solution is simply off
+        messages = " ".join(n.message for n in app._notifications)
+        assert "hints are off" in messages and "Week 1" in messages
+        assert "solution" in messages
+        description = screen.query_one(KataDescription)
+        assert "Hint 1" not in description.source and screen.solution is None
+    assert workspace.progress.hints_revealed("double-it") == 0
+
+
+async def test_the_tab_line_and_the_key_bar_answer_the_mouse(tmp_path: Path) -> None:
+    from trainer.tui.widgets.keybar import KeyBar
+    from trainer.tui.widgets.tabbar import TabBar
+
+    app = quiet_app(tiny_pack(tmp_path / "pack"), workspace_at(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        tabs = screen.query_one(TabBar)
+        output_x = next(x for x in range(tabs.size.width) if tabs.pane_at(x) == "output")
+        await pilot.click(TabBar, offset=(output_x, 0))
+        assert screen.pane == "output"
+        code_x = next(x for x in range(tabs.size.width) if tabs.pane_at(x) == "code")
+        await pilot.click(TabBar, offset=(code_x, 0))
+        assert screen.pane == "code" and screen.focused is screen.query_one(KataEditor)
+        await pilot.press("escape")
+        assert screen.focused is not screen.query_one(KataEditor)
+        keys = screen.query_one(KeyBar)
+        hint_x = next(x for x in range(keys.size.width) if keys.key_at(x) == "h")
+        await pilot.click(KeyBar, offset=(hint_x, 0))
+        await pilot.pause()
+        assert screen.pane == "task"
+        assert workspace_hints(app) == 1
+
+
+def workspace_hints(app: KatasApp) -> int:
+    return app.workspace.progress.hints_revealed("first")

@@ -1,6 +1,7 @@
-"""Snapshots of the TUI at 80x24 (pytest-textual-snapshot): the main screen after a pass, a
-failing verdict, and the progress screen. Deterministic: a fixed clock, a workspace under the
-test's HOME, a fake grader (no durations), no file watcher, cursor blink and animations off.
+"""Snapshots of the TUI (pytest-textual-snapshot): at 80x24 the main screen after a pass, a
+failing verdict and the progress screen; at 200x60 the main screen with a hint. Deterministic:
+a fixed clock, a workspace under the test's HOME, a fake grader (no durations), no file
+watcher, cursor blink and animations off.
 
 Update them with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the SVGs.
 """
@@ -81,3 +82,18 @@ def test_progress_screen(snap_compare: Any, tmp_path: Path, isolated_home: Path)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_at_200x60(snap_compare: Any, tmp_path: Path, isolated_home: Path) -> None:
+    """A big terminal: the tree, the whole task and the checks side by side, nothing clipped."""
+    app = _app(tmp_path, isolated_home)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _settled(pilot)
+        pilot.app.clear_notifications()
+        await pilot.press("h")
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(200, 60), run_before=run_before)

@@ -41,8 +41,8 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
     from trainer.workspace import WorkspaceError
 
     try:
-        catalog = Catalog.default(extra=extra_packs)
         workspace, created = Workspace.locate()
+        catalog = workspace.catalog(extra_packs)  # an assignment's workspace: its katas only
         notes = [f"Some katas could not be loaded: {problem}" for problem in catalog.problems]
         if created:
             notes.insert(

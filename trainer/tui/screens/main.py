@@ -124,6 +124,9 @@ class MainScreen(Screen[None]):
         header.workspace = home_relative(app.workspace.root)
         header.device = app.device
         header.total = len(app.catalog)
+        rules = app.workspace.rules
+        header.assignment = rules.title or ""
+        header.due_text = rules.due_text() or ""
         first = app.first_kata()
         if first is not None:
             # graded once the first frame is on screen: a grading's thread and child processes
@@ -300,11 +303,15 @@ class MainScreen(Screen[None]):
         if passed:
             self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
         if message.recorded is not None:
+            from trainer.coursework import late_note
             from trainer.report import outcome_message
 
             note = outcome_message(message.recorded, tz=self.katas_app.tz)
             if note:
                 self.app.notify(note, timeout=6)
+            late = late_note(self.katas_app.workspace.rules, message.recorded)
+            if late:
+                self.app.notify(late, severity="warning", timeout=10)
 
     @staticmethod
     def _read(path: Path) -> bytes | None:
@@ -431,6 +438,10 @@ class MainScreen(Screen[None]):
     def action_hint(self) -> None:
         if self.kata is None:
             return
+        refusal = self.katas_app.workspace.rules.hint_refusal()
+        if refusal is not None:
+            self.app.notify(refusal, severity="warning")
+            return
         total = len(self.kata.spec.hints)
         index = self.katas_app.workspace.progress.reveal_hint(self.kata.id, total)
         self.hints = max(self.hints, index + 1)
@@ -442,6 +453,10 @@ class MainScreen(Screen[None]):
     def action_solution(self) -> None:
         kata = self.kata
         if kata is None:
+            return
+        refusal = self.katas_app.workspace.rules.solution_refusal()
+        if refusal is not None:
+            self.app.notify(refusal, severity="warning")
             return
         solved = self.katas_app.workspace.progress.status_of(kata.id) == "solved"
         note = "" if solved else "\nYou have not solved it yet: it will count as a reveal."

@@ -27,14 +27,22 @@ class KatasHeader(Widget):
     solved: reactive[int] = reactive(0)
     total: reactive[int] = reactive(0)
     due: reactive[int] = reactive(0)
+    assignment: reactive[str] = reactive("")
+    """The assignment's title in a workspace made from one."""
+    due_text: reactive[str] = reactive("")
+    """When the assignment is due ("due 2025-03-14 12:00 UTC")."""
 
     def render(self) -> Text:
         left = Text(" ")
         left.append("torch-katas", style="bold")
+        if self.assignment:  # before the folder: a long path must not push it off the line
+            left.append(f" · {self.assignment}", style="bold")
         left.append(f" · {self.workspace} · ")
         left.append(self.device, style=f"bold {colour(self.app, 'accent')}")
         left.append(f" · {self.solved}/{self.total} solved")
         right = Text()
+        if self.due_text:
+            right.append(f"{self.due_text} ", style=colour(self.app, "warning"))
         if self.due:
             right.append(f"review: {self.due} due ", style=colour(self.app, "warning"))
         else:
