@@ -26,9 +26,13 @@ def _events() -> tuple[torch.cuda.Event, torch.cuda.Event]:
 
 @cache
 def _cycles_per_ms() -> float:
-    """How many ``_sleep`` cycles the GPU spins per millisecond (its clock, measured once)."""
+    """How many ``_sleep`` cycles the GPU spins per millisecond (its clock, measured once).
+
+    An idle GPU runs at a fraction of its clock; a few hundred milliseconds of spinning first
+    brings it up to speed, so the kernels timed next take as long as the calibration says.
+    """
     probe = 2_000_000
-    torch.cuda._sleep(probe)  # the first launch loads the kernel
+    torch.cuda._sleep(100 * probe)  # loads the kernel and wakes the clock up
     start, end = _events()
     torch.cuda.synchronize()
     start.record()
