@@ -10,6 +10,7 @@ for the bare command too.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -22,6 +23,10 @@ def _tty(stream: object) -> bool:
 
 def main() -> int:
     if len(sys.argv) == 1 and _tty(sys.stdin) and _tty(sys.stdout):
+        # Start-up allocates hundreds of thousands of objects that all live on (modules,
+        # classes, the catalog), so cyclic collections during it only cost time. The trainer
+        # turns the collector back on, with that heap frozen, once its first frame is drawn.
+        gc.disable()
         from trainer.tui import start
 
         return start()

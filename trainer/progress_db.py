@@ -67,6 +67,13 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
+    # fromisoformat reads the fixed format ten times faster than strptime (every row of the
+    # store is parsed when the trainer starts); anything else goes to strptime, which says why
+    if len(text) == 27 and text.endswith("Z"):
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
     return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=timezone.utc)
 
 

@@ -6,6 +6,7 @@ child processes through :class:`trainer.grading.Grader`.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,3 +57,5 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        gc.enable()  # in case the trainer never drew its first frame

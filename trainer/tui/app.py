@@ -11,7 +11,7 @@ import asyncio
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from trainer.catalog import Catalog
 from trainer.model import Kata
+from trainer.progress import KataProgress
 from trainer.verdict import Verdict
 from trainer.workspace import Workspace
 
@@ -67,6 +68,7 @@ class KatasApp(App[int]):
         self._own_grader = grader is None
         self._grader = grader
         self._grader_lock = threading.Lock()
+        self._warming = False
         self.device = device
         self.kata_id = kata_id
         self.cuda_available = cuda_present() if cuda_available is None else cuda_available
@@ -88,8 +90,6 @@ class KatasApp(App[int]):
         self.push_screen(MainScreen())
         for note in self._notes:
             self.notify(note, timeout=12)
-        if self._own_grader:
-            self.call_after_refresh(self._start_grader)
 
     @property
     def grader(self) -> GraderLike:
@@ -101,8 +101,12 @@ class KatasApp(App[int]):
                 self._grader = Grader(1)
             return self._grader
 
-    def _start_grader(self) -> None:
-        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
+    def start_grader(self) -> None:
+        """Warm the grader's worker up in the background (the main screen calls this once
+        its first frame is on screen); a grader passed in is the caller's to start."""
+        if self._own_grader and not self._warming:
+            self._warming = True
+            self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def _warm_up(self) -> None:
         from trainer.grading import Grader
@@ -128,15 +132,17 @@ class KatasApp(App[int]):
 
     # ------------------------------------------------------------------ katas
 
-    def solved_ids(self) -> set[str]:
-        known = self.workspace.progress.katas()
+    def solved_ids(self, known: Mapping[str, KataProgress] | None = None) -> set[str]:
+        """The solved katas, from ``known`` (the store's ``katas()``) or a fresh read."""
+        if known is None:
+            known = self.workspace.progress.katas()
         return {k.id for k in self.catalog if k.id in known and known[k.id].status == "solved"}
 
-    def first_kata(self) -> Kata | None:
+    def first_kata(self, known: Mapping[str, KataProgress] | None = None) -> Kata | None:
         """The kata asked for, else the next one to do, else the first in the catalog."""
         if self.kata_id is not None and self.kata_id in self.catalog:
             return self.catalog.get(self.kata_id)
-        nxt = self.catalog.next_kata(self.solved_ids())
+        nxt = self.catalog.next_kata(self.solved_ids(known))
         if nxt is not None:
             return nxt
         return next(iter(self.catalog), None)

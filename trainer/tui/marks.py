@@ -50,6 +50,7 @@ STATUS_WORD: dict[Status, str] = {
 
 
 _PALETTES: dict[tuple[int, str], dict[str, str]] = {}
+_VARIABLES: dict[tuple[int, str], dict[str, str]] = {}
 
 
 def colour(app: App[object], variable: str) -> str:
@@ -63,7 +64,10 @@ def colour(app: App[object], variable: str) -> str:
         palette = _PALETTES[key] = {}
     found = palette.get(variable)
     if found is None:
-        found = palette[variable] = _resolve(app.get_css_variables(), variable)
+        variables = _VARIABLES.get(key)
+        if variables is None:
+            variables = _VARIABLES[key] = app.get_css_variables()
+        found = palette[variable] = _resolve(variables, variable)
     return found
 
 

@@ -8,6 +8,7 @@ state set from here and post messages up; gradings come back as :class:`Graded` 
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 import subprocess
@@ -19,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tree
@@ -26,7 +28,7 @@ from textual.widgets import ContentSwitcher, Static, Tree
 from trainer.atomic import atomic_write
 from trainer.history import Recorded
 from trainer.model import Kata
-from trainer.progress import ProgressError, sha256_hex
+from trainer.progress import KataProgress, ProgressError, sha256_hex
 from trainer.tui.marks import stars
 from trainer.tui.widgets.checks import CheckList
 from trainer.tui.widgets.description import KataDescription, task_markdown
@@ -48,6 +50,13 @@ LETTER_ACTIONS = frozenset(
     {"edit", "code", "hint", "run", "next", "solution", "reset", "progress", "device", "quit"}
 )
 """Actions on plain letters: off while the built-in editor has the keys (they type there)."""
+
+
+SETTLE_SECONDS = 0.1
+"""How long after its first frame the screen starts its background work."""
+
+PANES = {"task": "description", "code": "code", "output": "output-pane"}
+"""The widget each tab shows, by the tab's name."""
 
 
 @dataclass
@@ -90,6 +99,9 @@ class MainScreen(Screen[None]):
         """Gradings finished on this screen (tests wait on it)."""
         self._editor: KataEditor | None = None
         self._editor_text = ""
+        self._first: Kata | None = None
+        self._shown_title = ""
+        self._known: dict[str, KataProgress] | None = None
         """The file's text as last loaded, for the editor until it is mounted."""
 
     @property
@@ -102,49 +114,63 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # Everything the first frame shows is known here, so it is drawn complete at once;
+        # filled in from on_mount, it would take a second frame, after the deferred work.
         app = self.katas_app
-        yield KatasHeader(id="header")
+        rules = app.workspace.rules
+        self._known = app.workspace.progress.katas()  # read once for the whole first frame
+        self._first = app.first_kata(self._known)
+        header = KatasHeader(id="header")
+        header.set_reactive(KatasHeader.workspace, home_relative(app.workspace.root))
+        header.set_reactive(KatasHeader.device, app.device)
+        header.set_reactive(KatasHeader.total, len(app.catalog))
+        header.set_reactive(KatasHeader.assignment, rules.title or "")
+        header.set_reactive(KatasHeader.due_text, rules.due_text() or "")
+        yield header
         with Horizontal(id="body"):
             yield KataTree(app.catalog, cuda_available=app.cuda_available, id="tree")
             with Vertical(id="main"):
-                yield Static("", id="title")
+                self._shown_title = self._title(self._first)
+                yield Static(self._shown_title, id="title")
                 yield TabBar(id="tabs")
-                with ContentSwitcher(id="panes", initial="task"):
-                    with Vertical(id="task"):
-                        yield KataDescription(id="description")
-                    yield Vertical(id="code")  # the editor: mounted on first use
-                    with Vertical(id="output"):
-                        yield OutputPane(id="output-pane")
+                with ContentSwitcher(id="panes", initial=PANES["task"]):
+                    yield KataDescription(id=PANES["task"])
+                    yield Vertical(id=PANES["code"])  # the editor: mounted on first use
+                    yield OutputPane(id=PANES["output"])
                 yield CheckList(id="checks")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        app = self.katas_app
-        header = self.query_one(KatasHeader)
-        header.workspace = home_relative(app.workspace.root)
-        header.device = app.device
-        header.total = len(app.catalog)
-        rules = app.workspace.rules
-        header.assignment = rules.title or ""
-        header.due_text = rules.due_text() or ""
-        first = app.first_kata()
+        first = self._first
         if first is not None:
-            # graded once the first frame is on screen: a grading's thread and child processes
-            # would otherwise compete with drawing it
             self.open_kata(first, grade=False)
-            self.call_after_refresh(self.grade)
         else:
             self.refresh_progress()
         self.query_one(KataTree).focus()
-        self.call_after_refresh(self.editor)  # the Code tab is not in the first frame
+        # The rest waits until the first frame is on screen and has settled (its last
+        # touches, such as scrolling the tree to the open kata, take a frame or two more):
+        # the grader's warm-up, the first grading's thread and child processes, the editor
+        # and the file watcher would otherwise compete with drawing it.
+        self.call_after_refresh(self.set_timer, SETTLE_SECONDS, self._started)
+
+    def _started(self) -> None:
+        if not gc.isenabled():  # ``katas`` starts with the collector off (trainer.entry)
+            gc.freeze()
+            gc.enable()
+        app = self.katas_app
+        app.start_grader()
+        self.editor()  # the Code tab is not in the first frame
+        if self.kata is not None and self.verdict is None and not self.running:
+            self.grade()
         if app.watch_files:
-            self.call_after_refresh(self.watch_workspace)  # after the first frame
+            self.watch_workspace()
 
     # ------------------------------------------------------------------ state
 
     def refresh_progress(self) -> None:
         app = self.katas_app
-        statuses = {kata_id: p.status for kata_id, p in app.workspace.progress.katas().items()}
+        known, self._known = self._known or app.workspace.progress.katas(), None
+        statuses = {kata_id: p.status for kata_id, p in known.items()}
         self.query_one(KataTree).show_statuses(statuses)
         header = self.query_one(KatasHeader)
         header.solved = sum(statuses.get(k.id) == "solved" for k in app.catalog)
@@ -177,12 +203,10 @@ class MainScreen(Screen[None]):
         self.graded_bytes = None
         self.solution = None
         self.hints = app.workspace.progress.hints_revealed(kata.id)
-        spec = kata.spec
-        devices = "" if kata.supports("cpu") else " · needs a GPU"
-        self.query_one("#title", Static).update(
-            f"[b]{spec.title}[/b]  [$foreground-muted]{kata.id} · {spec.topic} · "
-            f"{stars(spec.difficulty)}{devices}[/]"
-        )
+        title = self._title(kata)
+        if title != self._shown_title:  # the first kata's title is drawn from compose
+            self._shown_title = title
+            self.query_one("#title", Static).update(title)
         self.load_editor()
         self.show_task()
         self.query_one(CheckList).show(None)
@@ -192,6 +216,17 @@ class MainScreen(Screen[None]):
         self.refresh_progress()
         if grade:
             self.grade()
+
+    @staticmethod
+    def _title(kata: Kata | None) -> str:
+        if kata is None:
+            return ""
+        spec = kata.spec
+        devices = "" if kata.supports("cpu") else " · needs a GPU"
+        return (
+            f"[b]{escape(spec.title)}[/b]  [$foreground-muted]{kata.id} · {spec.topic} · "
+            f"{stars(spec.difficulty)}{devices}[/]"
+        )
 
     def editor(self) -> KataEditor:
         """The built-in editor, mounted in the Code tab the first time it is needed."""
@@ -378,7 +413,7 @@ class MainScreen(Screen[None]):
 
     def show_pane(self, pane: str) -> None:
         """Show the task, the built-in editor or the output (the tab line follows)."""
-        self.query_one(ContentSwitcher).current = pane
+        self.query_one(ContentSwitcher).current = PANES[pane]
         self.query_one(TabBar).active = pane
         if pane == "code":
             self.editor().highlight()

@@ -42,14 +42,22 @@ class KeyBar(Widget):
     def _bindings_changed(self, screen: Screen[object]) -> None:
         if not self.is_attached or screen is not self.screen:
             return
+        keys = self._shown(screen)
+        if keys != self.keys:
+            self.keys = keys
+
+    def _shown(self, screen: Screen[object]) -> tuple[tuple[str, str, str, bool], ...]:
         app = self.app
-        self.keys = tuple(
+        return tuple(
             (binding.key, app.get_key_display(binding), binding.description, enabled)
             for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
             if binding.show
         )
 
     def render(self) -> Text:
+        if not self.keys and self.is_attached:
+            # drawn before its Mount arrived (the first frame): read the keys now
+            self.set_reactive(KeyBar.keys, self._shown(self.screen))
         app = self.app
         key_style = f"bold {colour(app, 'text-accent')}"
         muted = colour(app, "foreground-muted")
