@@ -22,7 +22,9 @@ class KataTree(Tree[str]):
     """
 
     def __init__(self, catalog: Catalog, *, cuda_available: bool, id: str | None = None) -> None:
-        super().__init__("katas", id=id)
+        # Text labels, not strings: a string label is parsed as markup (and the first parse
+        # loads Rich's emoji table), which the first frame does not need
+        super().__init__(Text("katas"), id=id)
         self.show_root = False
         self.guide_depth = 2
         self.catalog = catalog
@@ -31,10 +33,10 @@ class KataTree(Tree[str]):
         self._topics: dict[str, TreeNode[str]] = {}
         self._kata_nodes: dict[str, TreeNode[str]] = {}
         for topic, katas in catalog.by_topic().items():
-            node = self.root.add(topic, expand=True)
+            node = self.root.add(Text(topic), expand=True)
             self._topics[topic] = node
             for kata in katas:
-                self._kata_nodes[kata.id] = node.add_leaf(kata.id, data=kata.id)
+                self._kata_nodes[kata.id] = node.add_leaf(Text(kata.id), data=kata.id)
 
     def needs_gpu(self, kata: Kata) -> bool:
         return not self.cuda_available and not kata.supports("cpu")
