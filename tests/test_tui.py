@@ -490,3 +490,26 @@ async def test_the_tab_line_and_the_key_bar_answer_the_mouse(tmp_path: Path) -> 
 
 def workspace_hints(app: KatasApp) -> int:
     return app.workspace.progress.hints_revealed("first")
+
+
+async def test_a_long_task_scrolls_and_a_pass_scrolls_to_the_explanation(tmp_path: Path) -> None:
+    long = "\n\n".join(f"Paragraph {i}: " + "words to wrap " * 12 for i in range(20)) + "\n"
+    catalog = tiny_pack(tmp_path / "pack", description=long)
+    workspace = workspace_at(tmp_path / "ws")
+    workspace.open(catalog.get("first")).write_text(SOLUTION, encoding="utf-8")
+    app = quiet_app(catalog, workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.verdict is not None and screen.verdict.passed)
+        description = screen.query_one(KataDescription)
+        await until(
+            pilot,
+            lambda: (
+                description.max_scroll_y > 0 and description.scroll_y == description.max_scroll_y
+            ),
+            what="the explanation scrolled into view",
+        )
+        await pilot.press("n")  # second: its task starts at the top
+        await until(pilot, lambda: screen.kata is not None and screen.kata.id == "second")
+        await pilot.pause()
+        assert description.scroll_y == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.console import RenderableType
 from rich.style import Style
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trainer.model import Kata
@@ -35,24 +37,28 @@ def task_markdown(
     return "\n\n".join(parts) + "\n"
 
 
-class KataDescription(Static):
-    """The task as Markdown, drawn by one widget that scrolls its own text.
+class KataDescription(VerticalScroll):
+    """The task as Markdown: one text widget in a scrolling container.
 
-    One widget rather than Textual's ``Markdown`` (a widget per paragraph, list and item):
-    see :mod:`trainer.tui.markdown` for why, and for the Markdown it draws.
+    Not Textual's ``Markdown``, which mounts a widget per paragraph, list and item: see
+    :mod:`trainer.tui.markdown` for why, and for the Markdown drawn here.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.source = ""
         """The Markdown shown now (tests and the screen compare against it)."""
+        self._text = Static("", classes="markdown")
+
+    def compose(self) -> ComposeResult:
+        yield self._text
 
     def show(self, text: str, *, end: bool = False) -> None:
         """Show ``text``, scrolled to the top, or to the end (a new hint, the explanation)."""
         if text == self.source:
             return
         self.source = text
-        self.update(self._render_source())
+        self._text.update(self._render_source())
         # after the layout settles (the tree may just have come back, rewrapping the text)
         if end:
             self.call_after_refresh(self.scroll_end, animate=False)
@@ -64,7 +70,7 @@ class KataDescription(Static):
 
     def _restyle(self) -> None:
         if self.source:
-            self.update(self._render_source())
+            self._text.update(self._render_source())
 
     def _render_source(self) -> RenderableType:
         app = self.app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trainer.verdict import Verdict
@@ -10,17 +12,17 @@ from trainer.verdict import Verdict
 NOTHING_YET = "Nothing graded yet."
 
 
-class OutputPane(Static):
-    """The captured output of the last grading, as plain text (never markup).
-
-    One widget that scrolls its own text (``overflow-y: auto`` in the stylesheet): it is
-    mounted, hidden, in the first frame.
-    """
+class OutputPane(VerticalScroll):
+    """The captured output of the last grading, as plain text (never markup)."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(NOTHING_YET, id=id, markup=False)
+        super().__init__(id=id)
         self.text = NOTHING_YET
         """What the pane shows now."""
+        self._static = Static(NOTHING_YET, id="output-text", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._static
 
     def show(self, verdict: Verdict | None) -> None:
         if verdict is None:
@@ -30,5 +32,5 @@ class OutputPane(Static):
             if verdict.output_truncated:
                 text += "\n… (output truncated)"
         self.text = text
-        self.update(Text(text))
+        self._static.update(Text(text))
         self.scroll_home(animate=False)
