@@ -620,11 +620,28 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
             packs.append(path)
         else:
             problems.append(f"{path}: no such pack or kata folder")
-    if packs:
-        catalog = Catalog.load(packs)
-        katas += list(catalog)
-        problems += [str(p) for p in catalog.problems]
+    for path in packs:
+        # A topic folder inside a pack is checked with its whole pack loaded, so that its
+        # katas' ``requires`` on katas elsewhere in the pack resolve; only its own are graded.
+        pack = _enclosing_pack(path)
+        catalog = Catalog.load([pack])
+        inside = path.resolve()
+        chosen = [k for k in catalog if k.root.resolve().is_relative_to(inside)]
+        if not chosen and not catalog.problems:
+            problems.append(f"{path}: no kata folder (one holding kata.yaml) under it")
+        katas += chosen
+        problems += [
+            str(p) for p in catalog.problems if p.path.resolve().is_relative_to(inside)
+        ]
     return katas, problems
+
+
+def _enclosing_pack(path: Path) -> Path:
+    """``path``, or the nearest folder above it holding a ``pack.yaml``."""
+    for folder in (path.resolve(), *path.resolve().parents):
+        if (folder / "pack.yaml").is_file():
+            return folder
+    return path
 
 
 def cmd_grade(args: argparse.Namespace, out: Console) -> int:
