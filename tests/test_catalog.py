@@ -12,6 +12,7 @@ import trainer.catalog
 from tests.kata_factory import make_kata, make_pack
 from trainer.catalog import Catalog, PackManifest, UnknownKataError, builtin_pack
 from trainer.loader import load_yaml_model
+from trainer.model import Kata
 
 
 def ids(catalog: Catalog) -> list[str]:
@@ -255,3 +256,21 @@ def test_builtin_pack_in_a_wheel_is_inside_the_package(tmp_path: Path) -> None:
     (package / "_katas").mkdir(parents=True)
     assert builtin_pack(package) == package / "_katas"
     assert builtin_pack(tmp_path / "repo" / "trainer") == tmp_path / "repo" / "katas"
+
+
+def test_next_offers_a_kata_this_machine_cannot_grade_only_when_nothing_else_is_left(
+    tmp_path: Path,
+) -> None:
+    pack = make_pack(tmp_path / "pack", topics=["tensors", "cuda"])
+    make_kata(pack, "gpu-first", topic="tensors", order=1, devices=["cuda"])
+    make_kata(pack, "cpu-second", topic="tensors", order=2)
+    catalog = Catalog.load([pack])
+
+    def cpu_only(kata: Kata) -> bool:
+        return kata.supports("cpu")
+
+    assert catalog.next_kata(set()).id == "gpu-first"  # type: ignore[union-attr]
+    assert catalog.next_kata(set(), runnable=cpu_only).id == "cpu-second"  # type: ignore[union-attr]
+    last = catalog.next_kata({"cpu-second"}, runnable=cpu_only)
+    assert last is not None and last.id == "gpu-first"  # listed as needing a GPU, never hidden
+    assert catalog.next_kata({"cpu-second", "gpu-first"}, runnable=cpu_only) is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -296,12 +296,20 @@ class Catalog:
             groups.setdefault(kata.topic, []).append(kata)
         return groups
 
-    def next_kata(self, solved: Collection[str], after: str | None = None) -> Kata | None:
+    def next_kata(
+        self,
+        solved: Collection[str],
+        after: str | None = None,
+        *,
+        runnable: Callable[[Kata], bool] | None = None,
+    ) -> Kata | None:
         """The first unsolved kata whose prerequisites are solved, searching after ``after``.
 
         The search wraps round to the start, so skipped katas come back. A ``requires`` entry
         naming no loaded kata is ignored here (it is already a problem): otherwise a typo
-        would make a kata unreachable.
+        would make a kata unreachable. With ``runnable`` (whether this machine can grade a
+        kata), katas it cannot grade come only when nothing else is left, so a learner
+        without a GPU is not sent to a GPU-only kata while others wait.
         """
         if not self.katas:
             return None
@@ -309,11 +317,14 @@ class Catalog:
         if after is not None and after in self._by_id:
             start = next(i for i, k in enumerate(self.katas) if k.id == after) + 1
         count = len(self.katas)
-        for step in range(count):
-            kata = self.katas[(start + step) % count]
-            if kata.id in solved:
-                continue
-            required = (r for r in kata.spec.requires if r in self._by_id)
-            if all(r in solved for r in required):
-                return kata
-        return None
+        ready = [
+            kata
+            for step in range(count)
+            if (kata := self.katas[(start + step) % count]).id not in solved
+            and all(r in solved for r in kata.spec.requires if r in self._by_id)
+        ]
+        if runnable is not None:
+            here = [kata for kata in ready if runnable(kata)]
+            if here:
+                return here[0]
+        return ready[0] if ready else None

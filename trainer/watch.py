@@ -121,7 +121,9 @@ class WatchSession:
     def _next(self, after: str | None) -> Kata | None:
         if self.review:
             return next_review(self.catalog, self.workspace)
-        return self.catalog.next_kata(solved_ids(self.catalog, self.workspace), after=after)
+        return self.catalog.next_kata(
+            solved_ids(self.catalog, self.workspace), after=after, runnable=_runnable_here
+        )
 
     def grade_current(self) -> Verdict:
         assert self.current is not None and self.path is not None
@@ -224,3 +226,10 @@ class WatchSession:
         except KeyboardInterrupt:
             self.console.print("\n[dim]Stopped watching. Your work is saved.[/]")
         return 0
+
+
+def _runnable_here(kata: Kata) -> bool:
+    """Whether this machine can grade ``kata``: GPU-only katas come last where there is none."""
+    from trainer.devices import missing_devices
+
+    return not missing_devices(kata.spec.devices)

@@ -8,7 +8,6 @@ so start-up costs little more than loading the catalog.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,8 +36,11 @@ class GraderLike(Protocol):
 
 
 def cuda_present() -> bool:
-    """Whether this machine has an NVIDIA GPU, judged without importing torch."""
-    return shutil.which("nvidia-smi") is not None
+    """Whether this machine can grade on CUDA, judged without importing torch (a torch built
+    with CUDA and a GPU the kernel exposes: :func:`trainer.devices.present_devices`)."""
+    from trainer.devices import present_devices
+
+    return "cuda" in present_devices()
 
 
 class KatasApp(App[int]):
@@ -142,7 +144,7 @@ class KatasApp(App[int]):
         """The kata asked for, else the next one to do, else the first in the catalog."""
         if self.kata_id is not None and self.kata_id in self.catalog:
             return self.catalog.get(self.kata_id)
-        nxt = self.catalog.next_kata(self.solved_ids(known))
+        nxt = self.catalog.next_kata(self.solved_ids(known), runnable=self.runnable)
         if nxt is not None:
             return nxt
         return next(iter(self.catalog), None)
@@ -157,6 +159,10 @@ class KatasApp(App[int]):
         kata_id, began, wall = self._opened
         self._opened = None
         self.workspace.progress.record_time(kata_id, self._monotonic() - began, started_at=wall)
+
+    def runnable(self, kata: Kata) -> bool:
+        """Whether this machine can grade ``kata`` (a GPU-only kata needs a GPU here)."""
+        return kata.supports("cpu") or (self.cuda_available and kata.supports("cuda"))
 
     def devices(self) -> list[str]:
         return ["cpu", "auto", "cuda"] if self.cuda_available else ["cpu", "auto"]

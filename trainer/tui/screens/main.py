@@ -531,7 +531,7 @@ class MainScreen(Screen[None]):
     def action_next(self) -> None:
         app = self.katas_app
         after = self.kata.id if self.kata is not None else None
-        nxt = app.catalog.next_kata(app.solved_ids(), after=after)
+        nxt = app.catalog.next_kata(app.solved_ids(), after=after, runnable=app.runnable)
         if nxt is None:
             self.app.notify("Every kata in the catalog is solved. 🎉", title="Done")
             return
