@@ -630,9 +630,7 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
         if not chosen and not catalog.problems:
             problems.append(f"{path}: no kata folder (one holding kata.yaml) under it")
         katas += chosen
-        problems += [
-            str(p) for p in catalog.problems if p.path.resolve().is_relative_to(inside)
-        ]
+        problems += [str(p) for p in catalog.problems if p.path.resolve().is_relative_to(inside)]
     return katas, problems
 
 

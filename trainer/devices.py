@@ -14,11 +14,10 @@ This module never imports torch, so the CLI, the TUI and the batch grader can al
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
-import platform
 import re
+import sys
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -46,6 +45,8 @@ def parse_device(value: str) -> str:
     """
     text = value.strip().lower()
     if not _SPELLING.match(text):
+        import argparse  # only on a bad spelling: the trainer's start-up never parses one
+
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a device: use cpu, cuda, cuda:N, mps or auto"
         )
@@ -149,9 +150,15 @@ def present_devices(
     hidden = visible is not None and visible.strip() in ("", "-1")
     if (facts.get("cuda") or facts.get("hip")) and not hidden and _gpu_nodes(dev, proc):
         kinds.add("cuda")
-    if (system or platform.system()) == "Darwin" and (machine or platform.machine()) == "arm64":
+    if (system or _system()) == "Darwin" and (machine or os.uname().machine) == "arm64":
         kinds.add("mps")
     return frozenset(kinds)
+
+
+def _system() -> str:
+    """``platform.system()`` without importing ``platform`` (the trainer's start-up asks)."""
+    names = {"darwin": "Darwin", "linux": "Linux", "win32": "Windows"}
+    return names.get(sys.platform, sys.platform)
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -20,6 +21,8 @@ DESCRIPTIONS = {
 
 class DeviceScreen(ModalScreen[str | None]):
     """Dismisses with the chosen device, or None on escape."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -24,6 +25,8 @@ def _plural(count: int, word: str) -> str:
 
 class ProgressScreen(Screen[None]):
     """Read-only; escape, p or q goes back."""
+
+    CSS_PATH = Path(__file__).with_name("progress.tcss")
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,p,q", "app.pop_screen", "back")]
 

@@ -24,20 +24,31 @@ class CheckList(Vertical):
         self.verdict: Verdict | None = None
         self.running = False
         self.border_title = "checks"
+        self._option_list: OptionList | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
-        yield OptionList(id="check-options")
         yield Static("", id="check-message")
+
+    def _options(self) -> OptionList:
+        """The list of checks, mounted with the first verdict that has any: the first frame
+        (before any grading) has nothing to list, and one widget fewer to draw."""
+        if self._option_list is None:
+            self._option_list = OptionList(id="check-options")
+            self.mount(self._option_list, before="#check-message")
+        return self._option_list
 
     def show(self, verdict: Verdict | None, *, running: bool = False) -> None:
         self.verdict = verdict
         self.running = running
         self._render_summary()
-        options = self.query_one("#check-options", OptionList)
+        checks = verdict.checks if verdict is not None else ()
+        if not checks and self._option_list is None:
+            self._render_message()
+            return
+        options = self._options()
         highlighted = options.highlighted
         options.clear_options()
-        checks = verdict.checks if verdict is not None else ()
         for index, check in enumerate(checks):
             key: CheckStatus | str = "running" if running else check.status
             mark, variable, _word = CHECK_MARK[key]
@@ -56,8 +67,10 @@ class CheckList(Vertical):
     @property
     def selected_message(self) -> str:
         """The learner-facing message of the selected check ("" when it passed or has none)."""
-        options = self.query_one("#check-options", OptionList)
-        if self.running or self.verdict is None or options.highlighted is None:
+        options = self._option_list
+        if self.running or self.verdict is None or options is None:
+            return ""
+        if options.highlighted is None:
             return ""
         checks = self.verdict.checks
         if options.highlighted >= len(checks):

@@ -30,6 +30,7 @@ class KataTree(Tree[str]):
         self.catalog = catalog
         self.cuda_available = cuda_available
         self._statuses: Mapping[str, KataStatus] = {}
+        self._labelled: tuple[Mapping[str, KataStatus], str] | None = None
         self._topics: dict[str, TreeNode[str]] = {}
         self._kata_nodes: dict[str, TreeNode[str]] = {}
         for topic, katas in catalog.by_topic().items():
@@ -48,11 +49,13 @@ class KataTree(Tree[str]):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._relabel())
-        self._relabel()
+        if self._labelled != (self._statuses, self.app.theme):  # the screen may have done it
+            self._relabel()
 
     def _relabel(self) -> None:
         if not self.is_attached:
             return
+        self._labelled = (self._statuses, self.app.theme)
         for topic, katas in self.catalog.by_topic().items():
             solved = sum(self._statuses.get(k.id) == "solved" for k in katas)
             label = Text(topic, style="bold")
