@@ -50,7 +50,7 @@ def _stat(path: Path) -> list[object]:
 
 def fingerprint(pack: Path, kata_dirs: Iterable[Path]) -> Fingerprint:
     """What loading ``pack`` read: a change to any of it makes the cached copy stale."""
-    rows: Fingerprint = [["pack.yaml", *_stat(pack / "pack.yaml")[1:]]]
+    rows: Fingerprint = [_stat(pack / "pack.yaml")]
     for kata_dir in kata_dirs:
         rel = kata_dir.relative_to(pack).as_posix()
         rows.append([rel, *(_stat(kata_dir / name) for name in ("kata.yaml", *REQUIRED_FILES))])

@@ -128,7 +128,7 @@ class MainScreen(Screen[None]):
         header.set_reactive(KatasHeader.due_text, rules.due_text() or "")
         yield header
         with Horizontal(id="body"):
-            yield KataTree(app.catalog, cuda_available=app.cuda_available, id="tree")
+            yield KataTree(app.catalog, runnable=app.runnable, id="tree")
             with Vertical(id="main"):
                 self._shown_title = self._title(self._first)
                 yield Static(self._shown_title, id="title")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from rich.text import Text
 from textual.widgets import Tree
@@ -21,14 +21,17 @@ class KataTree(Tree[str]):
     node's data; the screen opens it. Topic nodes carry no data.
     """
 
-    def __init__(self, catalog: Catalog, *, cuda_available: bool, id: str | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, *, runnable: Callable[[Kata], bool], id: str | None = None
+    ) -> None:
         # Text labels, not strings: a string label is parsed as markup (and the first parse
         # loads Rich's emoji table), which the first frame does not need
         super().__init__(Text("katas"), id=id)
         self.show_root = False
         self.guide_depth = 2
         self.catalog = catalog
-        self.cuda_available = cuda_available
+        self.runnable = runnable
+        """Whether this machine can grade a kata (the app's rule, shared with ``next``)."""
         self._statuses: Mapping[str, KataStatus] = {}
         self._labelled: tuple[Mapping[str, KataStatus], str] | None = None
         self._topics: dict[str, TreeNode[str]] = {}
@@ -40,7 +43,7 @@ class KataTree(Tree[str]):
                 self._kata_nodes[kata.id] = node.add_leaf(Text(kata.id), data=kata.id)
 
     def needs_gpu(self, kata: Kata) -> bool:
-        return not self.cuda_available and not kata.supports("cpu")
+        return not self.runnable(kata)
 
     def show_statuses(self, statuses: Mapping[str, KataStatus]) -> None:
         """Relabel every node from ``statuses`` (kata id to new/attempted/solved)."""
