@@ -4,7 +4,8 @@ Builds a class of submission archives over four built-in katas (each learner han
 reference for some katas and the starter or a known-wrong file for others), then grades the same
 archives twice in this one run, each into a fresh folder so nothing is reused:
 
-- cold: one grading at a time, each in a fresh ``python -m trainer.runner`` (the way a naive
+- cold: one grading at a time, each in a fresh ``python -m trainer.grading.child.run`` (the way a
+naive
   grader runs ``pytest`` per file);
 - batch: ``jobs`` gradings at once over warm workers, as ``katas grade --jobs 2`` does.
 
@@ -26,10 +27,10 @@ from pathlib import Path
 
 import yaml
 
-from trainer.assignment import LoadedAssignment, load_assignment
 from trainer.batch.plan import discover
 from trainer.batch.run import BatchOptions, BatchRun, grade_batch
-from trainer.submission import Manifest, ManifestFile, archive_bytes
+from trainer.coursework.assignment import LoadedAssignment, load_assignment
+from trainer.coursework.submission import Manifest, ManifestFile, archive_bytes
 
 KATAS = ("param-not-tensor", "view-vs-reshape", "containers", "custom-fn")
 

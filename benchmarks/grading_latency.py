@@ -3,7 +3,7 @@
 For each of the three core katas, grades the reference solution 20 times through a warm
 ``Grader`` and 5 times through a cold ``python -m pytest`` run of the same ``checks.py`` (with
 a throwaway plugin giving the same two fixtures; third-party plugin autoloading off), plus 5
-times through the trainer's own cold path (``trainer.grading.grade``), all in this one run.
+times through the trainer's own cold path (``trainer.grading.grader.grade``), all in this one run.
 Prints median and p90 of each, the warm/cold ratios, and the resident memory of this (the
 grading parent) process and of the worker.
 
@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from trainer.catalog import Catalog, builtin_pack
-from trainer.grading import Grader, grade
-from trainer.model import Kata
+from trainer.grading.grader import Grader, grade
+from trainer.kata.catalog import Catalog, builtin_pack
+from trainer.kata.model import Kata
 
 KATAS = ("param-not-tensor", "containers", "custom-fn")
 

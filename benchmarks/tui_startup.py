@@ -82,8 +82,8 @@ def first_frame(command: list[str], markers: list[str], env: dict[str, str]) -> 
 def trainer_markers(env: dict[str, str]) -> list[str]:
     """What the trainer's first frame shows on a fresh workspace: the kata it opens."""
     code = (
-        "from trainer.catalog import Catalog\n"
-        "kata = Catalog.default().next_kata(set())\n"
+        "from trainer.kata.catalog import Catalog\n"
+        "kata = Catalog.default().next_kata(set(), runnable=lambda _kata: True)\n"
         "print(kata.id); print(kata.title[:24])\n"
     )
     out = subprocess.run(

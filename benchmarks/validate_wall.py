@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from trainer.catalog import Catalog, builtin_pack
-from trainer.validate import validate
+from trainer.kata.catalog import Catalog, builtin_pack
+from trainer.kata.validate import validate
 
 
 def main() -> int:

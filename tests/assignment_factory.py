@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from tests.kata_factory import make_kata, make_pack
-from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
 
 __all__ = ["fake_verdict", "make_assignment", "make_course_pack"]
 

@@ -3,8 +3,8 @@
 Every archive is built from a recipe (which file each kata gets), and the expected score of
 every gradebook cell follows from the recipe alone: a kata earns its points only for a file
 that is correct, and nothing else (wrong, hostile, empty, missing, or in an archive that cannot
-be graded) earns any. Archives are written with ``trainer.submission``'s own ``Manifest`` and
-``archive_bytes``, exactly as ``katas submit`` writes them.
+be graded) earns any. Archives are written with ``trainer.coursework.submission``'s own
+``Manifest`` and ``archive_bytes``, exactly as ``katas submit`` writes them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from tests.kata_factory import make_kata, make_pack
-from trainer.submission import Manifest, ManifestFile, ManifestVerdict, archive_bytes
-from trainer.verdict import Status
+from trainer.coursework.submission import Manifest, ManifestFile, ManifestVerdict, archive_bytes
+from trainer.grading.verdict import Status
 
 __all__ = ["ASSIGNMENT_ID", "KATAS", "Course", "Learner", "make_class"]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from trainer.catalog import Catalog, builtin_pack
-from trainer.grading import grade_many
-from trainer.verdict import Status
+from trainer.grading.grader import grade_many
+from trainer.grading.verdict import Status
+from trainer.kata.catalog import Catalog, builtin_pack
 
 ALT = Path(__file__).resolve().parent / "alt_solutions"
 CATALOG = Catalog.load([builtin_pack()])

@@ -1,5 +1,6 @@
-"""The house rules of DESIGN.md, enforced: core never imports textual, the UI side never imports
-torch, and learner code only ever runs in a child process."""
+"""The house rules (README "Develop"), enforced on the source: each layer imports only what it
+may, front ends reach the practice rules only through ``trainer.learner.practice``, and
+learner code only ever runs in a child process."""
 
 from __future__ import annotations
 
@@ -8,88 +9,203 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.kata_factory import make_kata
-from trainer.grading import grade
-from trainer.loader import load_kata
-from trainer.verdict import Status
+from trainer.grading.grader import grade
+from trainer.grading.verdict import Status
+from trainer.kata.loader import load_kata
 
 PACKAGE = Path(__file__).resolve().parent.parent / "trainer"
-CHILD_ONLY = {
-    "trainer.runner",
-    "trainer.plugin",
-    "trainer.checks",
-    "trainer.worker",
-    "trainer.sandbox",
-}
+FRONT_ENDS = ("trainer.cli", "trainer.tui")
+CHILD_SIDE = ("trainer.grading.child", "trainer.checks")
 """Modules that run only inside a grading child; they may import torch and pytest."""
+TOP = ("trainer", "trainer.__main__", "trainer.entry")
+"""The entry point: above the front ends, it picks one."""
 
 
-def _modules() -> list[str]:
-    names = []
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
         if "_katas" in rel.parts:
             continue
-        name = ".".join(rel.parts).removesuffix(".__init__")
-        names.append(name)
-    return names
+        found[".".join(rel.parts).removesuffix(".__init__")] = path
+    return found
 
 
-def _imported_roots(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    roots: set[str] = set()
-    for node in ast.walk(tree):
+MODULES = _modules()
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str, tuple[str, ...]]]:
+    """Every absolute import in ``path``: (line, module, names imported from it)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
+            for alias in node.names:
+                yield node.lineno, alias.name, ()
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names = tuple(alias.name for alias in node.names)
+            yield node.lineno, node.module, names
+            for name in names:  # ``from trainer.grading import child`` imports a module too
+                yield node.lineno, f"{node.module}.{name}", ()
 
 
-def test_no_core_module_mentions_textual() -> None:
+def _offenders(owners: tuple[str, ...] | None, banned: tuple[str, ...]) -> list[str]:
+    """``module:line`` for each module (among ``owners``; None: all but the
+    banned ones themselves) importing a module under ``banned``."""
+    found = []
+    for name, path in MODULES.items():
+        if owners is not None and not _under(name, owners):
+            continue
+        if owners is None and _under(name, banned):
+            continue
+        for line, target, _names in _imports(path):
+            if _under(target, banned):
+                found.append(f"{name}:{line}")
+    return sorted(set(found))
+
+
+def test_the_layers_are_where_the_readme_says() -> None:
+    packages = {n for n, p in MODULES.items() if p.name == "__init__.py"}
+    assert {
+        "trainer.kata",
+        "trainer.grading",
+        "trainer.grading.child",
+        "trainer.learner",
+        "trainer.coursework",
+        "trainer.batch",
+        "trainer.cli",
+        "trainer.tui",
+    } <= packages
+    top_modules = {n for n in MODULES if n.count(".") == 1 and n not in packages}
+    assert top_modules == {
+        "trainer.__main__",
+        "trainer.atomic",
+        "trainer.checks",
+        "trainer.entry",
+        "trainer.errors",
+        "trainer.marks",
+    }
+
+
+def test_only_the_tui_imports_textual() -> None:
     offenders = [
-        str(path)
-        for path in PACKAGE.rglob("*.py")
-        if "tui" not in path.relative_to(PACKAGE).parts and "textual" in _imported_roots(path)
+        f"{name}:{line}"
+        for name, path in MODULES.items()
+        if not _under(name, ("trainer.tui",))
+        for line, target, _ in _imports(path)
+        if target.split(".")[0] == "textual"
     ]
     assert offenders == []
 
 
-def test_importing_any_ui_side_module_loads_neither_torch_nor_textual() -> None:
-    modules = [
-        m
-        for m in _modules()
-        if m not in CHILD_ONLY and m != "trainer.__main__" and not m.startswith("trainer.tui")
-    ]
-    assert "trainer.cli" in modules and "trainer.grading" in modules
+def test_nothing_below_the_front_ends_imports_them() -> None:
+    below = tuple(n for n in MODULES if not _under(n, FRONT_ENDS) and n not in TOP)
+    assert _offenders(below, FRONT_ENDS) == []
+
+
+def test_one_front_end_never_imports_the_other() -> None:
+    assert _offenders(("trainer.tui",), ("trainer.cli",)) == []
+    # The one exception: ``katas`` alone in a terminal starts the TUI (trainer.cli.study.start).
+    starts = _offenders(("trainer.cli",), ("trainer.tui",))
+    assert len(starts) == 1 and starts[0].startswith("trainer.cli.study:")
+
+
+def test_the_child_side_is_imported_only_by_the_child_side() -> None:
+    assert _offenders(None, CHILD_SIDE) == []
+
+
+RULE_METHODS = {
+    "record_attempt": "grading is recorded by Practice.attempt",
+    "start_review": "reviews are opened by Practice.open_review",
+    "due": "what is due comes from Practice.review_queue / next_review / reviews_due",
+    "is_due": "what is due comes from Practice.review_queue / next_review / reviews_due",
+    "is_late": "lateness comes from Practice.solved_late and the outcome's notes",
+}
+RULE_IMPORTS = {
+    "missing_devices": "what this machine can grade is Practice.runnable / needs",
+    "present_devices": "the devices offered are Practice.devices",
+    "sha256_hex": "the graded code's hash is recorded by Practice.attempt",
+}
+
+
+def test_front_ends_reach_the_practice_rules_only_through_practice() -> None:
+    """A front end that records a grading, orders the katas, decides what is runnable here or
+    what is due by itself holds a copy of a rule: the copies drifted apart before."""
+    front = {n: p for n, p in MODULES.items() if _under(n, FRONT_ENDS)}
+    assert len(front) > 10
+    assert _rule_copies(front) == []
+
+
+def _rule_copies(modules: dict[str, Path]) -> list[str]:
+    offenders = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in RULE_METHODS
+            ):
+                method = node.func.attr
+                offenders.append(f"{name}:{node.lineno} .{method}(): {RULE_METHODS[method]}")
+            if isinstance(node, ast.Attribute) and node.attr == "next_kata":
+                owner = node.value
+                named = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if named != "practice":
+                    offenders.append(f"{name}:{node.lineno} catalog ordering outside Practice")
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name in RULE_IMPORTS:
+                        offenders.append(f"{name}:{node.lineno} {RULE_IMPORTS[alias.name]}")
+    return offenders
+
+
+def test_the_trainers_own_process_imports_neither_torch_nor_textual_nor_pytest() -> None:
+    """Every module outside the child side and the TUI, imported at once, loads none of them."""
+    modules = [m for m in MODULES if not _under(m, (*CHILD_SIDE, "trainer.tui")) and m not in TOP]
+    assert "trainer.cli.app" in modules and "trainer.learner.practice" in modules
+    assert _loaded_by(modules, ("torch", "textual", "pytest")) == []
+
+
+def test_the_tui_process_never_imports_torch() -> None:
+    """The TUI's modules (every screen and widget) load neither torch nor pytest."""
+    modules = [m for m in MODULES if _under(m, ("trainer.tui",))] + ["trainer.entry"]
+    assert _loaded_by(modules, ("torch", "pytest")) == []
+
+
+def _loaded_by(modules: list[str], roots: tuple[str, ...]) -> list[str]:
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('torch', 'textual', 'pytest'))))\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r})))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert json.loads(result.stdout) == []
+    loaded: list[str] = json.loads(result.stdout)
+    return loaded
 
 
-def test_child_only_modules_are_not_imported_by_the_core() -> None:
-    for name in _modules():
-        if name in CHILD_ONLY:
-            continue
-        path = PACKAGE.parent / (name.replace(".", "/") + ".py")
-        if not path.exists():
-            path = PACKAGE.parent / name.replace(".", "/") / "__init__.py"
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module in CHILD_ONLY:
-                pytest.fail(f"{name} imports {node.module}, which must only run in a child")
+def test_the_rules_checks_catch_a_front_end_that_copies_a_rule(tmp_path: Path) -> None:
+    """The AST check above is not vacuous: it flags the drifted copies it was written for."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from trainer.grading.devices import missing_devices\n"
+        "def f(app, kata):\n"
+        "    app.catalog.next_kata(set(), runnable=lambda k: True)\n"
+        "    app.workspace.progress.record_attempt(kata.id, None, None)\n",
+        encoding="utf-8",
+    )
+    found = "\n".join(_rule_copies({"trainer.tui.bad": bad}))
+    assert "catalog ordering" in found and "record_attempt" in found
+    assert "Practice.runnable" in found
 
 
 def test_learner_code_runs_in_another_process(tmp_path: Path) -> None:

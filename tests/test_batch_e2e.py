@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.batch_factory import BY_ID, KATAS, Course, make_class
-from trainer.batch.model import BatchResults, KataStatus
+from trainer.batch.model import BatchResults, GradeStatus
 from trainer.batch.publish import load_results
-from trainer.cli import main
+from trainer.cli.app import main
 
 pytestmark = pytest.mark.slow
 
@@ -139,21 +139,21 @@ def test_results_hold_every_verdict_and_never_trust_the_manifest(graded: Graded)
     graded_files = [k for row in results.learners for k in row.katas if k.verdict is not None]
     assert len(graded_files) == 118
     liar = {k.kata_id: k for k in rows["wrong-3"].katas}
-    assert all(k.claimed == "passed" and k.status is KataStatus.FAILED for k in liar.values())
+    assert all(k.claimed == "passed" and k.status is GradeStatus.FAILED for k in liar.values())
     hostile = {
         row.learner: next(k for k in row.katas if k.kata_id == "double-it")
         for row in results.learners
         if row.learner.startswith("hostile-")
     }
-    assert hostile["hostile-sleep_forever"].status is KataStatus.TIMEOUT
-    assert hostile["hostile-os_exit_at_import"].status is KataStatus.CRASHED
-    assert all(k.status is not KataStatus.PASSED and k.points == 0 for k in hostile.values())
+    assert hostile["hostile-sleep_forever"].status is GradeStatus.TIMEOUT
+    assert hostile["hostile-os_exit_at_import"].status is GradeStatus.CRASHED
+    assert all(k.status is not GradeStatus.PASSED and k.points == 0 for k in hostile.values())
     for name in ("garbage.zip", "sneaky.zip", "foreign"):
-        assert {k.status for k in rows[name].katas} == {KataStatus.REJECTED}
+        assert {k.status for k in rows[name].katas} == {GradeStatus.REJECTED}
     assert "not 'week-5'" in rows["foreign"].katas[0].summary
     twins = [rows["twin~twin-a.zip"], rows["Twin~twin-b.zip"]]
     assert all("2 archives claim learner" in row.problems[0] for row in twins)
-    assert {k.status for k in rows["empty-0"].katas} == {KataStatus.MISSING}
+    assert {k.status for k in rows["empty-0"].katas} == {GradeStatus.MISSING}
 
 
 def test_feedback_shows_names_and_messages_never_the_hidden_checks(graded: Graded) -> None:
@@ -170,7 +170,7 @@ def test_feedback_shows_names_and_messages_never_the_hidden_checks(graded: Grade
     assert "adds case 0" in wrong and "add_one(3) should be 4, got 3" in wrong
     assert "**Score: 3.5 / 5.5 points**" in wrong
     sleeper = (graded.out / "feedback" / "hostile-sleep_forever.md").read_text(encoding="utf-8")
-    assert "timeout" in sleeper and "3 s" in sleeper
+    assert "timed out" in sleeper and "3 s" in sleeper
     garbage = (graded.out / "feedback" / "garbage.zip.md").read_text(encoding="utf-8")
     assert "not a zip archive" in garbage
 

@@ -12,21 +12,22 @@ import pytest
 from tests.kata_factory import make_kata
 from trainer.batch.feedback import Redactor, feedback_name, render_feedback
 from trainer.batch.gradebook import gradebook_csv
-from trainer.batch.merge import MergeError, merge_batches
+from trainer.batch.merge import merge_batches
 from trainer.batch.model import (
     AssignmentInfo,
     BatchResults,
+    GradeStatus,
     KataColumn,
     KataResult,
-    KataStatus,
     LearnerResult,
     ShardInfo,
     score,
 )
 from trainer.batch.publish import load_results, write_outputs
 from trainer.batch.report import html_report, summarise, terminal_report
-from trainer.loader import load_kata
-from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.errors import MergeError
+from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.kata.loader import load_kata
 
 ASSIGNMENT = AssignmentInfo(
     id="week-1",
@@ -36,11 +37,11 @@ ASSIGNMENT = AssignmentInfo(
         KataColumn(id="beta", title="Beta", points=1.0, fingerprint="b"),
     ),
 )
-NOT_GRADED = (KataStatus.MISSING, KataStatus.REJECTED)
+NOT_GRADED = (GradeStatus.MISSING, GradeStatus.REJECTED)
 
 
-def _verdict(kata_id: str, status: KataStatus, message: str, name: str) -> Verdict:
-    ok = status is KataStatus.PASSED
+def _verdict(kata_id: str, status: GradeStatus, message: str, name: str) -> Verdict:
+    ok = status is GradeStatus.PASSED
     checks = (
         CheckResult(id="test_shape", name="keeps the shape", status=CheckStatus.PASSED),
         CheckResult(
@@ -63,8 +64,8 @@ def _verdict(kata_id: str, status: KataStatus, message: str, name: str) -> Verdi
 
 def _row(
     learner: str,
-    alpha: KataStatus,
-    beta: KataStatus,
+    alpha: GradeStatus,
+    beta: GradeStatus,
     message: str = "off",
     name: str = "gets the value",
 ) -> LearnerResult:
@@ -90,7 +91,7 @@ def _row(
     )
 
 
-P, F, M = KataStatus.PASSED, KataStatus.FAILED, KataStatus.MISSING
+P, F, M = GradeStatus.PASSED, GradeStatus.FAILED, GradeStatus.MISSING
 
 
 def _results(rows: list[LearnerResult], shard: ShardInfo | None = None) -> BatchResults:
@@ -104,9 +105,9 @@ def _results(rows: list[LearnerResult], shard: ShardInfo | None = None) -> Batch
 
 
 def test_scoring_is_all_or_nothing() -> None:
-    assert score(KataStatus.PASSED, 2.5) == 2.5
-    for status in KataStatus:
-        if status is not KataStatus.PASSED:
+    assert score(GradeStatus.PASSED, 2.5) == 2.5
+    for status in GradeStatus:
+        if status is not GradeStatus.PASSED:
             assert score(status, 2.5) == 0.0
 
 
@@ -153,7 +154,7 @@ def test_feedback_shows_names_messages_and_scores_only(tmp_path: Path) -> None:
 
 
 def test_a_rejected_archive_says_why_once() -> None:
-    row = _row("bad.zip", KataStatus.REJECTED, KataStatus.REJECTED)
+    row = _row("bad.zip", GradeStatus.REJECTED, GradeStatus.REJECTED)
     row = row.model_copy(
         update={
             "katas": tuple(k.model_copy(update={"summary": "not a zip"}) for k in row.katas),

@@ -11,9 +11,7 @@ import yaml
 
 from tests.batch_factory import ASSIGNMENT_ID, BY_ID, Course, make_class
 from tests.kata_factory import make_kata
-from trainer.assignment import LoadedAssignment, load_assignment
 from trainer.batch.plan import (
-    PlanError,
     discover,
     kata_devices,
     kata_fingerprint,
@@ -21,7 +19,9 @@ from trainer.batch.plan import (
     plan_batch,
     shard_of,
 )
-from trainer.loader import load_kata
+from trainer.coursework.assignment import LoadedAssignment, load_assignment
+from trainer.errors import PlanError
+from trainer.kata.loader import load_kata
 
 
 @pytest.fixture(scope="module")

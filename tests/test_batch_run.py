@@ -16,14 +16,15 @@ from typing import ClassVar
 import pytest
 
 from tests.batch_factory import BY_ID, Course, make_class
-from trainer.assignment import LoadedAssignment, load_assignment
 from trainer.batch import run as batch_run
-from trainer.batch.journal import JOURNAL_NAME, Journal, JournalEntry, JournalError
-from trainer.batch.model import KataStatus
+from trainer.batch.journal import JOURNAL_NAME, Journal, JournalEntry
+from trainer.batch.model import GradeStatus
 from trainer.batch.plan import discover, parse_shard
-from trainer.batch.run import BatchBusy, BatchOptions, grade_batch
-from trainer.model import Kata
-from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.batch.run import BatchOptions, grade_batch
+from trainer.coursework.assignment import LoadedAssignment, load_assignment
+from trainer.errors import BatchBusy, JournalError
+from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.kata.model import Kata
 
 
 def verdict(kata_id: str, status: Status) -> Verdict:
@@ -146,7 +147,7 @@ def test_a_failure_in_this_process_is_one_result_and_is_retried_next_time(
     assert first.retry == 4  # wrong-2, wrong-3, wrong-5 and Twin hand in the wrong relu
     row = next(r for r in first.results.learners if r.learner == "wrong-5")
     relu = next(k for k in row.katas if k.kata_id == "relu-it")
-    assert relu.status is KataStatus.CRASHED and "disk full" in relu.summary
+    assert relu.status is GradeStatus.CRASHED and "disk full" in relu.summary
     assert relu.points == 0
     assert len(first.results.learners) == 30
     fake.explode = set()
@@ -215,7 +216,7 @@ def test_the_journal_survives_a_line_cut_off_by_a_kill(tmp_path: Path) -> None:
 def test_command_mistakes_are_usage_errors(
     course: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trainer.cli import main
+    from trainer.cli.app import main
 
     out = str(tmp_path / "out")
     grade = ["grade", str(course.assignment)]

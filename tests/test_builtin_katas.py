@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from trainer.catalog import Catalog, builtin_pack
-from trainer.validate import validate
-from trainer.verdict import Status
+from trainer.grading.verdict import Status
+from trainer.kata.catalog import Catalog, builtin_pack
+from trainer.kata.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,7 +78,7 @@ def test_the_learning_path_reaches_every_kata() -> None:
     """Solving katas in `next_kata` order from nothing visits each one: no cycle, no dead end."""
     catalog = Catalog.load([builtin_pack()])
     solved: list[str] = []
-    while (kata := catalog.next_kata(solved)) is not None:
+    while (kata := catalog.next_kata(solved, runnable=lambda _kata: True)) is not None:
         assert kata.id not in solved
         assert set(kata.spec.requires) <= set(solved), f"{kata.id} offered before its requires"
         solved.append(kata.id)

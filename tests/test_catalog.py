@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 
 import trainer
-import trainer.catalog
+import trainer.kata.catalog
 from tests.kata_factory import make_kata, make_pack
-from trainer.catalog import Catalog, PackManifest, UnknownKataError, builtin_pack
-from trainer.loader import load_yaml_model
-from trainer.model import Kata
+from trainer.errors import UnknownKataError
+from trainer.kata.catalog import Catalog, PackManifest, builtin_pack
+from trainer.kata.loader import load_yaml_model
+from trainer.kata.model import Kata
+
+
+def anywhere(_kata: Kata) -> bool:
+    """A machine that can grade every kata."""
+    return True
 
 
 def ids(catalog: Catalog) -> list[str]:
@@ -24,7 +30,7 @@ def no_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Catalog.default without the real built-in katas, which other work may be changing."""
     empty = tmp_path / "builtin"
     empty.mkdir()
-    monkeypatch.setattr(trainer.catalog, "builtin_pack", lambda: empty)
+    monkeypatch.setattr(trainer.kata.catalog, "builtin_pack", lambda: empty)
     return empty
 
 
@@ -184,7 +190,7 @@ def test_next_kata_honours_requires_and_wraps(tmp_path: Path) -> None:
     catalog = Catalog.load([tmp_path])
 
     def next_id(solved: set[str], after: str | None = None) -> str | None:
-        kata = catalog.next_kata(solved, after)
+        kata = catalog.next_kata(solved, after, runnable=anywhere)
         return kata.id if kata else None
 
     assert next_id(set()) == "a"
@@ -200,21 +206,21 @@ def test_next_kata_honours_requires_and_wraps(tmp_path: Path) -> None:
 def test_next_kata_offers_the_current_one_last(tmp_path: Path) -> None:
     make_kata(tmp_path, "only")
     catalog = Catalog.load([tmp_path])
-    kata = catalog.next_kata(set(), after="only")
+    kata = catalog.next_kata(set(), after="only", runnable=anywhere)
     assert kata is not None
     assert kata.id == "only"
 
 
 def test_next_kata_ignores_unknown_requires(tmp_path: Path) -> None:
     make_kata(tmp_path, "typo", requires=["nope"])
-    kata = Catalog.load([tmp_path]).next_kata(set())
+    kata = Catalog.load([tmp_path]).next_kata(set(), runnable=anywhere)
     assert kata is not None
     assert kata.id == "typo"
 
 
 def test_empty_catalog(tmp_path: Path) -> None:
     catalog = Catalog.load([tmp_path])
-    assert catalog.next_kata(set()) is None
+    assert catalog.next_kata(set(), runnable=anywhere) is None
     assert catalog.topics() == []
     assert catalog.by_topic() == {}
 
@@ -269,7 +275,7 @@ def test_next_offers_a_kata_this_machine_cannot_grade_only_when_nothing_else_is_
     def cpu_only(kata: Kata) -> bool:
         return kata.supports("cpu")
 
-    assert catalog.next_kata(set()).id == "gpu-first"  # type: ignore[union-attr]
+    assert catalog.next_kata(set(), runnable=anywhere).id == "gpu-first"  # type: ignore[union-attr]
     assert catalog.next_kata(set(), runnable=cpu_only).id == "cpu-second"  # type: ignore[union-attr]
     last = catalog.next_kata({"cpu-second"}, runnable=cpu_only)
     assert last is not None and last.id == "gpu-first"  # listed as needing a GPU, never hidden

@@ -15,9 +15,9 @@ import pytest
 
 from tests.fixed_clock import FixedClock
 from tests.kata_factory import SOLUTION, make_kata
-from trainer.catalog import builtin_pack
-from trainer.cli import EXIT_CODES, main
-from trainer.verdict import Status
+from trainer.cli.app import EXIT_CODES, main
+from trainer.grading.verdict import Status
+from trainer.kata.catalog import builtin_pack
 
 BUILTIN = builtin_pack()
 
@@ -369,7 +369,7 @@ def test_solution_asks_first_and_records_the_reveal(
     code, _, err = katas(capsys, "--pack", str(pack), "solution", "double-it")
     assert code == 2 and "--yes" in err  # no terminal to ask in
 
-    monkeypatch.setattr("trainer.cli._interactive", lambda: True)
+    monkeypatch.setattr("trainer.cli.app._interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     code, out, _ = katas(capsys, "--pack", str(pack), "solution", "double-it")
     assert code == 1 and "Not revealed." in out and "return 2 * x" not in out

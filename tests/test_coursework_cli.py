@@ -12,8 +12,8 @@ import pytest
 from tests.assignment_factory import make_assignment, make_course_pack
 from tests.fixed_clock import NOON, FixedClock
 from tests.kata_factory import SOLUTION
-from trainer.cli import main
-from trainer.submission import read_submission
+from trainer.cli.app import main
+from trainer.coursework.submission import read_submission
 
 DUE = NOON + timedelta(days=1)
 

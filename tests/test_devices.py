@@ -23,15 +23,15 @@ from types import ModuleType
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer import devices
-from trainer.catalog import builtin_pack
-from trainer.cli import EXIT_CODES, main
-from trainer.devices import choose_device, missing_devices, parse_device, present_devices
-from trainer.grading import Grader, grade
-from trainer.loader import load_kata
-from trainer.model import Kata
-from trainer.progress import ProgressStore
-from trainer.verdict import Environment, Status, Verdict
+from trainer.cli.app import EXIT_CODES, main
+from trainer.grading import devices
+from trainer.grading.devices import choose_device, missing_devices, parse_device, present_devices
+from trainer.grading.grader import Grader, grade
+from trainer.grading.verdict import Environment, Status, Verdict
+from trainer.kata.catalog import builtin_pack
+from trainer.kata.loader import load_kata
+from trainer.kata.model import Kata
+from trainer.learner.progress import ProgressStore
 
 PACK = builtin_pack()
 CUDA_KATAS = ("amp-scaler", "cuda-timing", "device-move")
@@ -80,9 +80,20 @@ def test_parse_device_rejects_with_the_choices(text: str) -> None:
 
 
 def test_the_cli_device_type_is_the_shared_parser() -> None:
-    from trainer import cli
+    from trainer.cli.app import build_parser
 
-    assert cli._device is parse_device
+    sub = build_parser()._subparsers
+    assert sub is not None
+    parsers = sub._group_actions[0].choices
+    assert isinstance(parsers, dict)
+    types = {
+        name: action.type
+        for name, parser in parsers.items()
+        for action in parser._actions
+        if action.dest == "device"
+    }
+    assert set(types) == {"check", "watch", "review", "validate", "grade"}
+    assert set(types.values()) == {parse_device}
 
 
 def test_every_grading_command_takes_a_device(capsys: pytest.CaptureFixture[str]) -> None:
@@ -141,7 +152,7 @@ def test_the_child_resolves_with_torch_facts(monkeypatch: pytest.MonkeyPatch) ->
     """resolve_device asks torch only about what the request could use."""
     import torch
 
-    from trainer.runner import resolve_device
+    from trainer.grading.child.run import resolve_device
 
     asked: list[str] = []
 
@@ -164,7 +175,7 @@ def test_open_gpu_makes_the_graded_gpu_current_before_the_sandbox(
 ) -> None:
     import torch
 
-    from trainer import runner
+    from trainer.grading.child import run as runner
 
     calls: list[str] = []
     monkeypatch.setattr(torch.cuda, "set_device", lambda d: calls.append(f"current {d}"))
@@ -234,7 +245,7 @@ def test_the_torch_build_is_read_without_importing_torch() -> None:
     import sys
 
     code = (
-        "import sys, json\nfrom trainer.devices import torch_build\n"
+        "import sys, json\nfrom trainer.grading.devices import torch_build\n"
         "b = torch_build()\nprint(json.dumps([b, 'torch' in sys.modules]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -289,7 +300,7 @@ def test_listing_a_catalog_never_imports_torch(workspace: Path) -> None:
     import sys
 
     code = (
-        "import sys\nfrom trainer.cli import main\nmain(['list', '--json'])\n"
+        "import sys\nfrom trainer.cli.app import main\nmain(['list', '--json'])\n"
         "assert 'torch' not in sys.modules, 'katas list imported torch'\n"
     )
     subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=120)

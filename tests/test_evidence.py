@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.evidence import ChannelReport, assemble
-from trainer.protocol import (
+from trainer.grading.evidence import ChannelReport, assemble
+from trainer.grading.protocol import (
     Channel,
     CheckInfo,
     CollectedRecord,
@@ -20,8 +20,8 @@ from trainer.protocol import (
     StartRecord,
     parse_lines,
 )
-from trainer.supervise import RunEvidence
-from trainer.verdict import CheckStatus, Status
+from trainer.grading.supervise import RunEvidence
+from trainer.grading.verdict import CheckStatus, Status
 
 ENV = EnvRecord(python="3", platform="linux", torch="2", device="cpu")
 CHECKS = CollectedRecord(checks=(CheckInfo(id="a", name="A"), CheckInfo(id="b", name="B")))

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer.grading import Grader, GradingCancelled
-from trainer.loader import load_kata
-from trainer.model import Kata
-from trainer.verdict import Status
+from trainer.errors import GradingCancelled
+from trainer.grading.grader import Grader
+from trainer.grading.verdict import Status
+from trainer.kata.loader import load_kata
+from trainer.kata.model import Kata
 
 SOLUTION = "def double(x):\n    return 2 * x\n"
 
@@ -114,8 +115,8 @@ def test_the_grading_parent_never_imports_torch(kata: Kata, tmp_path: Path) -> N
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from trainer.grading import Grader\n"
-        "from trainer.loader import load_kata\n"
+        "from trainer.grading.grader import Grader\n"
+        "from trainer.kata.loader import load_kata\n"
         f"kata = load_kata(Path({str(kata.root)!r}), Path({str(kata.pack)!r}))\n"
         "with Grader(1) as grader:\n"
         "    grader.wait_ready()\n"
@@ -145,8 +146,8 @@ def test_a_worker_whose_trainer_was_killed_exits_at_once(
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from trainer.grading import Grader\n"
-        "from trainer.loader import load_kata\n"
+        "from trainer.grading.grader import Grader\n"
+        "from trainer.kata.loader import load_kata\n"
         f"kata = load_kata(Path({str(kata.root)!r}), Path({str(kata.pack)!r}))\n"
         "grader = Grader(1)\n"
         "grader.start()\n"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer.grading import Grader, grade
-from trainer.loader import load_kata
-from trainer.model import Kata
-from trainer.supervise import CappedOutput
-from trainer.verdict import CheckStatus, Status, Verdict
+from trainer.grading.grader import Grader, grade
+from trainer.grading.supervise import CappedOutput
+from trainer.grading.verdict import CheckStatus, Status, Verdict
+from trainer.kata.loader import load_kata
+from trainer.kata.model import Kata
 
 GradeFn = Callable[..., Verdict]
 

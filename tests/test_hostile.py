@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer.grading import Grader, grade
-from trainer.loader import load_kata
-from trainer.model import Kata
-from trainer.verdict import Status, Verdict
+from trainer.grading.grader import Grader, grade
+from trainer.grading.verdict import Status, Verdict
+from trainer.kata.loader import load_kata
+from trainer.kata.model import Kata
 
 CORPUS = Path(__file__).resolve().parent / "hostile"
 ATTACKS = sorted(p.stem for p in CORPUS.glob("*.py"))

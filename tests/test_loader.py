@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from tests.kata_factory import MISSING, kata_yaml, make_kata
-from trainer.loader import KataLoadError, LoadProblem, load_kata, yaml_loader
+from trainer.errors import KataLoadError
+from trainer.kata.loader import LoadProblem, load_kata, yaml_loader
 
 
 def problems_of(kata_dir: Path, pack: Path) -> list[LoadProblem]:
@@ -240,7 +241,8 @@ def test_error_message_lists_every_problem(tmp_path: Path) -> None:
 
 def test_core_modules_import_neither_torch_nor_textual() -> None:
     code = (
-        "import sys, trainer.loader, trainer.catalog, trainer.progress, trainer.workspace\n"
+        "import sys, trainer.kata.loader, trainer.kata.catalog\n"
+        "import trainer.learner.progress, trainer.learner.workspace\n"
         "bad = sorted(m for m in ('torch', 'textual') if m in sys.modules)\n"
         "assert not bad, bad\n"
     )

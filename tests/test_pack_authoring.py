@@ -9,8 +9,10 @@ import pytest
 import yaml
 
 from tests.kata_factory import make_kata, make_pack
-from trainer.cli import _katas_for_validation, main
-from trainer.scaffold import ScaffoldError, scaffold_kata
+from trainer.cli.app import main
+from trainer.cli.author import _katas_for_validation
+from trainer.errors import ScaffoldError
+from trainer.kata.scaffold import scaffold_kata
 
 
 def katas(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

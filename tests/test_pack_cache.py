@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import trainer.loader
+import trainer.kata.loader
 from tests.kata_factory import kata_yaml, make_kata, make_pack
-from trainer.catalog import Catalog, builtin_pack
-from trainer.pack_cache import PackCache
+from trainer.kata.catalog import Catalog, builtin_pack
+from trainer.kata.pack_cache import PackCache
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(path: Path) -> object:
         raise AssertionError(f"parsed {path} although the cache is fresh")
 
-    monkeypatch.setattr(trainer.loader, "_parse", refuse)
+    monkeypatch.setattr(trainer.kata.loader, "_parse", refuse)
 
 
 def test_a_clean_pack_is_served_from_the_cache_the_second_time(

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 from tests.fixed_clock import NOON, FixedClock
-from trainer import progress_db
-from trainer.progress import SCHEMA_VERSION, ProgressError, ProgressStore
-from trainer.review import Grade
-from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.errors import ProgressError
+from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.learner import progress_db
+from trainer.learner.progress import SCHEMA_VERSION, ProgressStore
+from trainer.learner.review import Grade
 
 
 def verdict(status: Status, kata_id: str = "k", passed: int = 1, total: int = 2) -> Verdict:
@@ -158,7 +159,9 @@ def test_a_failure_inside_a_write_leaves_nothing_behind(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr("trainer.progress._rate", crash)  # after the attempt row is inserted
+    monkeypatch.setattr(
+        "trainer.learner.progress._rate", crash
+    )  # after the attempt row is inserted
     with pytest.raises(RuntimeError, match="power cut"):
         store.record_attempt("k", PASSED, "b")
     monkeypatch.undo()
@@ -321,7 +324,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from tests.test_progress import FAILED
-from trainer.progress import ProgressStore
+from trainer.learner.progress import ProgressStore
 
 store = ProgressStore(Path(sys.argv[1]))
 i = 0
@@ -434,7 +437,7 @@ def test_a_failed_migration_leaves_the_old_schema(
         conn.execute("CREATE TABLE half_done (x)")
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr("trainer.progress.MIGRATIONS", (progress_db.statements(), broken))
+    monkeypatch.setattr("trainer.learner.progress.MIGRATIONS", (progress_db.statements(), broken))
     with pytest.raises(ProgressError, match="disk I/O error"):
         store.status_of("old")
     with closing(sqlite3.connect(store.path)) as conn:

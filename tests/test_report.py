@@ -12,11 +12,11 @@ from pathlib import Path
 from tests.fixed_clock import NOON, FixedClock
 from tests.kata_factory import make_kata
 from tests.test_progress import verdict
-from trainer.catalog import Catalog
-from trainer.export import AttemptRow, export_attempts
-from trainer.progress import ProgressStore
-from trainer.report import ProgressDocument, build_report, streak_days
-from trainer.verdict import Status
+from trainer.grading.verdict import Status
+from trainer.kata.catalog import Catalog
+from trainer.learner.export import AttemptRow, export_attempts
+from trainer.learner.progress import ProgressStore
+from trainer.learner.report import ProgressDocument, build_report, streak_days
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TODAY = date(2024, 5, 10)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from trainer.review import (
+from trainer.learner.review import (
     EASY_SECONDS,
     HARD_TRIES,
     Grade,

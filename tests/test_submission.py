@@ -17,21 +17,21 @@ import pytest
 from tests.assignment_factory import fake_verdict, make_assignment, make_course_pack
 from tests.fixed_clock import NOON, FixedClock
 from trainer import __version__
-from trainer.assignment import LoadedAssignment, load_assignment
-from trainer.submission import (
+from trainer.coursework.assignment import LoadedAssignment, load_assignment
+from trainer.coursework.submission import (
     MANIFEST_NAME,
     MAX_MEMBER_BYTES,
     MAX_MEMBERS,
     Manifest,
-    SubmissionError,
     archive_bytes,
     build_manifest,
     default_name,
     read_submission,
     write_submission,
 )
-from trainer.verdict import Status
-from trainer.workspace import Workspace
+from trainer.errors import SubmissionError
+from trainer.grading.verdict import Status
+from trainer.learner.workspace import Workspace
 
 
 @pytest.fixture

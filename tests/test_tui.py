@@ -22,14 +22,14 @@ from textual.widgets import Static
 
 from tests.fixed_clock import FixedClock
 from tests.kata_factory import SOLUTION, make_kata
-from trainer.catalog import Catalog
-from trainer.grading import Grader
-from trainer.model import Kata
+from trainer.grading.grader import Grader
+from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.kata.catalog import Catalog
+from trainer.kata.model import Kata
+from trainer.learner.workspace import Workspace
 from trainer.tui.app import KatasApp
 from trainer.tui.screens import ConfirmScreen, DeviceScreen, MainScreen, ProgressScreen
 from trainer.tui.widgets import CheckList, KataDescription, KataEditor
-from trainer.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
-from trainer.workspace import Workspace
 
 GRADED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -293,11 +293,11 @@ async def test_device_switch_offers_cuda_only_when_present(tmp_path: Path) -> No
         catalog,
         workspace,
         grader=grader,
-        cuda_available=False,
+        present=frozenset({"cpu"}),
         watch_files=False,
         animations=False,
     )
-    assert app.devices() == ["cpu", "auto"]
+    assert app.practice.devices() == ["cpu", "auto"]
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)
         await until(pilot, lambda: screen.gradings >= 1)
@@ -307,8 +307,8 @@ async def test_device_switch_offers_cuda_only_when_present(tmp_path: Path) -> No
         assert app.device == "auto"
         await until(pilot, lambda: screen.gradings >= 2)
         assert grader.calls[-1] == ("first", "auto")
-    with_gpu = KatasApp(catalog, workspace, grader=grader, cuda_available=True)
-    assert with_gpu.devices() == ["cpu", "auto", "cuda"]
+    with_gpu = KatasApp(catalog, workspace, grader=grader, present=frozenset({"cpu", "cuda"}))
+    assert with_gpu.practice.devices() == ["cpu", "auto", "cuda"]
 
 
 async def test_progress_screen_and_command_palette(tmp_path: Path) -> None:
@@ -335,11 +335,11 @@ async def test_progress_screen_and_command_palette(tmp_path: Path) -> None:
 NO_TORCH_SCRIPT = """
 import asyncio, json, sys, time
 from pathlib import Path
-from trainer.catalog import Catalog
-from trainer.grading import Grader
-from trainer.grading import Grader
+from trainer.kata.catalog import Catalog
+from trainer.grading.grader import Grader
+from trainer.grading.grader import Grader
 from trainer.tui.app import KatasApp
-from trainer.workspace import Workspace
+from trainer.learner.workspace import Workspace
 
 async def main() -> None:
     catalog = Catalog.load([Path(sys.argv[1])])
@@ -434,7 +434,7 @@ async def test_an_assignment_workspace_shows_only_its_katas_and_applies_its_rule
     tmp_path: Path,
 ) -> None:
     from tests.assignment_factory import make_assignment, make_course_pack
-    from trainer.assignment import load_assignment
+    from trainer.coursework.assignment import load_assignment
 
     make_course_pack(tmp_path)
     loaded = load_assignment(

@@ -18,8 +18,8 @@ from tests.fixed_clock import FixedClock
 from tests.kata_factory import SOLUTION
 from tests.test_progress import verdict
 from tests.test_tui import CHECKS_TWO, FakeGrader, main_screen, tiny_pack, workspace_at
+from trainer.grading.verdict import Status
 from trainer.tui.app import KatasApp
-from trainer.verdict import Status
 
 
 def _app(tmp_path: Path, home: Path, clock: FixedClock | None = None) -> KatasApp:
@@ -29,7 +29,7 @@ def _app(tmp_path: Path, home: Path, clock: FixedClock | None = None) -> KatasAp
         catalog,
         workspace,
         grader=FakeGrader(),
-        cuda_available=False,
+        present=frozenset({"cpu"}),
         tz=timezone.utc,
         watch_files=False,
         animations=False,

@@ -14,11 +14,12 @@ from rich.console import Console
 from tests.fixed_clock import FixedClock
 from tests.kata_factory import SOLUTION, make_kata
 from tests.test_progress import verdict
-from trainer.catalog import Catalog
-from trainer.model import Kata
-from trainer.verdict import Status, Verdict
-from trainer.watch import WatchSession
-from trainer.workspace import Workspace
+from trainer.cli.watch import WatchSession
+from trainer.grading.verdict import Status, Verdict
+from trainer.kata.catalog import Catalog
+from trainer.kata.model import Kata
+from trainer.learner.practice import Practice
+from trainer.learner.workspace import Workspace
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
@@ -38,7 +39,7 @@ def test_saving_by_rename_regrades_and_a_pass_opens_the_next_kata(tmp_path: Path
     workspace = Workspace.init(tmp_path / "ws")
     buffer = io.StringIO()
     console = Console(file=buffer, width=100)
-    session = WatchSession(catalog, workspace, console)
+    session = WatchSession(Practice(catalog, workspace), console)
     stop = threading.Event()
     thread = threading.Thread(target=session.run, args=(None,), kwargs={"poll": True, "stop": stop})
     thread.start()
@@ -75,7 +76,7 @@ def test_time_with_a_kata_open_is_recorded_when_leaving_it(tmp_path: Path) -> No
     workspace = Workspace.init(tmp_path / "ws")
     ticks = iter([100.0, 190.0])  # opened at 100 s, left at 190 s on the monotonic clock
     session = WatchSession(
-        catalog, workspace, Console(file=io.StringIO()), monotonic=lambda: next(ticks)
+        Practice(catalog, workspace), Console(file=io.StringIO()), monotonic=lambda: next(ticks)
     )
     assert session.start(catalog.get("first"))
     session.leave()
@@ -101,8 +102,7 @@ def test_review_mode_grades_review_files_and_moves_on_to_the_next_due(tmp_path: 
     buffer = io.StringIO()
     ticks = iter(range(0, 1000, 60))
     session = WatchSession(
-        catalog,
-        workspace,
+        Practice(catalog, workspace),
         Console(file=buffer, width=100),
         grader=fake_grader,
         review=True,

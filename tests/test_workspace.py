@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import trainer.workspace
+import trainer.learner.workspace
 from tests.kata_factory import make_kata
-from trainer.loader import load_kata
-from trainer.model import Kata
-from trainer.progress import ProgressStore
-from trainer.workspace import WORKSPACE_VERSION, Workspace, WorkspaceError, default_root
+from trainer.errors import WorkspaceError
+from trainer.kata.loader import load_kata
+from trainer.kata.model import Kata
+from trainer.learner.progress import ProgressStore
+from trainer.learner.workspace import WORKSPACE_VERSION, Workspace, default_root
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_reset_without_a_file_just_writes_the_starter(tmp_path: Path, kata: Kata
 def test_backups_never_overwrite_each_other(
     tmp_path: Path, kata: Kata, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(trainer.workspace, "_utc_stamp", lambda: "20240101T000000.000000Z")
+    monkeypatch.setattr(trainer.learner.workspace, "_utc_stamp", lambda: "20240101T000000.000000Z")
     workspace = Workspace.init(tmp_path / "ws")
     path = workspace.open(kata)
     for attempt in ("first try", "second try", "third try"):

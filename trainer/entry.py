@@ -4,8 +4,8 @@
 the first thing they notice. The CLI's commands bring in Rich's Markdown and syntax highlighting,
 argument parsing for a dozen subcommands and the grader's modules, none of which the TUI's first
 frame needs. So the bare command goes straight to :func:`trainer.tui.start`; every other
-invocation (a command, an option, a pipe) goes to :func:`trainer.cli.main`, which behaves the same
-for the bare command too.
+invocation (a command, an option, a pipe) goes to :func:`trainer.cli.app.main`, which behaves the
+same for the bare command too.
 """
 
 from __future__ import annotations
@@ -30,6 +30,6 @@ def main() -> int:
         from trainer.tui import start
 
         return start()
-    from trainer.cli import main as cli_main
+    from trainer.cli.app import main as cli_main
 
     return cli_main()

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from trainer.batch.model import AssignmentInfo, KataResult, KataStatus, LearnerResult
-from trainer.model import Kata
-from trainer.verdict import CheckStatus
+from trainer.batch.model import AssignmentInfo, GradeStatus, KataResult, LearnerResult
+from trainer.grading.verdict import CheckStatus
+from trainer.kata.model import Kata
+from trainer.marks import CHECK, GRADE
 
 __all__ = ["Redactor", "feedback_name", "render_feedback"]
 
@@ -24,24 +25,15 @@ MIN_QUOTED = 16
 
 HIDDEN = "[hidden]"
 
-_MARKS = {
-    CheckStatus.PASSED: "✓",
-    CheckStatus.FAILED: "✗",
-    CheckStatus.ERROR: "✗",
-    CheckStatus.TIMEOUT: "⏱",
-    CheckStatus.SKIPPED: "–",
-    CheckStatus.NOT_RUN: "–",
-}
-
 _REASONS = {
-    KataStatus.PASSED: "every check passed",
-    KataStatus.FAILED: "a check failed",
-    KataStatus.ERROR: "your file could not be graded",
-    KataStatus.TIMEOUT: "the grading ran out of time",
-    KataStatus.CRASHED: "the grading process died",
-    KataStatus.UNAVAILABLE: "not verified on the grading machine",
-    KataStatus.MISSING: "no file for this kata in your submission",
-    KataStatus.REJECTED: "your submission could not be graded",
+    GradeStatus.PASSED: "every check passed",
+    GradeStatus.FAILED: "a check failed",
+    GradeStatus.ERROR: "your file could not be graded",
+    GradeStatus.TIMEOUT: "the grading ran out of time",
+    GradeStatus.CRASHED: "the grading process died",
+    GradeStatus.UNAVAILABLE: "not verified on the grading machine",
+    GradeStatus.MISSING: "no file for this kata in your submission",
+    GradeStatus.REJECTED: "your submission could not be graded",
 }
 
 
@@ -106,6 +98,11 @@ def _block(text: str) -> list[str]:
     return [f"{fence}text", *text.splitlines(), fence]
 
 
+def _grade(status: GradeStatus) -> str:
+    mark = GRADE[status]
+    return f"{mark.glyph} {mark.label}"
+
+
 def _points(value: float) -> str:
     return f"{value:g}"
 
@@ -115,17 +112,17 @@ def _kata_section(result: KataResult, title: str, redact: Redactor) -> list[str]
     lines = [
         f"## {_inline(title)} (`{result.kata_id}`)",
         "",
-        f"**{status.value}**: {_points(result.points)} / {_points(result.max_points)} "
+        f"**{_grade(status)}**: {_points(result.points)} / {_points(result.max_points)} "
         f"points; {_REASONS[status]}.",
         "",
     ]
-    if result.summary and status is not KataStatus.PASSED:
+    if result.summary and status is not GradeStatus.PASSED:
         lines += [*_block(redact(result.summary)), ""]
     verdict = result.verdict
     if verdict is not None and verdict.checks:
         for check in verdict.checks:
-            mark = _MARKS.get(check.status, "?")
-            lines.append(f"- {mark} {_inline(redact(check.name))} ({check.status.value})")
+            mark = CHECK[check.status]
+            lines.append(f"- {mark.glyph} {_inline(redact(check.name))} ({mark.label})")
             if check.message and check.status is not CheckStatus.PASSED:
                 lines += ["", *("  " + line for line in _block(redact(check.message))), ""]
         lines.append("")
@@ -137,7 +134,7 @@ def render_feedback(
 ) -> str:
     """The markdown a learner receives; see the module docstring for what it may contain."""
     total, possible = learner.total, assignment.total_points
-    passed = sum(k.status is KataStatus.PASSED for k in learner.katas)
+    passed = sum(k.status is GradeStatus.PASSED for k in learner.katas)
     lines = [
         f"# {_inline(assignment.title)}: feedback for {_inline(learner.learner)}",
         "",
@@ -148,7 +145,7 @@ def render_feedback(
         "the checks were run again on the files you handed in.",
         "",
     ]
-    rejected = next((k.summary for k in learner.katas if k.status is KataStatus.REJECTED), None)
+    rejected = next((k.summary for k in learner.katas if k.status is GradeStatus.REJECTED), None)
     if rejected is not None:
         lines += ["**Your submission could not be graded:**", "", *_block(redact(rejected)), ""]
     if learner.problems:
@@ -160,12 +157,12 @@ def render_feedback(
     for result in learner.katas:
         title = _inline(titles.get(result.kata_id, result.kata_id))
         lines.append(
-            f"| {title} | {result.status.value} | "
+            f"| {title} | {_grade(result.status)} | "
             f"{_points(result.points)} / {_points(result.max_points)} |"
         )
     lines.append("")
     for result in learner.katas:
-        if result.status is KataStatus.REJECTED:
+        if result.status is GradeStatus.REJECTED:
             continue  # said once, above
         lines += _kata_section(result, titles.get(result.kata_id, result.kata_id), redact)
     return "\n".join(lines).rstrip() + "\n"

@@ -24,17 +24,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from trainer.verdict import Verdict
+from trainer.errors import JournalError
+from trainer.grading.verdict import Verdict
 
-__all__ = ["JOURNAL_NAME", "Journal", "JournalEntry", "JournalError", "grading_key"]
+__all__ = ["JOURNAL_NAME", "Journal", "JournalEntry", "grading_key"]
 
 JOURNAL_NAME = "journal.jsonl"
 
 EntryKey = tuple[str, str, str, str]
-
-
-class JournalError(Exception):
-    """The folder's journal belongs to another batch (assignment or shard)."""
 
 
 class _Header(BaseModel):

@@ -13,13 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.batch.model import FORMAT, BatchResults, LearnerResult, learner_order
-from trainer.batch.publish import FEEDBACK_DIR, ResultsError, load_results, write_outputs
+from trainer.batch.publish import FEEDBACK_DIR, load_results, write_outputs
+from trainer.errors import MergeError, ResultsError
 
-__all__ = ["MergeError", "merge_batches"]
-
-
-class MergeError(Exception):
-    """The folders are not the shards of one batch; the message says how they differ."""
+__all__ = ["merge_batches"]
 
 
 def _check_same(batches: Sequence[tuple[Path, BatchResults]]) -> None:

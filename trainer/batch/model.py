@@ -16,16 +16,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trainer.verdict import Status, Verdict
+from trainer.grading.verdict import Status, Verdict
 
 __all__ = [
     "FORMAT",
     "SCORING",
     "AssignmentInfo",
     "BatchResults",
+    "GradeStatus",
     "KataColumn",
     "KataResult",
-    "KataStatus",
     "LearnerResult",
     "ShardInfo",
     "learner_order",
@@ -39,7 +39,7 @@ SCORING: Literal["all-or-nothing"] = "all-or-nothing"
 """The one scoring rule, recorded in every ``results.json`` so a reader never has to guess."""
 
 
-class KataStatus(str, Enum):
+class GradeStatus(str, Enum):
     """A kata's outcome for one learner: a verdict status, or why nothing was graded."""
 
     PASSED = "passed"
@@ -54,7 +54,7 @@ class KataStatus(str, Enum):
     """The archive as a whole cannot be graded (malformed, or for another assignment)."""
 
     @classmethod
-    def of(cls, status: Status) -> KataStatus:
+    def of(cls, status: Status) -> GradeStatus:
         return cls(status.value)
 
 
@@ -63,9 +63,9 @@ def learner_order(learner: str) -> tuple[str, str]:
     return (learner.casefold(), learner)
 
 
-def score(status: KataStatus, points: float) -> float:
+def score(status: GradeStatus, points: float) -> float:
     """All-or-nothing: the kata's points for a pass, 0 for anything else (see the module)."""
-    return points if status is KataStatus.PASSED else 0.0
+    return points if status is GradeStatus.PASSED else 0.0
 
 
 class _Frozen(BaseModel):
@@ -111,7 +111,7 @@ class KataResult(_Frozen):
     """One learner's result on one kata, with the full verdict when there was a grading."""
 
     kata_id: str
-    status: KataStatus
+    status: GradeStatus
     points: float
     max_points: float
     summary: str

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Protocol
 
 from trainer.batch.model import AssignmentInfo, KataColumn, ShardInfo, learner_order
-from trainer.model import Kata
-from trainer.verdict import Status
+from trainer.errors import PlanError
+from trainer.grading.verdict import Status
+from trainer.kata.model import Kata
 
 __all__ = [
     "AssignmentLike",
     "Job",
     "Plan",
-    "PlanError",
     "SubmissionLike",
     "Submitted",
     "assignment_info",
@@ -47,11 +47,7 @@ MAX_LEARNER = 128
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class PlanError(Exception):
-    """A problem with the command itself (no archives, a bad shard): the batch cannot start."""
-
-
-# -- what this package needs from trainer.assignment and trainer.submission ---------------------
+# -- what this package needs from trainer.coursework.assignment and trainer.coursework.submission --
 
 
 class _SpecLike(Protocol):
@@ -64,7 +60,7 @@ class _SpecLike(Protocol):
 
 
 class AssignmentLike(Protocol):
-    """The part of ``trainer.assignment.LoadedAssignment`` batch grading uses."""
+    """The part of ``trainer.coursework.assignment.LoadedAssignment`` batch grading uses."""
 
     @property
     def spec(self) -> _SpecLike: ...
@@ -88,7 +84,7 @@ class _ManifestLike(Protocol):
 
 
 class SubmissionLike(Protocol):
-    """The part of ``trainer.submission.Submission`` batch grading uses."""
+    """The part of ``trainer.coursework.submission.Submission`` batch grading uses."""
 
     @property
     def manifest(self) -> _ManifestLike: ...
@@ -102,7 +98,7 @@ Reader = Callable[[Path], SubmissionLike]
 
 
 def _read_submission(path: Path) -> SubmissionLike:
-    from trainer.submission import read_submission
+    from trainer.coursework.submission import read_submission
 
     submission: SubmissionLike = read_submission(path)
     return submission

@@ -13,16 +13,13 @@ from pathlib import Path
 from trainer.atomic import atomic_write
 from trainer.batch.gradebook import gradebook_csv
 from trainer.batch.model import BatchResults
+from trainer.errors import ResultsError
 
-__all__ = ["FEEDBACK_DIR", "GRADEBOOK", "RESULTS", "ResultsError", "load_results", "write_outputs"]
+__all__ = ["FEEDBACK_DIR", "GRADEBOOK", "RESULTS", "load_results", "write_outputs"]
 
 RESULTS = "results.json"
 GRADEBOOK = "gradebook.csv"
 FEEDBACK_DIR = "feedback"
-
-
-class ResultsError(Exception):
-    """A folder holds no readable ``results.json`` (not a graded batch, or a newer format)."""
 
 
 def load_results(folder: Path) -> BatchResults:

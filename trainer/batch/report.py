@@ -19,9 +19,9 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.text import Text
 
-from trainer.batch.model import BatchResults, KataStatus
+from trainer.batch.model import BatchResults, GradeStatus
 from trainer.batch.svg import Bar, bar_chart, column_chart
-from trainer.verdict import CheckStatus
+from trainer.grading.verdict import CheckStatus
 
 __all__ = [
     "CheckStats",
@@ -36,13 +36,13 @@ TOP_CHECKS = 10
 FAILING = {CheckStatus.FAILED, CheckStatus.ERROR, CheckStatus.TIMEOUT}
 """Check outcomes that count as the check rejecting a file."""
 UNSCORED = (
-    KataStatus.FAILED,
-    KataStatus.ERROR,
-    KataStatus.TIMEOUT,
-    KataStatus.CRASHED,
-    KataStatus.UNAVAILABLE,
-    KataStatus.MISSING,
-    KataStatus.REJECTED,
+    GradeStatus.FAILED,
+    GradeStatus.ERROR,
+    GradeStatus.TIMEOUT,
+    GradeStatus.CRASHED,
+    GradeStatus.UNAVAILABLE,
+    GradeStatus.MISSING,
+    GradeStatus.REJECTED,
 )
 
 
@@ -52,11 +52,11 @@ class KataStats:
     title: str
     points: float
     learners: int
-    statuses: dict[KataStatus, int]
+    statuses: dict[GradeStatus, int]
 
     @property
     def passed(self) -> int:
-        return self.statuses.get(KataStatus.PASSED, 0)
+        return self.statuses.get(GradeStatus.PASSED, 0)
 
     @property
     def pass_rate(self) -> float:
@@ -129,7 +129,7 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
     ran: Counter[tuple[str, str]] = Counter()
     titles = {k.id: k.title for k in katas}
     for column in katas:
-        statuses: Counter[KataStatus] = Counter()
+        statuses: Counter[GradeStatus] = Counter()
         for row in learners:
             for result in row.katas:
                 if result.kata_id != column.id:

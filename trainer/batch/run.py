@@ -1,7 +1,7 @@
 """Grade a batch: plan it, reuse what the journal already holds, grade the rest in parallel.
 
-Every file goes through :class:`trainer.grading.Grader` (warm workers, a forked child per file,
-the kata's timeout and limits), ``jobs`` at a time. Each verdict is journalled before anything
+Every file goes through :class:`trainer.grading.grader.Grader` (warm workers, a forked child per
+file, the kata's timeout and limits), ``jobs`` at a time. Each verdict is journalled before anything
 else sees it, so a killed run resumes where it stopped. A grading that fails inside this
 process (not in the learner's child) becomes that file's ``crashed`` result and is *not*
 journalled, so the next run tries it again. Only a bad command stops the batch.
@@ -23,8 +23,8 @@ from trainer.batch.feedback import Redactor, feedback_name, render_feedback
 from trainer.batch.journal import Journal, JournalEntry, grading_key
 from trainer.batch.model import (
     BatchResults,
+    GradeStatus,
     KataResult,
-    KataStatus,
     LearnerResult,
     ShardInfo,
     score,
@@ -39,21 +39,18 @@ from trainer.batch.plan import (
     plan_batch,
 )
 from trainer.batch.publish import FEEDBACK_DIR, write_outputs
-from trainer.evidence import environment
-from trainer.grading import Grader
-from trainer.model import Kata
-from trainer.verdict import Status, Verdict
+from trainer.errors import BatchBusy
+from trainer.grading.evidence import environment
+from trainer.grading.grader import Grader
+from trainer.grading.verdict import Status, Verdict
+from trainer.kata.model import Kata
 
-__all__ = ["BatchBusy", "BatchOptions", "BatchRun", "grade_batch"]
+__all__ = ["BatchOptions", "BatchRun", "grade_batch"]
 
 LOCK_NAME = ".lock"
 
 Progress = Callable[[int, int, Job, Verdict], None]
 """Called after each grading: files done, files to grade in this run, the job, its verdict."""
-
-
-class BatchBusy(Exception):
-    """Another ``katas grade`` is writing the same folder."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +222,7 @@ def _kata_result(
     if learner.rejected is not None:
         return KataResult(
             kata_id=kata.id,
-            status=KataStatus.REJECTED,
+            status=GradeStatus.REJECTED,
             points=0.0,
             max_points=points,
             summary=learner.rejected,
@@ -233,13 +230,13 @@ def _kata_result(
     if job is None or verdict is None:
         return KataResult(
             kata_id=kata.id,
-            status=KataStatus.MISSING,
+            status=GradeStatus.MISSING,
             points=0.0,
             max_points=points,
             summary="the archive holds no file for this kata",
             claimed=claimed,
         )
-    status = KataStatus.of(verdict.status)
+    status = GradeStatus.of(verdict.status)
     return KataResult(
         kata_id=kata.id,
         status=status,

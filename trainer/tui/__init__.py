@@ -1,7 +1,7 @@
 """The Textual trainer: ``katas`` with no command in a terminal.
 
 Only this package imports textual, and nothing here imports torch: learner code is graded in
-child processes through :class:`trainer.grading.Grader`.
+child processes through :class:`trainer.grading.grader.Grader`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from trainer.catalog import Catalog
-from trainer.workspace import Workspace
+from trainer.kata.catalog import Catalog
+from trainer.learner.workspace import Workspace
 
 __all__ = ["run", "start"]
 
@@ -38,8 +38,7 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
     A workspace or progress store that cannot be used is a one-line error and exit code 2,
     as for every ``katas`` command.
     """
-    from trainer.progress import ProgressError
-    from trainer.workspace import WorkspaceError
+    from trainer.errors import UsageError
 
     try:
         workspace, created = Workspace.locate()
@@ -52,7 +51,7 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
                 "`katas init DIR` to use another folder).",
             )
         return run(catalog, workspace, device=device, notes=notes)
-    except (ProgressError, WorkspaceError) as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,29 +18,21 @@ from typing import Any, Protocol
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from trainer.catalog import Catalog
-from trainer.model import Kata
-from trainer.progress import KataProgress
-from trainer.verdict import Verdict
-from trainer.workspace import Workspace
+from trainer.grading.verdict import Verdict
+from trainer.kata.catalog import Catalog
+from trainer.kata.model import Kata
+from trainer.learner.practice import Practice
+from trainer.learner.workspace import Workspace
 
 
 class GraderLike(Protocol):
-    """What the app needs of :class:`trainer.grading.Grader`."""
+    """What the app needs of :class:`trainer.grading.grader.Grader`."""
 
     def grade(
         self, kata: Kata, path: Path, device: str = "cpu", *, supersede: bool = False
     ) -> Verdict: ...
 
     def close(self) -> None: ...
-
-
-def cuda_present() -> bool:
-    """Whether this machine can grade on CUDA, judged without importing torch (a torch built
-    with CUDA and a GPU the kernel exposes: :func:`trainer.devices.present_devices`)."""
-    from trainer.devices import present_devices
-
-    return "cuda" in present_devices()
 
 
 class KatasApp(App[int]):
@@ -56,7 +48,7 @@ class KatasApp(App[int]):
         grader: GraderLike | None = None,
         device: str = "cpu",
         kata_id: str | None = None,
-        cuda_available: bool | None = None,
+        present: frozenset[str] | None = None,
         tz: tzinfo | None = None,
         watch_files: bool = True,
         poll: bool = False,
@@ -73,8 +65,9 @@ class KatasApp(App[int]):
         self._warming = False
         self.device = device
         self.kata_id = kata_id
-        self.cuda_available = cuda_present() if cuda_available is None else cuda_available
         self.tz = tz
+        self.practice = Practice(catalog, workspace, present=present, tz=tz)
+        """Every rule the trainer applies: grade -> record -> outcome, solved, next, runnable."""
         self.watch_files = watch_files
         self.poll = poll
         self.stop_watching = asyncio.Event()
@@ -98,7 +91,7 @@ class KatasApp(App[int]):
         """The grader, made on first use: its modules are not needed for the first frame."""
         with self._grader_lock:
             if self._grader is None:
-                from trainer.grading import Grader
+                from trainer.grading.grader import Grader
 
                 self._grader = Grader(1)
             return self._grader
@@ -111,7 +104,7 @@ class KatasApp(App[int]):
             self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def _warm_up(self) -> None:
-        from trainer.grading import Grader
+        from trainer.grading.grader import Grader
 
         grader = self.grader
         if isinstance(grader, Grader):
@@ -134,21 +127,6 @@ class KatasApp(App[int]):
 
     # ------------------------------------------------------------------ katas
 
-    def solved_ids(self, known: Mapping[str, KataProgress] | None = None) -> set[str]:
-        """The solved katas, from ``known`` (the store's ``katas()``) or a fresh read."""
-        if known is None:
-            known = self.workspace.progress.katas()
-        return {k.id for k in self.catalog if k.id in known and known[k.id].status == "solved"}
-
-    def first_kata(self, known: Mapping[str, KataProgress] | None = None) -> Kata | None:
-        """The kata asked for, else the next one to do, else the first in the catalog."""
-        if self.kata_id is not None and self.kata_id in self.catalog:
-            return self.catalog.get(self.kata_id)
-        nxt = self.catalog.next_kata(self.solved_ids(known), runnable=self.runnable)
-        if nxt is not None:
-            return nxt
-        return next(iter(self.catalog), None)
-
     def opened_kata(self, kata: Kata) -> None:
         self._opened = (kata.id, self._monotonic(), self.workspace.clock())
 
@@ -159,13 +137,6 @@ class KatasApp(App[int]):
         kata_id, began, wall = self._opened
         self._opened = None
         self.workspace.progress.record_time(kata_id, self._monotonic() - began, started_at=wall)
-
-    def runnable(self, kata: Kata) -> bool:
-        """Whether this machine can grade ``kata`` (a GPU-only kata needs a GPU here)."""
-        return kata.supports("cpu") or (self.cuda_available and kata.supports("cuda"))
-
-    def devices(self) -> list[str]:
-        return ["cpu", "auto", "cuda"] if self.cuda_available else ["cpu", "auto"]
 
     # ------------------------------------------------------------------ command palette
 

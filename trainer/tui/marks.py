@@ -1,4 +1,4 @@
-"""Marks and theme colours shared by the widgets.
+"""Theme colours for the widgets; the marks themselves are :mod:`trainer.marks`.
 
 Colours are Textual theme variables ($success, $error, ...), resolved against the running
 app's theme, so they hold on light and dark themes alike.
@@ -9,44 +9,14 @@ from __future__ import annotations
 from textual.app import App
 from textual.color import Color, ColorParseError
 
-from trainer.progress import KataStatus
-from trainer.verdict import CheckStatus, Status
+from trainer.marks import THEME_VARIABLE, Mark
 
-KATA_MARK: dict[KataStatus | str, tuple[str, str]] = {
-    "new": ("•", "foreground-muted"),
-    "attempted": ("✗", "error"),
-    "solved": ("✓", "success"),
-    "gpu": ("⚠", "warning"),
-}
+__all__ = ["colour", "paint"]
 
-CHECK_MARK: dict[CheckStatus | str, tuple[str, str, str]] = {
-    "pending": ("·", "foreground-muted", "pending"),
-    "running": ("◌", "accent", "running"),
-    CheckStatus.PASSED: ("✓", "success", "passed"),
-    CheckStatus.FAILED: ("✗", "error", "failed"),
-    CheckStatus.ERROR: ("!", "warning", "error"),
-    CheckStatus.TIMEOUT: ("⏱", "warning", "timeout"),
-    CheckStatus.SKIPPED: ("⊘", "foreground-muted", "not verifiable here"),
-    CheckStatus.NOT_RUN: ("·", "foreground-muted", "not run"),
-}
 
-STATUS_MARK: dict[Status, tuple[str, str]] = {
-    Status.PASSED: ("✓", "success"),
-    Status.FAILED: ("✗", "error"),
-    Status.ERROR: ("!", "warning"),
-    Status.TIMEOUT: ("⏱", "warning"),
-    Status.CRASHED: ("☠", "error"),
-    Status.UNAVAILABLE: ("⊘", "foreground-muted"),
-}
-
-STATUS_WORD: dict[Status, str] = {
-    Status.PASSED: "passed",
-    Status.FAILED: "failed",
-    Status.ERROR: "error",
-    Status.TIMEOUT: "timed out",
-    Status.CRASHED: "crashed",
-    Status.UNAVAILABLE: "not verified here",
-}
+def paint(app: App[object], mark: Mark) -> str:
+    """The colour of ``mark``'s tone in ``app``'s theme (:data:`trainer.marks.THEME_VARIABLE`)."""
+    return colour(app, THEME_VARIABLE[mark.tone])
 
 
 _PALETTES: dict[tuple[int, str], dict[str, str]] = {}
@@ -82,7 +52,3 @@ def _resolve(variables: dict[str, str], variable: str) -> str:
     except ColorParseError:
         return "default"
     return parsed.hex6
-
-
-def stars(difficulty: int) -> str:
-    return "★" * difficulty + "☆" * (5 - difficulty)

@@ -26,10 +26,11 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tree
 
 from trainer.atomic import atomic_write
-from trainer.history import Recorded
-from trainer.model import Kata
-from trainer.progress import KataProgress, ProgressError, sha256_hex
-from trainer.tui.marks import stars
+from trainer.grading.verdict import Verdict
+from trainer.kata.model import Kata
+from trainer.learner.history import KataProgress
+from trainer.learner.practice import Outcome
+from trainer.marks import Tone, stars
 from trainer.tui.widgets.checks import CheckList
 from trainer.tui.widgets.description import KataDescription, task_markdown
 from trainer.tui.widgets.header import KatasHeader, home_relative
@@ -37,7 +38,6 @@ from trainer.tui.widgets.kata_tree import KataTree
 from trainer.tui.widgets.keybar import KeyBar
 from trainer.tui.widgets.output import OutputPane
 from trainer.tui.widgets.tabbar import TabBar
-from trainer.verdict import Verdict
 
 if TYPE_CHECKING:
     from textual.widgets import TextArea
@@ -65,8 +65,7 @@ class Graded(Message):
 
     generation: int
     kata_id: str
-    verdict: Verdict
-    recorded: Recorded | None
+    outcome: Outcome
 
 
 class MainScreen(Screen[None]):
@@ -119,7 +118,7 @@ class MainScreen(Screen[None]):
         app = self.katas_app
         rules = app.workspace.rules
         self._known = app.workspace.progress.katas()  # read once for the whole first frame
-        self._first = app.first_kata(self._known)
+        self._first = app.practice.first_kata(app.kata_id, self._known)
         header = KatasHeader(id="header")
         header.set_reactive(KatasHeader.workspace, home_relative(app.workspace.root))
         header.set_reactive(KatasHeader.device, app.device)
@@ -128,7 +127,7 @@ class MainScreen(Screen[None]):
         header.set_reactive(KatasHeader.due_text, rules.due_text() or "")
         yield header
         with Horizontal(id="body"):
-            yield KataTree(app.catalog, runnable=app.runnable, id="tree")
+            yield KataTree(app.catalog, runnable=app.practice.runnable, id="tree")
             with Vertical(id="main"):
                 self._shown_title = self._title(self._first)
                 yield Static(self._shown_title, id="title")
@@ -173,8 +172,8 @@ class MainScreen(Screen[None]):
         statuses = {kata_id: p.status for kata_id, p in known.items()}
         self.query_one(KataTree).show_statuses(statuses)
         header = self.query_one(KatasHeader)
-        header.solved = sum(statuses.get(k.id) == "solved" for k in app.catalog)
-        header.due = len(app.workspace.progress.due(among=[k.id for k in app.catalog]))
+        header.solved = len(app.practice.solved(known))
+        header.due = app.practice.reviews_due()
 
     def show_task(self, *, end: bool = False) -> None:
         if self.kata is None:
@@ -298,24 +297,18 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="grade", exit_on_error=False)
     def _grade(self, generation: int, kata: Kata, path: Path, device: str) -> None:
         app = self.katas_app
-        from trainer.grading import GradingCancelled
+        from trainer.errors import GradingCancelled
 
-        code = self._read(path)
+        def newest_wins(kata: Kata, path: Path, device: str) -> Verdict:
+            return app.grader.grade(kata, path, device, supersede=True)
+
         try:
-            verdict = app.grader.grade(kata, path, device, supersede=True)
+            outcome = app.practice.attempt(kata, path, newest_wins, device)
         except GradingCancelled:
             return
-        recorded: Recorded | None = None
-        try:
-            recorded = app.workspace.progress.record_attempt(
-                kata.id,
-                verdict,
-                sha256_hex(code) if code is not None else None,
-                starter=code is not None and code == kata.starter.read_bytes(),
-            )
-        except ProgressError as exc:
-            app.call_from_thread(app.notify, str(exc), severity="error")
-        self.post_message(Graded(generation, kata.id, verdict, recorded))
+        if outcome.unrecorded is not None:
+            app.call_from_thread(app.notify, str(outcome.unrecorded), severity="error")
+        self.post_message(Graded(generation, kata.id, outcome))
 
     @on(Graded)
     def _graded(self, message: Graded) -> None:
@@ -326,27 +319,24 @@ class MainScreen(Screen[None]):
         if message.generation != self.generation:
             return  # a newer save is being graded
         self.running = False
-        self.verdict = message.verdict
-        self.query_one(CheckList).show(message.verdict)
-        self.query_one(OutputPane).show(message.verdict)
+        verdict = self.verdict = message.outcome.verdict
+        self.query_one(CheckList).show(verdict)
+        self.query_one(OutputPane).show(verdict)
         self.refresh_progress()
-        passed = message.verdict.passed
+        passed = verdict.passed
         if passed:
             self.show_pane("task")
             self.query_one(KataTree).focus()  # the keys are the trainer's: n is next
         self.show_task(end=passed)
         if passed:
             self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
-        if message.recorded is not None:
-            from trainer.coursework import late_note
-            from trainer.report import outcome_message
-
-            note = outcome_message(message.recorded, tz=self.katas_app.tz)
-            if note:
-                self.app.notify(note, timeout=6)
-            late = late_note(self.katas_app.workspace.rules, message.recorded)
-            if late:
-                self.app.notify(late, severity="warning", timeout=10)
+        for note in message.outcome.notes:
+            warning = note.tone is Tone.WARNING
+            self.app.notify(
+                escape(note.text),
+                severity="warning" if warning else "information",
+                timeout=10 if warning else 6,
+            )
 
     @staticmethod
     def _read(path: Path) -> bytes | None:
@@ -531,7 +521,7 @@ class MainScreen(Screen[None]):
     def action_next(self) -> None:
         app = self.katas_app
         after = self.kata.id if self.kata is not None else None
-        nxt = app.catalog.next_kata(app.solved_ids(), after=after, runnable=app.runnable)
+        nxt = app.practice.next_kata(after=after)
         if nxt is None:
             self.app.notify("Every kata in the catalog is solved. 🎉", title="Done")
             return
@@ -555,7 +545,7 @@ class MainScreen(Screen[None]):
 
         from trainer.tui.screens.device import DeviceScreen
 
-        self.app.push_screen(DeviceScreen(app.devices(), app.device), chosen)
+        self.app.push_screen(DeviceScreen(app.practice.devices(), app.device), chosen)
 
     def action_quit(self) -> None:
         self.app.exit(0)

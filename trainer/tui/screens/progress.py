@@ -13,10 +13,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
-from trainer.catalog import Catalog
-from trainer.report import ProgressDocument, build_report
+from trainer.kata.catalog import Catalog
+from trainer.learner.report import ProgressDocument, build_report
+from trainer.learner.workspace import Workspace
 from trainer.tui.widgets.header import home_relative
-from trainer.workspace import Workspace
 
 
 def _plural(count: int, word: str) -> str:

@@ -8,8 +8,9 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from trainer.tui.marks import CHECK_MARK, STATUS_MARK, STATUS_WORD, colour
-from trainer.verdict import CheckStatus, Status, Verdict
+from trainer.grading.verdict import CheckStatus, Status, Verdict
+from trainer.marks import CHECK, CHECK_PENDING, CHECK_RUNNING, VERDICT
+from trainer.tui.marks import colour, paint
 
 
 class CheckList(Vertical):
@@ -50,9 +51,8 @@ class CheckList(Vertical):
         highlighted = options.highlighted
         options.clear_options()
         for index, check in enumerate(checks):
-            key: CheckStatus | str = "running" if running else check.status
-            mark, variable, _word = CHECK_MARK[key]
-            line = Text(mark, style=f"bold {colour(self.app, variable)}")
+            mark = CHECK_RUNNING if running else CHECK[check.status]
+            line = Text(mark.glyph, style=f"bold {paint(self.app, mark)}")
             line.append(f" {check.name}")
             options.add_option(Option(line, id=f"check-{index}"))
         options.display = bool(checks)
@@ -78,7 +78,7 @@ class CheckList(Vertical):
         check = checks[options.highlighted]
         if check.status is CheckStatus.PASSED:
             return ""
-        return check.message or CHECK_MARK[check.status][2]
+        return check.message or CHECK[check.status].label
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._render_message()
@@ -87,20 +87,20 @@ class CheckList(Vertical):
         summary = self.query_one("#summary", Static)
         verdict = self.verdict
         if self.running:
-            mark, variable, word = CHECK_MARK["running"]
-            text = Text(f"{mark} grading…", style=f"bold {colour(self.app, variable)}")
+            text = Text(
+                f"{CHECK_RUNNING.glyph} grading…", style=f"bold {paint(self.app, CHECK_RUNNING)}"
+            )
             if verdict is None:
                 text.append("  the first grading imports torch: a few seconds")
         elif verdict is None:
-            mark, variable, word = CHECK_MARK["pending"]
+            pending = CHECK_PENDING
             text = Text(
-                f"{mark} {word}: save the file to grade it", style=colour(self.app, variable)
+                f"{pending.glyph} {pending.label}: save the file to grade it",
+                style=paint(self.app, pending),
             )
         else:
-            mark, variable = STATUS_MARK[verdict.status]
-            text = Text(
-                f"{mark} {STATUS_WORD[verdict.status]}", style=f"bold {colour(self.app, variable)}"
-            )
+            mark = VERDICT[verdict.status]
+            text = Text(f"{mark.glyph} {mark.label}", style=f"bold {paint(self.app, mark)}")
             if verdict.checks:
                 text.append(f"  {verdict.passed_count}/{len(verdict.checks)} checks")
             text.append(f" · {verdict.device}", style=colour(self.app, "foreground-muted"))

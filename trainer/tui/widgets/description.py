@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from trainer.model import Kata
+from trainer.kata.model import Kata
 from trainer.tui.markdown import MarkdownStyles, render_markdown
 from trainer.tui.marks import colour
 

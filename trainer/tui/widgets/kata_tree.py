@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from trainer.catalog import Catalog
-from trainer.model import Kata
-from trainer.progress import KataStatus
-from trainer.tui.marks import KATA_MARK, colour
+from trainer.kata.catalog import Catalog
+from trainer.kata.model import Kata
+from trainer.learner.progress import ProgressStatus
+from trainer.marks import NEEDS_DEVICE, PROGRESS
+from trainer.tui.marks import colour, paint
 
 
 class KataTree(Tree[str]):
@@ -32,8 +33,8 @@ class KataTree(Tree[str]):
         self.catalog = catalog
         self.runnable = runnable
         """Whether this machine can grade a kata (the app's rule, shared with ``next``)."""
-        self._statuses: Mapping[str, KataStatus] = {}
-        self._labelled: tuple[Mapping[str, KataStatus], str] | None = None
+        self._statuses: Mapping[str, ProgressStatus] = {}
+        self._labelled: tuple[Mapping[str, ProgressStatus], str] | None = None
         self._topics: dict[str, TreeNode[str]] = {}
         self._kata_nodes: dict[str, TreeNode[str]] = {}
         for topic, katas in catalog.by_topic().items():
@@ -45,7 +46,7 @@ class KataTree(Tree[str]):
     def needs_gpu(self, kata: Kata) -> bool:
         return not self.runnable(kata)
 
-    def show_statuses(self, statuses: Mapping[str, KataStatus]) -> None:
+    def show_statuses(self, statuses: Mapping[str, ProgressStatus]) -> None:
         """Relabel every node from ``statuses`` (kata id to new/attempted/solved)."""
         self._statuses = dict(statuses)
         self._relabel()
@@ -65,11 +66,13 @@ class KataTree(Tree[str]):
             label.append(f"  {solved}/{len(katas)}", style=colour(self.app, "foreground-muted"))
             self._topics[topic].set_label(label)
             for kata in katas:
-                status: str = self._statuses.get(kata.id, "new")
-                if status != "solved" and self.needs_gpu(kata):
-                    status = "gpu"
-                mark, variable = KATA_MARK[status]
-                text = Text(mark, style=colour(self.app, variable))
+                status = self._statuses.get(kata.id, "new")
+                mark = (
+                    NEEDS_DEVICE
+                    if status != "solved" and self.needs_gpu(kata)
+                    else PROGRESS[status]
+                )
+                text = Text(mark.glyph, style=paint(self.app, mark))
                 text.append(f" {kata.id}")
                 self._kata_nodes[kata.id].set_label(text)
 

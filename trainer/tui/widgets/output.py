@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from trainer.verdict import Verdict
+from trainer.grading.verdict import Verdict
 
 NOTHING_YET = "Nothing graded yet."
 

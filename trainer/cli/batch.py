@@ -1,0 +1,174 @@
+"""Instructor commands: ``katas grade`` (batch grading into a gradebook) and ``katas report``.
+
+Every problem the instructor can fix (an assignment that does not load, no archives, a folder
+holding another batch, shards that do not fit) is a :class:`~trainer.errors.UsageError`, which
+the CLI prints as one line with exit code 2. A learner's problem is never one of those: it is
+in their row of the gradebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+
+from trainer.atomic import atomic_write
+from trainer.batch.merge import merge_batches
+from trainer.batch.model import BatchResults, GradeStatus
+from trainer.batch.plan import Job, discover, parse_shard
+from trainer.batch.publish import GRADEBOOK, RESULTS, load_results
+from trainer.batch.report import html_report, summarise, terminal_report
+from trainer.batch.run import BatchOptions, grade_batch
+from trainer.cli.render import styled
+from trainer.errors import UsageError
+from trainer.grading.devices import parse_device
+from trainer.grading.verdict import Verdict
+from trainer.marks import VERDICT
+
+if TYPE_CHECKING:
+    from trainer.cli.common import Subcommands
+    from trainer.coursework.assignment import LoadedAssignment
+
+__all__ = ["grade_command", "register", "report_command"]
+
+REPORT_HTML = "report.html"
+
+
+def register(sub: Subcommands) -> None:
+    p = sub.add_parser("grade", help="grade submission archives into a gradebook (instructors)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="ASSIGNMENT then SUBMISSIONS (archives or folders); with --merge, shard folders",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the batch's folder")
+    p.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
+    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N parts of the class")
+    p.add_argument(
+        "--device", type=parse_device, default=None, help="default: the assignment's devices"
+    )
+    p.add_argument("--timeout", type=float, help="seconds per file (default: each kata's own)")
+    p.add_argument(
+        "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
+    )
+    p.add_argument("--merge", action="store_true", help="merge graded shard folders into --out")
+    p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("report", help="how a class did on a graded batch (tables and HTML)")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a `katas grade` output folder")
+    p.add_argument("--html", type=Path, metavar="FILE", help="default: DIR/report.html")
+    p.set_defaults(run=cmd_report)
+
+
+def cmd_grade(args: argparse.Namespace, out: Console) -> int:
+    return grade_command(
+        args.paths,
+        args.out,
+        out,
+        merge=args.merge,
+        jobs=args.jobs,
+        shard=args.shard,
+        device=args.device,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+    )
+
+
+def cmd_report(args: argparse.Namespace, out: Console) -> int:
+    return report_command(args.dir, out, html=args.html)
+
+
+def _load(path: Path) -> LoadedAssignment:
+    from trainer.coursework.assignment import load_assignment
+
+    if path.is_dir():
+        path = path / "assignment.yaml"
+    return load_assignment(path)
+
+
+def _summary(out: Console, results: BatchResults, folder: Path) -> None:
+    rows = results.learners
+    rejected = sum(any(k.status is GradeStatus.REJECTED for k in r.katas) for r in rows)
+    total = results.assignment.total_points
+    full = sum(r.total >= total for r in rows)
+    shard = f" (shard {results.shard.label})" if results.shard else ""
+    out.print(
+        f"{len(rows)} learners{shard}: {full} with full marks ({total:g} points), "
+        f"{rejected} archives rejected. Wrote {escape(str(folder / GRADEBOOK))}, "
+        f"{RESULTS} and feedback/."
+    )
+
+
+def grade_command(
+    paths: Sequence[Path],
+    out_dir: Path,
+    out: Console,
+    *,
+    merge: bool = False,
+    jobs: int | None = None,
+    shard: str | None = None,
+    device: str | None = None,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
+) -> int:
+    """``katas grade ASSIGNMENT SUBMISSIONS... --out DIR`` or ``katas grade --merge DIR...``."""
+    folder = out_dir.expanduser().resolve()
+    if merge:
+        results = merge_batches([p.expanduser() for p in paths], folder)
+        out.print(f"Merged {len(paths)} shard folders.")
+        _summary(out, results, folder)
+        return 0
+    if len(paths) < 2:
+        raise UsageError("give the assignment, then the submission archives or folders")
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    loaded = _load(paths[0].expanduser())
+    archives = discover(p.expanduser() for p in paths[1:])
+    options = BatchOptions(
+        jobs=jobs,
+        shard=parse_shard(shard) if shard else None,
+        device=device,
+        timeout=timeout,
+        memory_mb=memory_mb,
+    )
+    lock = threading.Lock()
+
+    def progress(done: int, total: int, job: Job, verdict: Verdict) -> None:
+        mark = styled(VERDICT[verdict.status])
+        with lock:
+            out.print(
+                f"[{done:>{len(str(total))}}/{total}] {mark} {escape(job.learner)} · "
+                f"{job.kata.id}: {verdict.status.value}",
+                highlight=False,
+            )
+
+    run = grade_batch(loaded, archives, folder, options, progress=progress)
+    out.print(
+        f"Graded {run.graded} files, reused {run.reused} from an earlier run"
+        + (f", {run.retry} to retry (run the same command again)" if run.retry else "")
+        + "."
+    )
+    _summary(out, run.results, folder)
+    return 0
+
+
+def report_command(folder: Path, out: Console, *, html: Path | None = None) -> int:
+    """``katas report DIR``: tables here, and the HTML page (default ``DIR/report.html``)."""
+    folder = folder.expanduser().resolve()
+    results = load_results(folder)
+    report = summarise(results)
+    out.print(terminal_report(report))
+    target = (html or folder / REPORT_HTML).expanduser().resolve()
+    try:
+        atomic_write(target, html_report(report).encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    out.print(f"Wrote {escape(str(target))}.")
+    return 0

@@ -1,0 +1,163 @@
+"""The trainer's one exception family. Front ends catch :class:`KatasError` once.
+
+Every error the trainer raises on purpose derives from :class:`KatasError`, so a front end
+needs one ``except`` clause, not a translation per module (the model is httpx's
+``_exceptions.py``). :class:`UsageError` and its subclasses are problems the user can fix:
+the CLI prints them as one ``error:`` line with exit code 2 and the TUI shows them as a
+notification. :class:`GradingError` and its subclasses stay inside grading: they decide how a
+grading ends and never reach the user as a message of their own.
+
+```
+KatasError
+├── UsageError                  the user can fix it: one line, exit code 2
+│   ├── UnknownKataError        no kata has that id (also a KeyError)
+│   ├── KataLoadError           a kata or pack does not load (carries each problem)
+│   ├── WorkspaceError          the workspace folder cannot be used
+│   ├── ProgressError           the progress store cannot be used
+│   ├── AssignmentError         an assignment.yaml is wrong, or not loadable
+│   ├── SubmissionError         a submission cannot be written
+│   ├── ScaffoldError           ``katas new`` cannot scaffold that kata
+│   └── BatchError              ``katas grade`` / ``katas report`` cannot go on
+│       ├── PlanError           the archives or the options do not make a batch
+│       ├── JournalError        the batch's journal belongs to another batch, or is damaged
+│       ├── BatchBusy           another ``katas grade`` is writing the same folder
+│       ├── MergeError          shards that do not merge into one gradebook
+│       └── ResultsError        a results.json that cannot be read
+└── GradingError                internal to grading, never shown as such
+    ├── GradingCancelled        a newer grading superseded this one
+    ├── WorkerLost              a warm worker died or stopped answering
+    └── LearnerImportError      the learner's file failed to import (inside a grading child)
+```
+
+This module imports nothing, so any process (the TUI's, a grading child) can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trainer.kata.loader import LoadProblem
+
+__all__ = [
+    "AssignmentError",
+    "BatchBusy",
+    "BatchError",
+    "GradingCancelled",
+    "GradingError",
+    "JournalError",
+    "KataLoadError",
+    "KatasError",
+    "LearnerImportError",
+    "MergeError",
+    "PlanError",
+    "ProgressError",
+    "ResultsError",
+    "ScaffoldError",
+    "SubmissionError",
+    "UnknownKataError",
+    "UsageError",
+    "WorkerLost",
+    "WorkspaceError",
+]
+
+
+class KatasError(Exception):
+    """Base of every error the trainer raises on purpose."""
+
+
+class UsageError(KatasError):
+    """A problem the user can fix; said in one line (exit code 2 on the command line)."""
+
+
+class UnknownKataError(UsageError, KeyError):
+    """No kata has this id; the message suggests the closest ones (for ``katas show ID``)."""
+
+    def __init__(self, kata_id: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(kata_id)
+        self.kata_id = kata_id
+        self.suggestions = tuple(suggestions)
+
+    def __str__(self) -> str:
+        message = f"no kata with id {self.kata_id!r}"
+        if self.suggestions:
+            message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+        return message
+
+
+class _Problems(UsageError):
+    """An error made of file:line:field problems, one line each."""
+
+    def __init__(self, problems: Sequence[LoadProblem]) -> None:
+        self.problems: list[LoadProblem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class KataLoadError(_Problems):
+    """A kata (or a pack manifest) could not be loaded; ``problems`` lists every reason."""
+
+
+class WorkspaceError(UsageError):
+    """The workspace cannot be used (not a folder, not writable, a damaged state file)."""
+
+
+class ProgressError(UsageError):
+    """The progress store cannot be used (written by a newer trainer, not writable)."""
+
+
+class AssignmentError(_Problems):
+    """An assignment cannot be used; ``problems`` say where (file, line, field) and why."""
+
+
+class SubmissionError(UsageError):
+    """A submission archive cannot be written."""
+
+
+class ScaffoldError(UsageError):
+    """``katas new`` cannot scaffold the kata asked for (a bad or taken id, a folder in use)."""
+
+
+class BatchError(UsageError):
+    """A batch grading or report cannot go on; the instructor can fix the command."""
+
+
+class PlanError(BatchError):
+    """The assignment, the archives or the options do not make a batch."""
+
+
+class JournalError(BatchError):
+    """The batch folder's journal is for another batch, or cannot be read or written."""
+
+
+class BatchBusy(BatchError):
+    """Another ``katas grade`` holds the batch folder's lock."""
+
+
+class MergeError(BatchError):
+    """The shard folders do not merge into one gradebook."""
+
+
+class ResultsError(BatchError):
+    """A ``results.json`` is missing, damaged or from a newer trainer."""
+
+
+class GradingError(KatasError):
+    """Internal to grading: decides how a grading ends, never a user-facing message."""
+
+
+class GradingCancelled(GradingError):
+    """A newer grading superseded this one (the TUI's newest save wins)."""
+
+
+class WorkerLost(GradingError):
+    """The warm worker died or stopped answering; the grader restarts it or grades cold."""
+
+
+class LearnerImportError(GradingError):
+    """The learner's file failed to import; the message is what the learner reads, the same
+    for every check."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause

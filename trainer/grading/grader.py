@@ -1,0 +1,276 @@
+"""Grade a learner file against a kata's hidden checks, in a child process, fail-closed.
+
+Two paths, one contract. :func:`grade` starts a fresh ``python -m trainer.grading.child.run`` per
+grading (cold: about the cost of importing torch). :class:`Grader` keeps warm workers that fork a
+child per grading (a fraction of that). Both run the same runner in its own process group and
+scratch directory, under the kata's timeout, with output captured and capped, and both turn what
+they observed into a :class:`~trainer.grading.verdict.Verdict` with
+:func:`trainer.grading.evidence.assemble`. This module never imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from trainer.errors import GradingCancelled, WorkerLost
+from trainer.grading.evidence import assemble, environment
+from trainer.grading.limits import Limits
+from trainer.grading.protocol import RunRequest
+from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, run_cold
+from trainer.grading.verdict import Status, Verdict
+from trainer.grading.worker_client import WarmWorker, warm_supported
+from trainer.kata.model import Kata
+
+__all__ = ["OUTPUT_LIMIT", "Grader", "grade", "grade_many"]
+
+
+def _fail_fast(kata: Kata, path: Path, device: str, status: Status, summary: str) -> Verdict:
+    return Verdict(
+        kata_id=kata.id,
+        status=status,
+        summary=summary,
+        device=device,
+        file=str(path),
+        environment=environment(None),
+    )
+
+
+def _precheck(kata: Kata, path: Path, device: str) -> Verdict | None:
+    """Verdicts that need no child: a device the kata does not list, a file that is not there."""
+    if device != "auto" and not kata.supports(device):
+        devices = " or ".join(kata.spec.devices)
+        return _fail_fast(
+            kata,
+            path,
+            device,
+            Status.UNAVAILABLE,
+            f"not verified here: this kata runs on {devices}, not on {device}; "
+            f"grade it on {kata.spec.devices[0]} (or auto) on a machine that has one",
+        )
+    if not path.is_file():
+        return _fail_fast(kata, path, device, Status.ERROR, f"there is no file at {path}")
+    return None
+
+
+def _request(
+    kata: Kata,
+    path: Path,
+    device: str,
+    timeout: float,
+    limits: Limits | None = None,
+    workdir: str | None = None,
+) -> RunRequest:
+    return RunRequest(
+        token=secrets.token_hex(16),
+        limits=limits or kata.spec.limits,
+        timeout=timeout,
+        checks=str(kata.checks.resolve()),
+        learner=str(path.resolve()),
+        device=device,
+        allowed_devices=kata.spec.devices,
+        module_name=Path(kata.spec.file).stem,
+        workdir=workdir,
+    )
+
+
+def _run_cold(
+    request: RunRequest,
+    workdir: str,
+    timeout: float,
+    output_limit: int,
+    cancel: threading.Event | None = None,
+) -> RunEvidence:
+    read_fd, write_fd = os.pipe()
+    argv = [
+        sys.executable,
+        "-m",
+        "trainer.grading.child.run",
+        "--request",
+        request.model_dump_json(exclude={"workdir"}),
+        "--channel-fd",
+        str(write_fd),
+    ]
+    return run_cold(
+        argv,
+        cwd=Path(workdir),
+        channel_read=read_fd,
+        channel_write=write_fd,
+        timeout=timeout,
+        token=request.token,
+        output_limit=output_limit,
+        cancel=cancel,
+    )
+
+
+def grade(
+    kata: Kata,
+    path: Path,
+    device: str = "cpu",
+    *,
+    timeout: float | None = None,
+    output_limit: int = OUTPUT_LIMIT,
+    limits: Limits | None = None,
+) -> Verdict:
+    """Grade ``path`` against ``kata``'s hidden checks on ``device`` in a fresh child process.
+
+    ``device`` is ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``; the child resolves it, so
+    this process never imports torch.
+    """
+    with Grader(1, warm=False) as cold:
+        return cold.grade(
+            kata, path, device, timeout=timeout, output_limit=output_limit, limits=limits
+        )
+
+
+class Grader:
+    """Grades through warm workers: the same contract as :func:`grade`, a fraction of the wait.
+
+    Use it as a context manager. Workers start in the background on entry, so the first save
+    does not wait for torch to import unless it comes very early. A worker that dies is
+    restarted on the next grading; where workers cannot run at all (no ``fork``), or one fails
+    to start, grading falls back to the cold path. ``workers`` gradings run at once; more wait
+    their turn, and ``supersede=True`` cancels those in flight first (the newest save wins).
+    """
+
+    def __init__(self, workers: int = 1, *, warm: bool = True) -> None:
+        self.warm = warm and warm_supported()
+        self._workers = [WarmWorker() for _ in range(max(1, workers))] if self.warm else []
+        self._idle: queue.Queue[WarmWorker] = queue.Queue()
+        for worker in self._workers:
+            self._idle.put(worker)
+        self._slots = threading.Semaphore(max(1, workers))
+        self._inflight: set[threading.Event] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> Grader:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start every worker now, without waiting for any of them to be ready."""
+        for worker in self._workers:
+            if not worker.alive():
+                worker.start()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until every worker is warm (benchmarks and tests; grading never needs to)."""
+        for worker in self._workers:
+            worker.ensure_ready(timeout)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return [w.pid for w in self._workers if w.pid is not None and w.alive()]
+
+    def cancel(self) -> None:
+        """Cancel every grading in flight; their callers get :class:`GradingCancelled`."""
+        with self._lock:
+            for event in self._inflight:
+                event.set()
+
+    def grade(
+        self,
+        kata: Kata,
+        path: Path,
+        device: str = "cpu",
+        *,
+        timeout: float | None = None,
+        output_limit: int = OUTPUT_LIMIT,
+        limits: Limits | None = None,
+        supersede: bool = False,
+    ) -> Verdict:
+        """Like :func:`grade`; raises :class:`GradingCancelled` if a newer grading won."""
+        if self._closed:
+            raise RuntimeError("this Grader is closed")
+        path = Path(path)
+        limit = kata.spec.timeout if timeout is None else timeout
+        early = _precheck(kata, path, device)
+        if early is not None:
+            return early
+        cancel = threading.Event()
+        if supersede:
+            self.cancel()
+        with self._lock:
+            self._inflight.add(cancel)
+        try:
+            with self._slots, tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
+                if cancel.is_set():
+                    raise GradingCancelled(kata.id)
+                request = _request(kata, path, device, limit, limits, workdir)
+                evidence = self._run(request, limit, output_limit, cancel)
+        finally:
+            with self._lock:
+                self._inflight.discard(cancel)
+        if evidence.cancelled:
+            raise GradingCancelled(kata.id)
+        return assemble(kata.id, path, device, limit, evidence)
+
+    def _run(
+        self, request: RunRequest, timeout: float, output_limit: int, cancel: threading.Event
+    ) -> RunEvidence:
+        assert request.workdir is not None
+        if not self.warm:
+            return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+        worker = self._idle.get()
+        try:
+            try:
+                warmed = worker.poll_ready()
+            except WorkerLost:
+                worker.stop()
+                warmed = False
+            if not warmed:
+                if not worker.alive():
+                    worker.start()
+                # Still importing torch: grading cold now beats waiting for the warm-up.
+                return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+            if request.device != "cpu" and worker.cuda_initialized:
+                # A forked child cannot use CUDA its parent initialised (a safety net: the
+                # worker's warm-up is meant never to touch CUDA).
+                return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+            for _attempt in range(2):
+                try:
+                    return worker.run(
+                        request, timeout=timeout, output_limit=output_limit, cancel=cancel
+                    )
+                except WorkerLost:
+                    worker.stop()  # restarted by the next attempt's ensure_ready
+            return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+        finally:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        self._closed = True
+        self.cancel()
+        for worker in self._workers:
+            worker.stop()
+
+
+def grade_many(
+    jobs: Iterable[tuple[Kata, Path]],
+    device: str = "cpu",
+    *,
+    workers: int | None = None,
+    warm: bool = True,
+) -> list[Verdict]:
+    """Grade several files at once, as many at a time as the machine has cores."""
+    items = list(jobs)
+    width = max(1, min(workers or os.cpu_count() or 2, len(items) or 1))
+    with Grader(width, warm=warm) as grader, ThreadPoolExecutor(max_workers=width) as pool:
+        return list(pool.map(lambda job: grader.grade(job[0], job[1], device), items))

@@ -1,0 +1,205 @@
+"""The records a grading child sends its parent over the result channel.
+
+The channel is a pipe of the grader's own, separate from the child's stdout, so nothing the
+learner prints can be mistaken for a result. One record per line, prefixed with the run's
+random token; the parent also checks that records arrive in the only order a real run produces
+(see ``trainer.grading.evidence``), so a forged line is evidence of tampering, never of a pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from trainer.grading.limits import Limits
+from trainer.grading.verdict import CheckStatus
+
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+"""Where a writable ``pids`` controller may be mounted: cgroup v1, then the v2 unified tree."""
+
+
+def pids_cgroup(token: str) -> Path | None:
+    """The run's own pids cgroup folder (root only), or None where there is no such hierarchy."""
+    for root in PIDS_CGROUP_ROOTS:
+        if (root / "cgroup.procs").is_file() and (
+            root.name == "pids" or "pids" in _read(root / "cgroup.subtree_control")
+        ):
+            return root / f"katas-{token}"
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except OSError:
+        return ""
+
+
+class RunRequest(BaseModel):
+    """What one grading child must run: sent as argv (cold) or over the worker socket (warm)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: str
+    """Random per run: every channel line carries it, so stray writes are told apart."""
+    limits: Limits = Limits()
+    timeout: float = 20.0
+    checks: str
+    learner: str
+    device: str = "cpu"
+    allowed_devices: tuple[str, ...] = ("cpu", "cuda")
+    module_name: str = "learner"
+    workdir: str | None = None
+    """Warm path only: the scratch directory the child moves into before running."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EnvRecord(_Record):
+    kind: Literal["env"] = "env"
+    python: str
+    platform: str
+    torch: str
+    cuda: str | None = None
+    gpu: str | None = None
+    device: str
+
+
+class UnavailableRecord(_Record):
+    kind: Literal["unavailable"] = "unavailable"
+    reason: str
+
+
+class CheckInfo(_Record):
+    id: str
+    name: str
+
+
+class CollectedRecord(_Record):
+    kind: Literal["collected"] = "collected"
+    checks: tuple[CheckInfo, ...]
+
+
+class CollectErrorRecord(_Record):
+    kind: Literal["collect_error"] = "collect_error"
+    message: str
+
+
+class SandboxRecord(_Record):
+    """Which protections held in the child, sent after collection and before any learner code."""
+
+    kind: Literal["sandbox"] = "sandbox"
+    applied: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+class StartRecord(_Record):
+    kind: Literal["start"] = "start"
+    id: str
+
+
+class ImportErrorRecord(_Record):
+    kind: Literal["import_error"] = "import_error"
+    message: str
+
+
+class ResultRecord(_Record):
+    kind: Literal["result"] = "result"
+    id: str
+    status: CheckStatus
+    message: str = ""
+    duration: float = 0.0
+
+
+class LimitRecord(_Record):
+    """The learner's code hit a resource limit; the verdict names it instead of a traceback."""
+
+    kind: Literal["limit"] = "limit"
+    message: str
+
+
+class TamperRecord(_Record):
+    """The learner's code changed the machinery that grades it; nothing after can be trusted."""
+
+    kind: Literal["tamper"] = "tamper"
+    message: str
+
+
+class DoneRecord(_Record):
+    kind: Literal["done"] = "done"
+    exit_code: int
+
+
+Record = Annotated[
+    EnvRecord
+    | UnavailableRecord
+    | CollectedRecord
+    | CollectErrorRecord
+    | SandboxRecord
+    | StartRecord
+    | ImportErrorRecord
+    | ResultRecord
+    | LimitRecord
+    | TamperRecord
+    | DoneRecord,
+    Field(discriminator="kind"),
+]
+
+RECORD = TypeAdapter(Record)
+
+
+class Channel:
+    """The child's end of the result channel."""
+
+    def __init__(self, stream: TextIO, token: str) -> None:
+        self._stream = stream
+        self._token = token
+
+    def send(self, record: _Record) -> None:
+        """Write one record and flush at once, so a later crash cannot lose it."""
+        self._stream.write(f"{self._token} {record.model_dump_json()}\n")
+        self._stream.flush()
+
+
+def parse_lines(data: bytes, token: str) -> tuple[list[Record], int]:
+    """Parse complete lines; returns the records and how many lines were not genuine records.
+
+    Unparseable lines, and lines without this run's token, are counted rather than raised: the
+    parent treats them as tampering (never as a pass), and says so.
+    """
+    records: list[Record] = []
+    bad = 0
+    prefix = token.encode() + b" "
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(prefix):
+            bad += 1
+            continue
+        try:
+            records.append(RECORD.validate_json(line[len(prefix) :]))
+        except ValueError:
+            bad += 1
+    return records, bad
+
+
+class WorkerMessage(BaseModel):
+    """What the warm worker tells its parent over their socket: one message per packet.
+
+    ``ready`` once torch and pytest are imported; ``started`` with the forked child's pid (also
+    its process group); ``exited`` with its exit code once reaped; ``refused`` when a request
+    could not be run at all.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["ready", "started", "exited", "refused"]
+    pid: int
+    returncode: int | None = None
+    reason: str = ""
+    cuda_initialized: bool = False
+    """With ``ready``: whether warming up initialised CUDA, which forked children cannot use."""

@@ -1,0 +1,250 @@
+"""Practice: the rules every front end shares, each written once.
+
+``katas check``, ``katas watch``, ``katas review``, the piped ``katas`` and the TUI all ask the
+same questions: grade this file and record it (and what should the learner be told?), which
+katas are solved, which can this machine grade, which kata comes next, which review is due.
+:class:`Practice` answers them; a front end only draws the answers. ``tests/test_architecture``
+proves no front end reaches the progress store's recording or the catalog's ordering itself.
+
+Notes come back as plain text with a :class:`~trainer.marks.Tone`, never markup, so the CLI
+(rich) and the TUI (Textual) style them each their own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from trainer.errors import ProgressError
+from trainer.grading.devices import missing_devices, present_devices
+from trainer.grading.verdict import Verdict
+from trainer.kata.catalog import Catalog
+from trainer.kata.model import Kata
+from trainer.learner.history import KataProgress, Recorded, sha256_hex
+from trainer.learner.workspace import Workspace
+from trainer.marks import Tone
+
+__all__ = ["GradeFile", "Note", "Outcome", "Practice"]
+
+GradeFile = Callable[[Kata, Path, str], Verdict]
+"""How a front end grades: ``(kata, file, device) -> Verdict`` (a :class:`Grader`'s ``grade``,
+or :func:`trainer.grading.grader.grade` for one cold grading)."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line for the learner after a grading, in plain text."""
+
+    text: str
+    tone: Tone
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to: the verdict, what recording it did, what to tell the learner.
+
+    ``unrecorded`` is the reason the progress store could not record it: the verdict still
+    stands, and each front end says so its own way (the CLI exits 2, the TUI notifies).
+    """
+
+    verdict: Verdict
+    recorded: Recorded | None
+    notes: tuple[Note, ...] = ()
+    unrecorded: ProgressError | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.passed
+
+
+class Practice:
+    """One learner's practice over ``catalog`` in ``workspace`` (None: grade, record nothing).
+
+    ``present`` is the set of device kinds this machine has (default: probed once, without
+    torch, by :func:`~trainer.grading.devices.present_devices`); ``tz`` is the zone dates are
+    told in (default: local time).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        workspace: Workspace | None,
+        *,
+        present: frozenset[str] | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.workspace = workspace
+        self._present = present
+        self.tz = tz
+
+    # -- this machine -----------------------------------------------------------------------
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The device kinds this machine has, probed on first use (a guess, without torch)."""
+        if self._present is None:
+            self._present = present_devices()
+        return self._present
+
+    def needs(self, kata: Kata) -> str:
+        """What ``kata`` needs that this machine lacks ("cuda", "cuda or mps"); "" if none."""
+        return missing_devices(kata.spec.devices, self.present)
+
+    def runnable(self, kata: Kata) -> bool:
+        """Whether this machine can grade ``kata`` on one of the devices it lists."""
+        return not self.needs(kata)
+
+    def devices(self) -> list[str]:
+        """The devices a learner can choose to grade on here: cpu, auto, then each GPU kind."""
+        return ["cpu", "auto", *(kind for kind in ("cuda", "mps") if kind in self.present)]
+
+    # -- where the learner stands ------------------------------------------------------------
+
+    def known(self) -> dict[str, KataProgress]:
+        """The progress store's view of every kata it has seen ({} without a workspace)."""
+        return self.workspace.progress.katas() if self.workspace is not None else {}
+
+    def solved(self, known: Mapping[str, KataProgress] | None = None) -> set[str]:
+        """The catalog's solved katas, from ``known`` (:meth:`known`) or a fresh read."""
+        if known is None:
+            known = self.known()
+        return {k.id for k in self.catalog if k.id in known and known[k.id].status == "solved"}
+
+    def next_kata(
+        self, after: str | None = None, known: Mapping[str, KataProgress] | None = None
+    ) -> Kata | None:
+        """The next kata whose ``requires`` are solved; ones this machine cannot grade last."""
+        return self.catalog.next_kata(self.solved(known), after=after, runnable=self.runnable)
+
+    def first_kata(
+        self, requested: str | None = None, known: Mapping[str, KataProgress] | None = None
+    ) -> Kata | None:
+        """Where a session opens: the kata asked for, else the next one, else the first."""
+        if requested is not None and requested in self.catalog:
+            return self.catalog.get(requested)
+        return self.next_kata(known=known) or next(iter(self.catalog), None)
+
+    def solved_late(self, kata_id: str, known: Mapping[str, KataProgress] | None = None) -> bool:
+        """Whether the kata's first pass came after the assignment's due date."""
+        if self.workspace is None:
+            return False
+        progress = (known if known is not None else self.known()).get(kata_id)
+        return progress is not None and self.workspace.rules.is_late(progress.solved_at)
+
+    # -- grade -> record -> outcome ----------------------------------------------------------
+
+    def attempt(self, kata: Kata, path: Path, grade: GradeFile, device: str) -> Outcome:
+        """Grade ``path``; record it when it is the workspace's file or review file for
+        ``kata``; say what the learner should hear. Grading errors (a cancelled grading)
+        propagate; a store that cannot record is :attr:`Outcome.unrecorded`."""
+        code = _read(path)
+        verdict = grade(kata, path, device)
+        workspace = self.workspace
+        if workspace is None:
+            return Outcome(verdict, None)
+        resolved = path.resolve()
+        review = resolved == workspace.review_file_for(kata).resolve()
+        if not review and resolved != workspace.file_for(kata).resolve():
+            return Outcome(verdict, None)  # a file elsewhere (--file): graded, not recorded
+        try:
+            recorded = workspace.progress.record_attempt(
+                kata.id,
+                verdict,
+                sha256_hex(code) if code is not None else None,
+                starter=code is not None and code == kata.starter.read_bytes(),
+                review=review,
+            )
+        except ProgressError as exc:
+            return Outcome(verdict, None, unrecorded=exc)
+        return Outcome(verdict, recorded, self._notes(recorded))
+
+    def _notes(self, recorded: Recorded) -> tuple[Note, ...]:
+        notes: list[Note] = []
+        card = recorded.card
+        when = card.due.astimezone(self.tz).strftime("%Y-%m-%d") if card else ""
+        if recorded.first_solve and recorded.grade is not None:
+            notes.append(
+                Note(
+                    f"Solved. Rated {recorded.grade.value} for spaced review; first review on "
+                    f"{when} (`katas review`).",
+                    Tone.SUCCESS,
+                )
+            )
+        elif recorded.grade is not None:
+            notes.append(
+                Note(
+                    f"Review passed. Rated {recorded.grade.value}; next review on {when}.",
+                    Tone.SUCCESS,
+                )
+            )
+        elif recorded.review_not_open and recorded.attempt.passed:
+            notes.append(
+                Note(
+                    "Passed, but no review of this kata is open (`katas review ID` opens one): "
+                    "the schedule is unchanged.",
+                    Tone.MUTED,
+                )
+            )
+        rules = self.workspace.rules if self.workspace is not None else None
+        if rules is not None and recorded.first_solve and rules.is_late(recorded.attempt.at):
+            notes.append(
+                Note(
+                    f"Passed after the due date ({rules.due_text()}): recorded as late. "
+                    "It still counts; your instructor sees when.",
+                    Tone.WARNING,
+                )
+            )
+        return tuple(notes)
+
+    # -- spaced review -----------------------------------------------------------------------
+
+    def next_review(self) -> Kata | None:
+        """The most overdue review among the catalog's katas, if any is due."""
+        if self.workspace is None:
+            return None
+        due = self.workspace.progress.due(among=[kata.id for kata in self.catalog])
+        return self.catalog.get(due[0].kata_id) if due else None
+
+    def review_queue(self, now: datetime) -> tuple[list[KataProgress], list[KataProgress]]:
+        """(due, scheduled): the catalog's katas due for review at ``now``, and every kata with
+        a review schedule, each soonest first (ties by id)."""
+        known = {k: p for k, p in self.known().items() if k in self.catalog}
+        scheduled = sorted(
+            (p for p in known.values() if p.card is not None),
+            key=lambda p: (p.card.due if p.card else now, p.kata_id),
+        )
+        due = [p for p in scheduled if p.card is not None and p.card.is_due(now)]
+        return due, scheduled
+
+    def reviews_due(self) -> int:
+        """How many of the catalog's katas are due for review."""
+        if self.workspace is None:
+            return 0
+        return len(self.workspace.progress.due(among=[kata.id for kata in self.catalog]))
+
+    def open_review(self, kata: Kata, *, fresh: bool = False) -> tuple[Path, Path | None]:
+        """Open a review of ``kata``: the one under way, or (``fresh``, or none) a fresh review
+        file, recorded. Returns the review file and the backup of an earlier one, if made."""
+        workspace = self._workspace()
+        card = workspace.progress.kata(kata.id).card
+        path = workspace.review_file_for(kata)
+        if not fresh and card is not None and card.in_progress and path.exists():
+            return path, None  # carry on with the review already under way
+        path, backup = workspace.open_review(kata)
+        workspace.progress.start_review(kata.id)
+        return path, backup
+
+    def _workspace(self) -> Workspace:
+        if self.workspace is None:
+            raise ValueError("this needs a workspace")  # a programming error, not the user's
+        return self.workspace
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
