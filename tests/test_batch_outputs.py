@@ -164,7 +164,7 @@ def test_a_rejected_archive_says_why_once() -> None:
     text = render_feedback(row, ASSIGNMENT, Redactor(), "cpu")
     assert text.count("not a zip") == 1
     assert "- 2 archives claim learner 'bad'" in text
-    assert "| Alpha | rejected | 0 / 2 |" in text
+    assert "| Alpha | ⊗ rejected | 0 / 2 |" in text
 
 
 def test_feedback_names_are_safe_and_unique() -> None:

@@ -369,7 +369,7 @@ def test_solution_asks_first_and_records_the_reveal(
     code, _, err = katas(capsys, "--pack", str(pack), "solution", "double-it")
     assert code == 2 and "--yes" in err  # no terminal to ask in
 
-    monkeypatch.setattr("trainer.cli.app._interactive", lambda: True)
+    monkeypatch.setattr("trainer.cli.common.interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     code, out, _ = katas(capsys, "--pack", str(pack), "solution", "double-it")
     assert code == 1 and "Not revealed." in out and "return 2 * x" not in out

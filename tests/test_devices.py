@@ -52,7 +52,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def cpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Listings see a machine without a GPU, whatever this one has."""
-    monkeypatch.setattr(devices, "_present_here", lambda: frozenset({"cpu"}))
+    monkeypatch.setattr(devices, "present_here", lambda: frozenset({"cpu"}))
 
 
 def katas(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -288,7 +288,7 @@ def test_list_marks_the_cuda_katas_as_needing_cuda(
 def test_list_on_a_gpu_machine_marks_nothing(
     capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(devices, "_present_here", lambda: frozenset({"cpu", "cuda"}))
+    monkeypatch.setattr(devices, "present_here", lambda: frozenset({"cpu", "cuda"}))
     _, out, _ = katas(capsys, "list", "--json")
     assert all(row["available"] for row in json.loads(out))
     _, out, _ = katas(capsys, "list")

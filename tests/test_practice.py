@@ -138,7 +138,7 @@ def test_piped_katas_names_a_next_kata_this_machine_can_grade(
     catalog = gpu_first_pack(tmp_path / "pack")
     monkeypatch.setenv("KATAS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setattr("trainer.cli.study.catalog_for", lambda *_args: catalog)
-    monkeypatch.setattr("trainer.learner.practice.present_devices", lambda: CPU)
+    monkeypatch.setattr("trainer.grading.devices.present_here", lambda: CPU)
     monkeypatch.setattr(sys, "stdin", io.StringIO())
     assert main([]) == 0
     out = capsys.readouterr().out

@@ -28,6 +28,7 @@ __all__ = [
     "missing_devices",
     "parse_device",
     "present_devices",
+    "present_here",
     "torch_build",
 ]
 
@@ -162,7 +163,8 @@ def _system() -> str:
 
 
 @cache
-def _present_here() -> frozenset[str]:
+def present_here() -> frozenset[str]:
+    """This machine's :func:`present_devices`, probed once per process."""
     return present_devices()
 
 
@@ -172,7 +174,7 @@ def missing_devices(kata_devices: Iterable[str], present: frozenset[str] | None 
     ``present`` defaults to :func:`present_devices` of this machine, probed once per process.
     """
     kinds = tuple(kata_devices)
-    have = _present_here() if present is None else present
+    have = present_here() if present is None else present
     if any(kind in have for kind in kinds):
         return ""
     return " or ".join(kinds)

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from trainer.errors import ProgressError
-from trainer.grading.devices import missing_devices, present_devices
+from trainer.grading import devices
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
@@ -63,7 +63,7 @@ class Practice:
     """One learner's practice over ``catalog`` in ``workspace`` (None: grade, record nothing).
 
     ``present`` is the set of device kinds this machine has (default: probed once, without
-    torch, by :func:`~trainer.grading.devices.present_devices`); ``tz`` is the zone dates are
+    torch, by :func:`~trainer.grading.devices.present_here`); ``tz`` is the zone dates are
     told in (default: local time).
     """
 
@@ -86,12 +86,12 @@ class Practice:
     def present(self) -> frozenset[str]:
         """The device kinds this machine has, probed on first use (a guess, without torch)."""
         if self._present is None:
-            self._present = present_devices()
+            self._present = devices.present_here()
         return self._present
 
     def needs(self, kata: Kata) -> str:
         """What ``kata`` needs that this machine lacks ("cuda", "cuda or mps"); "" if none."""
-        return missing_devices(kata.spec.devices, self.present)
+        return devices.missing_devices(kata.spec.devices, self.present)
 
     def runnable(self, kata: Kata) -> bool:
         """Whether this machine can grade ``kata`` on one of the devices it lists."""

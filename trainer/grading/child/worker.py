@@ -1,11 +1,11 @@
 """The warm grading worker: torch and pytest imported once, a fresh forked child per grading.
 
-Started by :class:`trainer.grading.worker_client.WarmWorker` as ``python -m
-trainer.grading.child.worker --socket-fd N``. It never runs a torch op itself (so no intra-op
-thread pool exists to break across ``fork``) and never touches CUDA (the child initialises it, when
-grading on a GPU). Each request arrives as a
-:class:`~trainer.grading.protocol.RunRequest` with two descriptors attached (the child's output pipe
-and its result channel); the forked child starts a new session, so the parent can kill its
+Started by :class:`trainer.grading.worker_client.WarmWorker` as
+``python -m trainer.grading.child.worker --socket-fd N``. It never runs a torch op itself (so
+no intra-op thread pool exists to break across ``fork``) and never touches CUDA (the child
+initialises it, when grading on a GPU). Each request arrives as a
+:class:`~trainer.grading.protocol.RunRequest` with two descriptors attached (the child's output
+pipe and its result channel); the forked child starts a new session, so the parent can kill its
 whole process group, and runs exactly what the cold path runs.
 """
 
