@@ -171,13 +171,11 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
 
 
 def cmd_hint(args: argparse.Namespace, out: Console) -> int:
-    kata = kata_of(catalog_for(args), args.kata_id)
-    workspace = workspace_for(args, stderr())
-    refusal = workspace.rules.hint_refusal()
-    if refusal:
-        raise UsageError(refusal)
+    catalog = catalog_for(args)
+    kata = kata_of(catalog, args.kata_id)
+    practice = practice_for(args, catalog, workspace_for(args, stderr()))
     total = len(kata.spec.hints)
-    index = workspace.progress.reveal_hint(kata.id, total)
+    index = practice.reveal_hint(kata)
     out.print(f"[bold]Hint {index + 1}/{total}[/] for {escape(kata.title)}:")
     out.print(Markdown(kata.spec.hints[index]))
     if index + 1 == total:
@@ -197,12 +195,11 @@ def cmd_reset(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_solution(args: argparse.Namespace, out: Console) -> int:
     """Show the reference solution, after a confirmation; the reveal is recorded."""
-    kata = kata_of(catalog_for(args), args.kata_id)
-    workspace = workspace_for(args, stderr())
-    refusal = workspace.rules.solution_refusal()
-    if refusal:
-        raise UsageError(refusal)
-    solved = workspace.progress.status_of(kata.id) == "solved"
+    catalog = catalog_for(args)
+    kata = kata_of(catalog, args.kata_id)
+    practice = practice_for(args, catalog, workspace_for(args, stderr()))
+    practice.check_solution_allowed()
+    solved = practice.is_solved(kata.id)
     if not args.yes:
         if not common.interactive():
             raise UsageError("revealing a solution needs a yes: run it again with --yes")
@@ -210,9 +207,9 @@ def cmd_solution(args: argparse.Namespace, out: Console) -> int:
         if not confirm(f"Show the reference solution of {kata.id}?{note}"):
             out.print("Not revealed.")
             return 1
-    workspace.progress.record_solution(kata.id)
+    text = practice.reveal_solution(kata)
     out.print(f"[bold]Reference solution[/] of {escape(kata.title)} ({kata.spec.file}):")
-    out.print(Syntax(kata.solution.read_text(encoding="utf-8"), "python", line_numbers=True))
+    out.print(Syntax(text, "python", line_numbers=True))
     if not solved:
         out.print(
             "[dim]Recorded: revealing the solution before solving rates this kata's first "

@@ -15,7 +15,6 @@ import argparse
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +29,7 @@ from trainer.grading.grader import Grader
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
-from trainer.learner.practice import Practice
+from trainer.learner.practice import Practice, Visit
 from trainer.learner.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ class WatchSession:
         self.current: Kata | None = None
         self.path: Path | None = None
         self._graded: bytes | None = None
-        self._opened: tuple[float, datetime] | None = None
+        self._visit: Visit | None = None
 
     def start(self, kata: Kata | None) -> bool:
         """Open ``kata`` (or the next one due); False when there is nothing left to do."""
@@ -98,7 +97,7 @@ class WatchSession:
             self.path = self.practice.open_review(kata)[0]
         else:
             self.path = self.workspace.open(kata)
-        self._opened = (self._monotonic(), self.workspace.clock())
+        self._visit = self.practice.visit(kata.id, self._monotonic)
         self.console.print(Rule("review" if self.review else ""))
         self.console.print(kata_panel(kata, str(self.path)))
         self.console.print(
@@ -109,13 +108,9 @@ class WatchSession:
 
     def leave(self) -> None:
         """Record the time the current kata has been open, once."""
-        if self.current is None or self._opened is None:
-            return
-        began, wall = self._opened
-        self._opened = None
-        self.workspace.progress.record_time(
-            self.current.id, self._monotonic() - began, started_at=wall
-        )
+        if self._visit is not None:
+            self._visit.leave()
+            self._visit = None
 
     def _next(self, after: str | None) -> Kata | None:
         if self.review:

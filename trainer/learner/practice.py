@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from trainer.errors import ProgressError
+from trainer.errors import ProgressError, UsageError
 from trainer.grading import devices
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
@@ -26,7 +26,7 @@ from trainer.learner.history import KataProgress, Recorded, sha256_hex
 from trainer.learner.workspace import Workspace
 from trainer.marks import Tone
 
-__all__ = ["GradeFile", "Note", "Outcome", "Practice"]
+__all__ = ["GradeFile", "Note", "Outcome", "Practice", "Visit"]
 
 GradeFile = Callable[[Kata, Path, str], Verdict]
 """How a front end grades: ``(kata, file, device) -> Verdict`` (a :class:`Grader`'s ``grade``,
@@ -133,6 +133,40 @@ class Practice:
             return False
         progress = (known if known is not None else self.known()).get(kata_id)
         return progress is not None and self.workspace.rules.is_late(progress.solved_at)
+
+    def is_solved(self, kata_id: str) -> bool:
+        """Whether the kata has passed once (breaking it later does not unsolve it)."""
+        return self.workspace is not None and self.workspace.progress.status_of(kata_id) == "solved"
+
+    # -- hints and the reference solution ------------------------------------------------------
+
+    def reveal_hint(self, kata: Kata) -> int:
+        """Reveal (and record) the next hint; its index into ``kata.spec.hints``. An
+        assignment that turns hints off refuses with a :class:`UsageError` saying so."""
+        workspace = self._workspace()
+        refusal = workspace.rules.hint_refusal()
+        if refusal:
+            raise UsageError(refusal)
+        return workspace.progress.reveal_hint(kata.id, len(kata.spec.hints))
+
+    def check_solution_allowed(self) -> None:
+        """Refuse (:class:`UsageError`) when the assignment turns revealing solutions off:
+        front ends ask this before they ask the learner to confirm."""
+        refusal = self._workspace().rules.solution_refusal()
+        if refusal:
+            raise UsageError(refusal)
+
+    def reveal_solution(self, kata: Kata) -> str:
+        """The reference solution's text, the reveal recorded (it rates the round Again)."""
+        self.check_solution_allowed()
+        self._workspace().progress.record_solution(kata.id)
+        return kata.solution.read_text(encoding="utf-8")
+
+    # -- time with a kata open ------------------------------------------------------------------
+
+    def visit(self, kata_id: str, monotonic: Callable[[], float]) -> Visit:
+        """Start timing a kata the learner has open; :meth:`Visit.leave` records it, once."""
+        return Visit(self._workspace(), kata_id, monotonic)
 
     # -- grade -> record -> outcome ----------------------------------------------------------
 
@@ -241,6 +275,24 @@ class Practice:
         if self.workspace is None:
             raise ValueError("this needs a workspace")  # a programming error, not the user's
         return self.workspace
+
+
+class Visit:
+    """A kata open in a front end: the time until :meth:`leave`, on the monotonic clock,
+    recorded once with the wall-clock moment it began."""
+
+    def __init__(self, workspace: Workspace, kata_id: str, monotonic: Callable[[], float]) -> None:
+        self.kata_id = kata_id
+        self._workspace = workspace
+        self._monotonic = monotonic
+        self._began: float | None = monotonic()
+        self._wall = workspace.clock()
+
+    def leave(self) -> None:
+        if self._began is None:
+            return
+        seconds, self._began = self._monotonic() - self._began, None
+        self._workspace.progress.record_time(self.kata_id, seconds, started_at=self._wall)
 
 
 def _read(path: Path) -> bytes | None:

@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from textual.screen import Screen
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
-from trainer.learner.practice import Practice
+from trainer.learner.practice import Practice, Visit
 from trainer.learner.workspace import Workspace
 
 
@@ -72,7 +72,7 @@ class KatasApp(App[int]):
         self.poll = poll
         self.stop_watching = asyncio.Event()
         self._monotonic = monotonic
-        self._opened: tuple[str, float, datetime] | None = None
+        self._visit: Visit | None = None
         self._notes = list(notes)
         if not animations:
             self.animation_level = "none"
@@ -128,15 +128,14 @@ class KatasApp(App[int]):
     # ------------------------------------------------------------------ katas
 
     def opened_kata(self, kata: Kata) -> None:
-        self._opened = (kata.id, self._monotonic(), self.workspace.clock())
+        self.leave_kata()
+        self._visit = self.practice.visit(kata.id, self._monotonic)
 
     def leave_kata(self) -> None:
         """Record the time the open kata has been open, once (as ``katas watch`` does)."""
-        if self._opened is None:
-            return
-        kata_id, began, wall = self._opened
-        self._opened = None
-        self.workspace.progress.record_time(kata_id, self._monotonic() - began, started_at=wall)
+        if self._visit is not None:
+            self._visit.leave()
+            self._visit = None
 
     # ------------------------------------------------------------------ command palette
 

@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tree
 
 from trainer.atomic import atomic_write
+from trainer.errors import UsageError
 from trainer.grading.verdict import Verdict
 from trainer.kata.model import Kata
 from trainer.learner.history import KataProgress
@@ -463,12 +464,12 @@ class MainScreen(Screen[None]):
     def action_hint(self) -> None:
         if self.kata is None:
             return
-        refusal = self.katas_app.workspace.rules.hint_refusal()
-        if refusal is not None:
-            self.app.notify(refusal, severity="warning")
+        try:
+            index = self.katas_app.practice.reveal_hint(self.kata)
+        except UsageError as refusal:
+            self.app.notify(str(refusal), severity="warning")
             return
         total = len(self.kata.spec.hints)
-        index = self.katas_app.workspace.progress.reveal_hint(self.kata.id, total)
         self.hints = max(self.hints, index + 1)
         self.show_pane("task")
         self.show_task(end=True)
@@ -479,19 +480,20 @@ class MainScreen(Screen[None]):
         kata = self.kata
         if kata is None:
             return
-        refusal = self.katas_app.workspace.rules.solution_refusal()
-        if refusal is not None:
-            self.app.notify(refusal, severity="warning")
+        practice = self.katas_app.practice
+        try:
+            practice.check_solution_allowed()
+        except UsageError as refusal:
+            self.app.notify(str(refusal), severity="warning")
             return
-        solved = self.katas_app.workspace.progress.status_of(kata.id) == "solved"
+        solved = practice.is_solved(kata.id)
         note = "" if solved else "\nYou have not solved it yet: it will count as a reveal."
         question = f"Show the reference solution of {kata.id}?{note}"
 
         def answer(yes: bool | None) -> None:
             if not yes or self.kata is not kata:
                 return
-            self.katas_app.workspace.progress.record_solution(kata.id)
-            self.solution = kata.solution.read_text(encoding="utf-8")
+            self.solution = practice.reveal_solution(kata)
             self.show_pane("task")
             self.show_task(end=True)
 
