@@ -26,7 +26,7 @@ from rich.markup import escape
 from trainer import __version__
 from trainer.cli import author, batch, coursework, progress, study, watch
 from trainer.cli.common import EXIT_CODES, EXIT_USAGE
-from trainer.errors import UsageError
+from trainer.errors import KatasError, UsageError
 from trainer.learner.history import Clock
 
 __all__ = ["EXIT_CODES", "EXIT_USAGE", "build_parser", "main"]
@@ -76,9 +76,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return study.start(args, out)
         code: int = args.run(args, out)
         return code
-    except UsageError as exc:
+    except KatasError as exc:  # the family's base, caught once: each is one line
         Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        return EXIT_USAGE
+        return EXIT_USAGE if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

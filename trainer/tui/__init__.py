@@ -38,7 +38,7 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
     A workspace or progress store that cannot be used is a one-line error and exit code 2,
     as for every ``katas`` command.
     """
-    from trainer.errors import UsageError
+    from trainer.errors import KatasError, UsageError
 
     try:
         workspace, created = Workspace.locate()
@@ -51,9 +51,9 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
                 "`katas init DIR` to use another folder).",
             )
         return run(catalog, workspace, device=device, notes=notes)
-    except UsageError as exc:
+    except KatasError as exc:  # the family's base, caught once
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     finally:
