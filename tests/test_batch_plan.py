@@ -169,3 +169,25 @@ def test_each_kata_is_graded_on_the_first_assignment_device_it_runs_on(tmp_path:
     # A kata that cannot run on the device asked for is graded there anyway: "not verified here".
     assert kata_devices([both, gpu], ["cpu"]) == {"both": "cpu", "gpu-only": "cpu"}
     assert kata_devices([gpu], ["auto"]) == {"gpu-only": "auto"}
+
+
+def test_bombs_and_huge_archives_are_rows_of_their_own_never_read(
+    course: Course, loaded: LoadedAssignment, tmp_path: Path
+) -> None:
+    """``katas grade``'s reading of a class: a bzip2 bomb and a 2.5 GiB archive are each one
+    rejected row with its reason; the class beside them is graded."""
+    import zipfile
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(course.submissions / "correct-0.zip", folder / "correct-0.zip")
+    with zipfile.ZipFile(folder / "bomb.zip", "w", compression=zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("manifest.json", b"{}")
+        archive.writestr("files/x/x.py", b"\0" * (64 * 1024 * 1024))
+    with (folder / "huge.zip").open("wb") as handle:
+        handle.truncate(5 * 1024**3 // 2)  # sparse: no disk used
+    rows = {s.learner: s for s in plan_batch(loaded, discover([folder])).learners}
+    assert set(rows) == {"correct-0", "bomb.zip", "huge.zip"}
+    assert "is compressed with method 12" in (rows["bomb.zip"].rejected or "")
+    assert "huge.zip: is 2684354560 bytes" in (rows["huge.zip"].rejected or "")
+    assert rows["correct-0"].rejected is None and set(rows["correct-0"].files) == set(BY_ID)

@@ -20,6 +20,7 @@ from trainer import __version__
 from trainer.coursework.assignment import LoadedAssignment, load_assignment
 from trainer.coursework.submission import (
     MANIFEST_NAME,
+    MAX_ARCHIVE_BYTES,
     MAX_MEMBER_BYTES,
     MAX_MEMBERS,
     Manifest,
@@ -287,3 +288,60 @@ def test_hash_mismatch_missing_file_and_extra_entries_are_problems(
     assert "double-it: files/double-it/double_it.py does not match its hash" in text
     assert "grad-a: files/grad-a/grad_a.py is listed but not in the archive" in text
     assert "unexpected entry 'notes.txt' (ignored)" in text
+
+
+# -- bounds that hold before anything is read (issue: archives bounded before reading) -------
+
+
+@pytest.mark.parametrize(("method", "number"), [(zipfile.ZIP_BZIP2, 12), (zipfile.ZIP_LZMA, 14)])
+def test_a_bzip2_or_lzma_bomb_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: int, number: int
+) -> None:
+    """A few KB of bzip2 inflate to gigabytes in one block, before any cap could apply: such
+    members are refused from their header, and no member of the archive is ever opened."""
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        archive.writestr(MANIFEST_NAME, b"{}")
+        archive.writestr("files/x/x.py", b"\0" * (64 * 1024 * 1024))  # 64 MiB of zeros
+    assert path.stat().st_size < 64 * 1024  # the bomb is small on disk
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(getattr(name, "filename", name)))
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    with pytest.raises(SubmissionError, match=f"is compressed with method {number}"):
+        read_submission(path)
+    assert opened == []
+
+
+def test_an_archive_too_large_is_refused_by_its_size_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2.5 GiB (sparse: nothing is written) is refused from ``stat``, never opened as a zip."""
+    path = tmp_path / "huge.zip"
+    with path.open("wb") as handle:
+        handle.truncate(5 * 1024**3 // 2)
+    monkeypatch.setattr(zipfile, "ZipFile", None)  # any attempt to read it would fail loudly
+    with pytest.raises(
+        SubmissionError, match=f"is 2684354560 bytes; .* at most {MAX_ARCHIVE_BYTES}"
+    ):
+        read_submission(path)
+
+
+def test_decompressed_bytes_are_counted_across_the_archive_as_they_stream(tmp_path: Path) -> None:
+    """Every member read draws on one budget for the archive, counted while inflating (the
+    headers' sizes are checked first, and zipfile stops at them; this holds without them)."""
+    from trainer.coursework import submission
+
+    members = {f"part{i}": b"\0" * (200 * 1024) for i in range(3)}
+    path = zip_of(tmp_path / "s.zip", members)
+    budget = submission._Budget()
+    budget.left = 500 * 1024
+    with zipfile.ZipFile(path) as archive:
+        for name in ("part0", "part1"):
+            assert len(submission._read_member("s.zip", archive, archive.getinfo(name), budget))
+        with pytest.raises(SubmissionError, match="more than 8388608 bytes uncompressed in all"):
+            submission._read_member("s.zip", archive, archive.getinfo("part2"), budget)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trainer.batch.model import AssignmentInfo, KataColumn, ShardInfo, learner_order
-from trainer.errors import PlanError
+from trainer.errors import PlanError, SubmissionError
 from trainer.grading.verdict import Status
 from trainer.kata.model import Kata
 
@@ -251,8 +251,14 @@ class _Read:
 
 def _read(path: Path, assignment_id: str, kata_ids: Sequence[str], reader: Reader) -> _Read:
     """Read one archive; whatever goes wrong becomes the learner's ``rejected`` reason."""
+    from trainer.coursework.submission import check_archive_size
+
     try:
+        check_archive_size(path)  # before a byte is read: a huge file is refused by its size
         raw = path.read_bytes()
+    except SubmissionError as exc:
+        reason = str(exc).replace(str(path), path.name)
+        return _Read(path, "", path.name, None, {}, {}, [], f"the archive is not valid: {reason}")
     except OSError as exc:
         return _Read(path, "", path.name, None, {}, {}, [], f"cannot read the archive: {exc}")
     sha = hashlib.sha256(raw).hexdigest()

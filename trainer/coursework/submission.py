@@ -21,7 +21,13 @@ function of the manifest and the files. Two submissions of the same work differ 
 :class:`SubmissionError` with the archive's path and the reason: not a zip, a missing or
 invalid manifest, an absolute or ``..`` member path, a link or special file, an encrypted or
 corrupt member, more than 256 members, a member over 1 MiB or more than 8 MiB in all
-(uncompressed, measured while reading, not trusted from the headers). What is worth reporting
+(uncompressed, measured while reading, not trusted from the headers).
+
+Bounds hold before anything is read: the archive's size is checked with ``stat`` (at most
+:data:`MAX_ARCHIVE_BYTES`), members must be stored or deflated (:data:`METHODS`: bzip2 and
+LZMA decompress a whole block at once, so a few KB can become gigabytes before any cap
+applies; deflate is inflated at most the bytes asked for), and the decompressed bytes of the
+whole archive are counted as they stream, against :data:`MAX_TOTAL_BYTES`. What is worth reporting
 but not fatal lands in ``Submission.problems``: a file whose hash differs from the manifest
 (graded as found), a listed file missing, an entry the manifest does not list (ignored).
 """
@@ -54,15 +60,18 @@ from trainer.learner.workspace import Workspace
 __all__ = [
     "FORMAT",
     "MANIFEST_NAME",
+    "MAX_ARCHIVE_BYTES",
     "MAX_MEMBERS",
     "MAX_MEMBER_BYTES",
     "MAX_TOTAL_BYTES",
+    "METHODS",
     "Manifest",
     "ManifestFile",
     "ManifestVerdict",
     "Submission",
     "archive_bytes",
     "build_manifest",
+    "check_archive_size",
     "default_name",
     "read_submission",
     "write_submission",
@@ -75,6 +84,11 @@ FILES_DIR = "files"
 MAX_MEMBERS = 256
 MAX_MEMBER_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
+MAX_ARCHIVE_BYTES = MAX_TOTAL_BYTES + 2 * 1024 * 1024
+"""The largest archive read at all: every member stored, plus room for the zip's headers."""
+METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+"""The compression methods a member may use; anything else is refused unread."""
+_CHUNK = 64 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _PY_FILE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -311,6 +325,11 @@ def _kind_problem(info: zipfile.ZipInfo) -> str | None:
         return "is not a regular file"
     if info.flag_bits & 0x1:
         return "is encrypted"
+    if not info.is_dir() and info.compress_type not in METHODS:
+        return (
+            f"is compressed with method {info.compress_type}; a submission's members are "
+            "stored or deflated (as `katas submit` writes them)"
+        )
     return None
 
 
@@ -343,18 +362,54 @@ def _entries(where: str, archive: zipfile.ZipFile) -> Iterator[zipfile.ZipInfo]:
         yield info
 
 
-def _read_member(where: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """At most the cap, whatever the header claims (a zip bomb lies about its sizes)."""
+class _Budget:
+    """What is left of :data:`MAX_TOTAL_BYTES` for the archive's decompressed bytes."""
+
+    def __init__(self) -> None:
+        self.left = MAX_TOTAL_BYTES
+
+
+def _read_member(
+    where: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
+) -> bytes:
+    """At most the caps, whatever the header claims (a zip bomb lies about its sizes), read
+    in chunks so no more than one chunk past a cap is ever inflated."""
+    chunks: list[bytes] = []
+    size = 0
     try:
         with archive.open(info) as member:
-            data = member.read(MAX_MEMBER_BYTES + 1)
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                budget.left -= len(chunk)
+                if size > MAX_MEMBER_BYTES:
+                    raise SubmissionError(
+                        f"{where}: entry {info.filename!r} holds more than {MAX_MEMBER_BYTES} bytes"
+                    )
+                if budget.left < 0:
+                    raise SubmissionError(
+                        f"{where}: more than {MAX_TOTAL_BYTES} bytes uncompressed in all"
+                    )
+                chunks.append(chunk)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise SubmissionError(f"{where}: entry {info.filename!r} is corrupt: {exc}") from None
-    if len(data) > MAX_MEMBER_BYTES:
+    return b"".join(chunks)
+
+
+def check_archive_size(path: Path) -> int:
+    """The archive's size from ``stat``, or :class:`SubmissionError` when it is too large to
+    be a submission (nothing of it is read)."""
+    where = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SubmissionError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise SubmissionError(f"{where}: cannot be read: {exc.strerror or exc}") from None
+    if size > MAX_ARCHIVE_BYTES:
         raise SubmissionError(
-            f"{where}: entry {info.filename!r} holds more than {MAX_MEMBER_BYTES} bytes"
+            f"{where}: is {size} bytes; a submission archive is at most {MAX_ARCHIVE_BYTES}"
         )
-    return data
+    return size
 
 
 def _manifest(where: str, raw: bytes) -> Manifest:
@@ -392,6 +447,9 @@ def _manifest(where: str, raw: bytes) -> Manifest:
 def read_submission(path: Path) -> Submission:
     """Read and check a submission archive; raise :class:`SubmissionError` when unusable."""
     where = str(path)
+    if path.is_dir():
+        raise SubmissionError(f"{where}: is a folder, not a submission archive")
+    check_archive_size(path)
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -406,7 +464,8 @@ def read_submission(path: Path) -> Submission:
         entries = {info.filename: info for info in _entries(where, archive)}
         if MANIFEST_NAME not in entries:
             raise SubmissionError(f"{where}: has no {MANIFEST_NAME}; is it a katas submission?")
-        manifest = _manifest(where, _read_member(where, archive, entries[MANIFEST_NAME]))
+        budget = _Budget()
+        manifest = _manifest(where, _read_member(where, archive, entries[MANIFEST_NAME], budget))
         files: dict[str, bytes] = {}
         problems: list[str] = []
         listed = {MANIFEST_NAME}
@@ -416,7 +475,7 @@ def read_submission(path: Path) -> Submission:
             if info is None:
                 problems.append(f"{kata_id}: {entry.path} is listed but not in the archive")
                 continue
-            data = _read_member(where, archive, info)
+            data = _read_member(where, archive, info, budget)
             if sha256_hex(data) != entry.sha256:
                 problems.append(
                     f"{kata_id}: {entry.path} does not match its hash in the manifest "
