@@ -231,3 +231,14 @@ def test_the_status_tables_cover_every_status() -> None:
     assert set(PROGRESS) == {"new", "attempted", "solved"}
     glyphs = {m.glyph for m in VERDICT.values()}
     assert len(glyphs) == len(VERDICT)  # no two verdicts look alike
+
+
+def test_the_class_report_names_statuses_with_the_same_marks() -> None:
+    """The HTML report's status columns and the terminal report's counts use the same words."""
+    from trainer.batch.model import GradeStatus
+    from trainer.batch.report import KataStats, _others, _table
+
+    stats = KataStats("k", "K", 1.0, 3, {GradeStatus.TIMEOUT: 1, GradeStatus.UNAVAILABLE: 2})
+    assert _others(stats) == "1 timed out, 2 not verified here"
+    html = _table(["kata", GRADE["timeout"]], [["k", "1"]])
+    assert '<th class="tone-warning">⏱ timed out</th>' in html

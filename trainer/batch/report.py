@@ -22,6 +22,7 @@ from rich.text import Text
 from trainer.batch.model import BatchResults, GradeStatus
 from trainer.batch.svg import Bar, bar_chart, column_chart
 from trainer.grading.verdict import CheckStatus
+from trainer.marks import CSS_COLOUR, GRADE, Mark
 
 __all__ = [
     "CheckStats",
@@ -165,7 +166,9 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
 
 def _others(kata: KataStats) -> str:
     """``8 failed, 1 timeout, 3 missing``: how the learners who did not pass ended."""
-    return ", ".join(f"{kata.statuses[s]} {s.value}" for s in UNSCORED if kata.statuses.get(s))
+    return ", ".join(
+        f"{kata.statuses[s]} {GRADE[s].label}" for s in UNSCORED if kata.statuses.get(s)
+    )
 
 
 def _headline(report: ClassReport) -> str:
@@ -230,11 +233,17 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
 th:first-child, td:first-child, td.text { text-align: left; }
 .muted { color: #666; }
-"""
+""" + "".join(f".tone-{tone.value} {{ color: {colour}; }}\n" for tone, colour in CSS_COLOUR.items())
 
 
-def _table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+def _table(headers: list[str | Mark], rows: list[list[str]], text_columns: int = 1) -> str:
+    """A table; a status column's header is its mark (:mod:`trainer.marks`), in its tone."""
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        if isinstance(h, str)
+        else f'<th class="tone-{h.tone.value}">{escape(h.glyph)} {escape(h.label)}</th>'
+        for h in headers
+    )
     body = []
     for row in rows:
         cells = "".join(
@@ -259,7 +268,7 @@ def html_report(report: ClassReport) -> str:
         for k in report.katas
     ]
     kata_table = _table(
-        ["kata", "title", "points", "passed", "rate", *(s.value for s in UNSCORED)],
+        ["kata", "title", "points", "passed", "rate", *(GRADE[s] for s in UNSCORED)],
         kata_rows,
         text_columns=2,
     )
