@@ -1,6 +1,6 @@
 """What every ``katas`` command module shares: exit codes, the catalog and workspace of this
-invocation, and a prompt. No rule lives here: those are
-:class:`~trainer.learner.practice.Practice`'s.
+invocation, and a prompt. No rule lives here: commands build a
+:class:`~trainer.learner.practice.Practice` for those.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from rich.markup import escape
 from trainer.grading.devices import parse_device
 from trainer.grading.verdict import Status
 from trainer.kata.catalog import Catalog
-from trainer.kata.model import Kata
 from trainer.learner.history import Clock, utc_now
-from trainer.learner.practice import Practice
 from trainer.learner.workspace import Workspace
 
 __all__ = [
@@ -30,8 +28,6 @@ __all__ = [
     "confirm",
     "found_workspace",
     "interactive",
-    "kata_of",
-    "practice_for",
     "stderr",
     "workspace_for",
 ]
@@ -77,11 +73,6 @@ def catalog_for(args: argparse.Namespace, console: Console | None = None) -> Cat
     return catalog
 
 
-def kata_of(catalog: Catalog, kata_id: str) -> Kata:
-    """The kata, or :class:`~trainer.errors.UnknownKataError` naming the closest ids."""
-    return catalog.get(kata_id)
-
-
 def workspace_for(args: argparse.Namespace, console: Console) -> Workspace:
     """The workspace, made at the default place (and said so) when there is none."""
     workspace, created = Workspace.locate()
@@ -97,13 +88,6 @@ def found_workspace(args: argparse.Namespace) -> Workspace | None:
     """The workspace if there is one; commands that only read never create one."""
     workspace = Workspace.find()
     return workspace.with_clock(clock_of(args)) if workspace else None
-
-
-def practice_for(
-    args: argparse.Namespace, catalog: Catalog, workspace: Workspace | None
-) -> Practice:
-    """The practice rules for this command (the only way commands reach them)."""
-    return Practice(catalog, workspace)
 
 
 def interactive() -> bool:

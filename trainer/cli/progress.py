@@ -19,8 +19,6 @@ from trainer.cli.common import (
     add_device,
     catalog_for,
     clock_of,
-    kata_of,
-    practice_for,
     stderr,
     workspace_for,
 )
@@ -28,6 +26,7 @@ from trainer.cli.render import kata_panel
 from trainer.errors import UsageError
 from trainer.kata.catalog import Catalog
 from trainer.learner.history import KataProgress
+from trainer.learner.practice import Practice
 
 if TYPE_CHECKING:
     from trainer.cli.common import Subcommands
@@ -102,7 +101,7 @@ def cmd_review(args: argparse.Namespace, out: Console) -> int:
 
     catalog = catalog_for(args)
     workspace = workspace_for(args, stderr())
-    practice = practice_for(args, catalog, workspace)
+    practice = Practice(catalog, workspace)
     now = clock_of(args)()
     known = practice.known()
     due, cards = practice.review_queue(now)
@@ -110,7 +109,7 @@ def cmd_review(args: argparse.Namespace, out: Console) -> int:
         print(json.dumps(_review_json(catalog, due, cards), indent=2))
         return 0
     if args.kata_id:
-        kata = kata_of(catalog, args.kata_id)
+        kata = catalog.get(args.kata_id)
         card = known[kata.id].card if kata.id in known else None
         if card is None:
             raise UsageError(f"{kata.id} is not solved yet: reviews are for solved katas")

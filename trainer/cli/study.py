@@ -22,13 +22,12 @@ from trainer.cli.common import (
     catalog_for,
     confirm,
     found_workspace,
-    kata_of,
-    practice_for,
     stderr,
     workspace_for,
 )
 from trainer.cli.render import kata_panel, print_notes, print_verdict, styled
 from trainer.errors import UsageError
+from trainer.learner.practice import Practice
 from trainer.marks import NEEDS_DEVICE, PROGRESS, RICH_STYLE, stars
 
 if TYPE_CHECKING:
@@ -78,7 +77,7 @@ def register(sub: Subcommands) -> None:
 def cmd_list(args: argparse.Namespace, out: Console) -> int:
     catalog = catalog_for(args)
     workspace = found_workspace(args)
-    practice = practice_for(args, catalog, workspace)
+    practice = Practice(catalog, workspace)
     known = practice.known()
     status = {k.id: known[k.id].status if k.id in known else "new" for k in catalog}
     needs = {k.id: practice.needs(k) for k in catalog}  # a guess, without torch
@@ -121,13 +120,13 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_show(args: argparse.Namespace, out: Console) -> int:
     catalog = catalog_for(args)
-    kata = kata_of(catalog, args.kata_id)
+    kata = catalog.get(args.kata_id)
     workspace = found_workspace(args)
     location = str(workspace.file_for(kata)) if workspace else None
     out.print(kata_panel(kata, location))
     from trainer.cli.coursework import show_rules
 
-    show_rules(out, practice_for(args, catalog, workspace), kata)
+    show_rules(out, Practice(catalog, workspace), kata)
     if workspace:
         count = workspace.progress.hints_revealed(kata.id)
         for index, hint in enumerate(kata.spec.hints[:count]):
@@ -141,7 +140,7 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
 
     err = stderr()
     catalog = catalog_for(args, err)
-    kata = kata_of(catalog, args.kata_id)
+    kata = catalog.get(args.kata_id)
     if args.file is not None:
         path = args.file.expanduser().resolve()
         workspace = found_workspace(args)
@@ -153,7 +152,7 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
     limits = None
     if args.memory_mb is not None:
         limits = kata.spec.limits.model_copy(update={"memory_mb": args.memory_mb})
-    practice = practice_for(args, catalog, workspace)
+    practice = Practice(catalog, workspace)
     outcome = practice.attempt(
         kata,
         path,
@@ -172,8 +171,8 @@ def cmd_check(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_hint(args: argparse.Namespace, out: Console) -> int:
     catalog = catalog_for(args)
-    kata = kata_of(catalog, args.kata_id)
-    practice = practice_for(args, catalog, workspace_for(args, stderr()))
+    kata = catalog.get(args.kata_id)
+    practice = Practice(catalog, workspace_for(args, stderr()))
     total = len(kata.spec.hints)
     index = practice.reveal_hint(kata)
     out.print(f"[bold]Hint {index + 1}/{total}[/] for {escape(kata.title)}:")
@@ -184,7 +183,7 @@ def cmd_hint(args: argparse.Namespace, out: Console) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, out: Console) -> int:
-    kata = kata_of(catalog_for(args), args.kata_id)
+    kata = catalog_for(args).get(args.kata_id)
     workspace = workspace_for(args, stderr())
     backup = workspace.reset(kata)
     if backup is not None:
@@ -196,8 +195,8 @@ def cmd_reset(args: argparse.Namespace, out: Console) -> int:
 def cmd_solution(args: argparse.Namespace, out: Console) -> int:
     """Show the reference solution, after a confirmation; the reveal is recorded."""
     catalog = catalog_for(args)
-    kata = kata_of(catalog, args.kata_id)
-    practice = practice_for(args, catalog, workspace_for(args, stderr()))
+    kata = catalog.get(args.kata_id)
+    practice = Practice(catalog, workspace_for(args, stderr()))
     practice.check_solution_allowed()
     solved = practice.is_solved(kata.id)
     if not args.yes:
@@ -223,7 +222,7 @@ def start(args: argparse.Namespace, out: Console) -> int:
     if not sys.stdin.isatty():
         catalog = catalog_for(args)
         workspace = workspace_for(args, out)
-        practice = practice_for(args, catalog, workspace)
+        practice = Practice(catalog, workspace)
         solved = practice.solved()
         nxt = practice.next_kata()
         out.print(f"Workspace: {escape(str(workspace.root))} · {len(solved)}/{len(catalog)} solved")

@@ -23,7 +23,7 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from watchfiles import Change, watch
 
-from trainer.cli.common import add_device, catalog_for, kata_of, practice_for, workspace_for
+from trainer.cli.common import add_device, catalog_for, workspace_for
 from trainer.cli.render import kata_panel, print_notes, print_verdict
 from trainer.grading.grader import Grader
 from trainer.grading.verdict import Verdict
@@ -48,9 +48,9 @@ def register(sub: Subcommands) -> None:
 
 def cmd_watch(args: argparse.Namespace, out: Console) -> int:
     catalog = catalog_for(args)
-    kata = kata_of(catalog, args.kata_id) if args.kata_id else None
+    kata = catalog.get(args.kata_id) if args.kata_id else None
     workspace = workspace_for(args, out)
-    session = WatchSession(practice_for(args, catalog, workspace), out, device=args.device)
+    session = WatchSession(Practice(catalog, workspace), out, device=args.device)
     return session.run(kata, poll=args.poll)
 
 
