@@ -179,8 +179,9 @@ def _check_results(report: ChannelReport, ev: RunEvidence, timeout: float) -> li
                     duration=result.duration,
                 )
             )
-        elif info.id == report.in_flight and ev.timed_out:
-            message = f"still running when the {timeout:g} s limit ran out"
+        elif info.id == report.in_flight and (ev.timed_out or out_of_cpu(ev, timeout)):
+            clock = "wall-clock" if ev.timed_out else "CPU time"
+            message = f"still running when the {clock} limit ran out"
             checks.append(
                 CheckResult(id=info.id, name=info.name, status=CheckStatus.TIMEOUT, message=message)
             )
@@ -234,14 +235,36 @@ def _ended_early(ev: RunEvidence, report: ChannelReport) -> str | None:
     return ", ".join(reasons) or None
 
 
+def out_of_cpu(ev: RunEvidence, budget: float) -> bool:
+    """Whether the run was stopped for its CPU time: by the cgroup's count or by RLIMIT_CPU."""
+    if ev.cpu_exceeded or ev.returncode == -signal.SIGXCPU:
+        return True
+    return bool(
+        ev.returncode == -signal.SIGKILL and ev.cpu_seconds is not None and ev.cpu_seconds >= budget
+    )
+
+
 def _judge(
     ev: RunEvidence, report: ChannelReport, checks: list[CheckResult], timeout: float
 ) -> tuple[Status, str]:
     names = {c.id: c.name for c in report.expected}
+    running = report.in_flight
+    where = f" while running '{names[running]}'" if running in names else ""
+    if out_of_cpu(ev, timeout):
+        return Status.TIMEOUT, (
+            f"used up its {timeout:g} s of CPU time{where}; the process was killed"
+        )
     if ev.timed_out:
-        running = report.in_flight
-        where = f" while running '{names[running]}'" if running in names else ""
-        return Status.TIMEOUT, f"timed out after {timeout:g} s{where}; the process was killed"
+        return Status.TIMEOUT, (
+            f"timed out after {ev.wall_timeout or timeout:g} s of wall-clock time{where} "
+            f"(the backstop for its {timeout:g} s of CPU time: waiting, sleeping or a machine "
+            "too busy); the process was killed"
+        )
+    if ev.oom_killed:
+        return Status.ERROR, (
+            f"your code exceeded the memory limit of {ev.memory_mb} MB (counted over all its "
+            "processes, shared memory included) and was killed"
+        )
     if report.violation is not None or ev.garbled_lines:
         detail = report.violation or (
             f"{_plural(ev.garbled_lines, 'line')} not written by the grader"
@@ -253,8 +276,6 @@ def _judge(
         return Status.UNAVAILABLE, f"not verified here: {report.unavailable.reason}"
     if report.collect_error is not None:
         return Status.ERROR, report.collect_error.message
-    if ev.returncode == -signal.SIGXCPU:
-        return Status.CRASHED, "your code used up its CPU time limit and was stopped"
     if ev.returncode is not None and ev.returncode < 0:
         segv = " (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else ""
         return Status.CRASHED, (

@@ -22,15 +22,31 @@ from pathlib import Path
 from types import TracebackType
 
 from trainer.errors import GradingCancelled, WorkerLost
+from trainer.grading import cgroups
+from trainer.grading.cgroups import RunGroup
 from trainer.grading.evidence import assemble, environment
 from trainer.grading.limits import Limits
-from trainer.grading.protocol import RunRequest
+from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
 from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, run_cold
 from trainer.grading.verdict import Status, Verdict
-from trainer.grading.worker_client import WarmWorker, warm_supported
+from trainer.grading.worker_client import WALL_FACTOR, WarmWorker, warm_supported
 from trainer.kata.model import Kata
 
-__all__ = ["OUTPUT_LIMIT", "Grader", "grade", "grade_many"]
+__all__ = ["OUTPUT_LIMIT", "WALL_FACTOR", "Grader", "grade", "grade_many"]
+
+
+def sandbox_skips() -> tuple[str, ...]:
+    """Layers ``KATAS_SANDBOX_SKIP`` (comma-separated) leaves out: a platform without them,
+    emulated for tests and for checking what ``katas grade`` does there."""
+    asked = os.environ.get("KATAS_SANDBOX_SKIP", "")
+    return tuple(name for name in SANDBOX_SKIPS if name in {a.strip() for a in asked.split(",")})
+
+
+def hidden_folders(kata: Kata) -> tuple[str, ...]:
+    """Folders learner code must never read even where they lie inside the installation."""
+    from trainer.kata.catalog import builtin_pack
+
+    return tuple(sorted({str(kata.root.resolve()), str(kata.pack.resolve()), str(builtin_pack())}))
 
 
 def _fail_fast(kata: Kata, path: Path, device: str, status: Status, summary: str) -> Verdict:
@@ -68,9 +84,11 @@ def _request(
     timeout: float,
     limits: Limits | None = None,
     workdir: str | None = None,
+    group: RunGroup | None = None,
+    token: str | None = None,
 ) -> RunRequest:
     return RunRequest(
-        token=secrets.token_hex(16),
+        token=token or secrets.token_hex(16),
         limits=limits or kata.spec.limits,
         timeout=timeout,
         checks=str(kata.checks.resolve()),
@@ -79,6 +97,10 @@ def _request(
         allowed_devices=kata.spec.devices,
         module_name=Path(kata.spec.file).stem,
         workdir=workdir,
+        cgroups=group.procs if group else (),
+        cgroup_layers=group.layers if group else {},
+        hidden=hidden_folders(kata),
+        skip=sandbox_skips(),
     )
 
 
@@ -88,6 +110,7 @@ def _run_cold(
     timeout: float,
     output_limit: int,
     cancel: threading.Event | None = None,
+    group: RunGroup | None = None,
 ) -> RunEvidence:
     read_fd, write_fd = os.pipe()
     argv = [
@@ -104,10 +127,12 @@ def _run_cold(
         cwd=Path(workdir),
         channel_read=read_fd,
         channel_write=write_fd,
-        timeout=timeout,
+        timeout=timeout * WALL_FACTOR,
         token=request.token,
         output_limit=output_limit,
         cancel=cancel,
+        group=group,
+        cpu_budget=timeout,
     )
 
 
@@ -151,6 +176,8 @@ class Grader:
         self._inflight: set[threading.Event] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self.swept = [] if "cgroups" in sandbox_skips() else cgroups.sweep()
+        """Cgroups that graders killed before they could clean up, removed on start."""
 
     def __enter__(self) -> Grader:
         self.start()
@@ -213,8 +240,16 @@ class Grader:
             with self._slots, tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
                 if cancel.is_set():
                     raise GradingCancelled(kata.id)
-                request = _request(kata, path, device, limit, limits, workdir)
-                evidence = self._run(request, limit, output_limit, cancel)
+                token = secrets.token_hex(16)
+                run_limits = limits or kata.spec.limits
+                group = None if "cgroups" in sandbox_skips() else cgroups.create(token, run_limits)
+                try:
+                    request = _request(kata, path, device, limit, limits, workdir, group, token)
+                    evidence = self._run(request, limit, output_limit, cancel, group)
+                finally:
+                    if group is not None:
+                        group.remove()
+                evidence.memory_mb = run_limits.memory_mb
         finally:
             with self._lock:
                 self._inflight.discard(cancel)
@@ -223,11 +258,16 @@ class Grader:
         return assemble(kata.id, path, device, limit, evidence)
 
     def _run(
-        self, request: RunRequest, timeout: float, output_limit: int, cancel: threading.Event
+        self,
+        request: RunRequest,
+        timeout: float,
+        output_limit: int,
+        cancel: threading.Event,
+        group: RunGroup | None = None,
     ) -> RunEvidence:
         assert request.workdir is not None
         if not self.warm:
-            return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+            return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
         worker = self._idle.get()
         try:
             try:
@@ -239,19 +279,23 @@ class Grader:
                 if not worker.alive():
                     worker.start()
                 # Still importing torch: grading cold now beats waiting for the warm-up.
-                return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+                return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
             if request.device != "cpu" and worker.cuda_initialized:
                 # A forked child cannot use CUDA its parent initialised (a safety net: the
                 # worker's warm-up is meant never to touch CUDA).
-                return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+                return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
             for _attempt in range(2):
                 try:
                     return worker.run(
-                        request, timeout=timeout, output_limit=output_limit, cancel=cancel
+                        request,
+                        timeout=timeout,
+                        output_limit=output_limit,
+                        cancel=cancel,
+                        group=group,
                     )
                 except WorkerLost:
                     worker.stop()  # restarted by the next attempt's ensure_ready
-            return _run_cold(request, request.workdir, timeout, output_limit, cancel)
+            return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
         finally:
             self._idle.put(worker)
 

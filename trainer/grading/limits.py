@@ -14,14 +14,12 @@ __all__ = ["Limits"]
 class Limits(BaseModel):
     """Resource limits for one grading child; defaults are sized for the katas.
 
-    ``cpu_seconds`` defaults to the run's timeout plus a margin, so CPU time only bites a child
-    that hides from the wall clock (e.g. by stopping it).
+    CPU time is not here: a kata's ``timeout`` is its CPU budget (see ``trainer.grading.grader``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     memory_mb: int = Field(default=4096, ge=64)
-    cpu_seconds: int | None = Field(default=None, ge=1)
     file_mb: int = Field(default=64, ge=1)
     processes: int = Field(default=64, ge=1)
     open_files: int = Field(default=1024, ge=16)

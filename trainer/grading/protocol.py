@@ -8,7 +8,6 @@ random token; the parent also checks that records arrive in the only order a rea
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -16,25 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from trainer.grading.limits import Limits
 from trainer.grading.verdict import CheckStatus
 
-PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-"""Where a writable ``pids`` controller may be mounted: cgroup v1, then the v2 unified tree."""
-
-
-def pids_cgroup(token: str) -> Path | None:
-    """The run's own pids cgroup folder (root only), or None where there is no such hierarchy."""
-    for root in PIDS_CGROUP_ROOTS:
-        if (root / "cgroup.procs").is_file() and (
-            root.name == "pids" or "pids" in _read(root / "cgroup.subtree_control")
-        ):
-            return root / f"katas-{token}"
-    return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="ascii")
-    except OSError:
-        return ""
+SANDBOX_SKIPS = ("namespaces", "userns", "root", "landlock", "seccomp", "cgroups")
+"""Layers a run can be told to go without (``KATAS_SANDBOX_SKIP``): a platform that lacks them,
+emulated for tests."""
 
 
 class RunRequest(BaseModel):
@@ -53,6 +36,14 @@ class RunRequest(BaseModel):
     module_name: str = "learner"
     workdir: str | None = None
     """Warm path only: the scratch directory the child moves into before running."""
+    cgroups: tuple[str, ...] = ()
+    """``cgroup.procs`` files of the run's cgroups, made by the grader; the child joins them."""
+    cgroup_layers: dict[str, str] = Field(default_factory=dict)
+    """What those cgroups enforce: ``memory``, ``processes``, ``cpu`` -> how (``cgroup v2``)."""
+    hidden: tuple[str, ...] = ()
+    """Folders never readable by learner code even inside the installation (a wheel's katas)."""
+    skip: tuple[str, ...] = ()
+    """Sandbox layers left out on purpose (see ``SANDBOX_SKIPS``)."""
 
 
 class _Record(BaseModel):

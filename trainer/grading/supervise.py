@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from trainer.grading.protocol import Record, parse_lines, pids_cgroup
+from trainer.grading.cgroups import RunGroup
+from trainer.grading.protocol import Record, parse_lines
 
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of captured output kept per run (head and tail); the rest is counted and cut."""
@@ -81,6 +82,15 @@ class RunEvidence:
     output_truncated: bool = False
     duration: float = 0.0
     cancelled: bool = False
+    cpu_exceeded: bool = False
+    """The run's processes together used up the CPU budget (measured by its cgroup)."""
+    cpu_seconds: float | None = None
+    oom_killed: bool = False
+    """The kernel killed a process of the run for exceeding the cgroup's memory limit."""
+    wall_timeout: float = 0.0
+    """The wall-clock backstop the run was held to."""
+    cpu_budget: float | None = None
+    memory_mb: int = 0
 
 
 def child_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -99,19 +109,6 @@ def child_env(base: Mapping[str, str]) -> dict[str, str]:
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONSTARTUP", "PYTHONINSPECT"):
         env.pop(name, None)
     return env
-
-
-def remove_pids_cgroup(token: str) -> None:
-    """Remove the run's pids cgroup, once its processes are gone (root only; see sandbox)."""
-    group = pids_cgroup(token)
-    if group is None or not group.is_dir():
-        return
-    for _ in range(200):
-        try:
-            group.rmdir()
-            return
-        except OSError:
-            time.sleep(0.01)  # the last processes are still being reaped
 
 
 def kill_group(pgid: int) -> None:
@@ -176,17 +173,21 @@ def supervise(
     token: str,
     output_limit: int = OUTPUT_LIMIT,
     cancel: threading.Event | None = None,
+    group: RunGroup | None = None,
+    cpu_budget: float | None = None,
 ) -> RunEvidence:
     """Read the child's output and channel until it ends, the time is up, or it is cancelled.
 
-    The whole process group is killed when the time is up and again once the child has gone,
-    so no grandchild outlives the run (one that escapes into a new session is the hardening
-    work's). Closes both descriptors.
+    ``timeout`` is the wall-clock backstop; ``cpu_budget``, where the run's cgroup counts CPU
+    time, is checked as the run goes (otherwise each process's RLIMIT_CPU enforces it in the
+    child). The process group is killed when the run ends, and then every process of the cgroup;
+    the trusted init in the child has already taken down whatever left the group. Closes both
+    descriptors and removes the cgroup.
     """
     start = time.monotonic()
     output = CappedOutput(output_limit)
     channel = bytearray()
-    evidence = RunEvidence()
+    evidence = RunEvidence(wall_timeout=timeout, cpu_budget=cpu_budget)
     selector = selectors.DefaultSelector()
     selector.register(output_fd, selectors.EVENT_READ, "out")
     selector.register(channel_fd, selectors.EVENT_READ, "channel")
@@ -215,6 +216,11 @@ def supervise(
             if remaining <= 0:
                 evidence.timed_out = True
                 break
+            if group is not None and cpu_budget is not None:
+                used = group.cpu_seconds()
+                if used is not None and used >= cpu_budget:
+                    evidence.cpu_exceeded = True
+                    break
             pump(min(remaining, 0.05))
         kill_group(run.pid)
         evidence.returncode = run.wait(EXIT_WAIT_SECONDS)
@@ -228,7 +234,10 @@ def supervise(
         kill_group(run.pid)
         selector.close()
         run.close()
-        remove_pids_cgroup(token)
+        if group is not None:
+            evidence.cpu_seconds = group.cpu_seconds()
+            evidence.oom_killed = group.oom_killed()
+            group.remove()
         os.close(output_fd)
         os.close(channel_fd)
     evidence.duration = time.monotonic() - start
@@ -248,6 +257,8 @@ def run_cold(
     token: str,
     output_limit: int = OUTPUT_LIMIT,
     cancel: threading.Event | None = None,
+    group: RunGroup | None = None,
+    cpu_budget: float | None = None,
 ) -> RunEvidence:
     """Start ``argv`` as a fresh process in its own session and supervise it."""
     out_read, out_write = os.pipe()
@@ -279,6 +290,8 @@ def run_cold(
             token=token,
             output_limit=output_limit,
             cancel=cancel,
+            group=group,
+            cpu_budget=cpu_budget,
         )
     finally:
         if proc.poll() is None:  # pragma: no cover - only if interrupted mid-run

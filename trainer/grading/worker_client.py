@@ -17,8 +17,13 @@ import threading
 from typing import BinaryIO
 
 from trainer.errors import WorkerLost
+from trainer.grading.cgroups import RunGroup
 from trainer.grading.protocol import RunRequest, WorkerMessage
 from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, child_env, kill_group, supervise
+
+WALL_FACTOR = 4.0
+"""The wall-clock backstop as a multiple of a kata's CPU budget: a loaded machine slows a grading
+without charging it, and only a run that waits (sleeps, blocks) meets the backstop."""
 
 READY_TIMEOUT = 120.0
 """Seconds a worker may take to import torch and pytest before it counts as broken."""
@@ -177,8 +182,11 @@ class WarmWorker:
         timeout: float,
         output_limit: int = OUTPUT_LIMIT,
         cancel: threading.Event | None = None,
+        group: RunGroup | None = None,
     ) -> RunEvidence:
-        """Grade one request in a child forked by the worker; raises WorkerLost before it starts."""
+        """Grade one request in a child forked by the worker; raises WorkerLost before it starts.
+
+        ``timeout`` is the CPU budget; the wall-clock backstop is ``WALL_FACTOR`` times it."""
         self.ensure_ready()
         assert self._sock is not None
         out_read, out_write = os.pipe()
@@ -205,10 +213,12 @@ class WarmWorker:
             run,
             output_fd=out_read,
             channel_fd=chan_read,
-            timeout=timeout,
+            timeout=timeout * WALL_FACTOR,
             token=request.token,
             output_limit=output_limit,
             cancel=cancel,
+            group=group,
+            cpu_budget=timeout,
         )
         if run.lost:
             kill_group(run.pid)

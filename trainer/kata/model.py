@@ -54,7 +54,7 @@ class KataSpec(BaseModel):
     devices: tuple[Device, ...] = ("cpu", "cuda")
     timeout: float = Field(default=20.0, gt=0, le=600)
     limits: Limits = Limits()
-    """Resource limits for grading (memory_mb, cpu_seconds, file_mb, processes, open_files)."""
+    """Resource limits for grading (memory_mb, file_mb, processes, open_files)."""
     file: str
     concepts: tuple[str, ...] = ()
     tips: tuple[int, ...] = ()

@@ -10,6 +10,7 @@ run ends.
 from __future__ import annotations
 
 import argparse
+import linecache
 import os
 import platform
 import shutil
@@ -18,8 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from trainer.grading.child.sandbox import Containment, contain, enter_namespaces, run_as_init
+from trainer.grading.child import isolation, sandbox
 from trainer.grading.devices import choose_device
+from trainer.grading.layers import Containment
 from trainer.grading.protocol import (
     Channel,
     DoneRecord,
@@ -120,7 +122,7 @@ def _environment(device: str, usable: bool) -> EnvRecord:
     )
 
 
-def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
+def run(request: RunRequest, channel: Channel, entered: Containment) -> int:
     """Run the checks in the current directory; returns pytest's exit code."""
     device, unavailable = resolve_device(request.device, request.allowed_devices)
     channel.send(_environment(device, usable=unavailable is None))
@@ -137,13 +139,15 @@ def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
     workdir = Path.cwd()
     learner = workdir / Path(request.learner).name
     shutil.copyfile(request.learner, learner)  # read now: the sandbox may not reach the original
+    checks = Path(request.checks).resolve()
 
-    def sandbox() -> None:
-        box = contain(workdir, request.limits, request.timeout, request.token)
+    def contain() -> None:
+        linecache.updatecache(str(checks))  # tracebacks through the checks keep their lines
+        box = sandbox.contain(workdir, request, device, entered)
         channel.send(
             SandboxRecord(
-                applied=(*namespaces.applied, *box.applied),
-                missing=(*namespaces.missing, *box.missing),
+                applied=(*entered.applied, *box.applied),
+                missing=(*entered.missing, *box.missing),
             )
         )
 
@@ -155,12 +159,11 @@ def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
             module_name=request.module_name,
             memory_mb=request.limits.memory_mb,
             file_mb=request.limits.file_mb,
-            before_tests=sandbox,
+            before_tests=contain,
         )
     )
     ini = workdir / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
-    checks = Path(request.checks).resolve()
     args = [str(checks), "-c", str(ini), "--rootdir", str(workdir)]
     args += ["--confcutdir", str(checks.parent), *PYTEST_ARGS]
     return int(pytest.main(args, plugins=[plugin]))
@@ -169,18 +172,19 @@ def run(request: RunRequest, channel: Channel, namespaces: Containment) -> int:
 def execute(request: RunRequest, channel_fd: int) -> NoReturn:
     """Contain, run, send the final record, and leave at once, whatever the learner left running.
 
-    The new PID namespace needs a fork: the process that entered it waits as a relay while its
-    child, PID 1 there, does the grading; when that child ends, everything it started ends too.
+    The first containment steps come before anything else (see ``sandbox.enter``): the new PID
+    namespace needs a fork, and the process that entered it waits as a relay while the trusted
+    init, PID 1 there, waits for the grading process; when that ends, everything it started ends.
     """
     sys.dont_write_bytecode = True
     if request.workdir is not None:
         os.chdir(request.workdir)
     os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = str(Path.cwd())
-    namespaces = Containment()
-    if enter_namespaces(namespaces):
-        run_as_init()
+    entered, own_init = sandbox.enter(request)
+    if own_init:
+        isolation.run_as_init()
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
-    code = run(request, channel, namespaces)
+    code = run(request, channel, entered)
     channel.send(DoneRecord(exit_code=code))
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:

@@ -1,42 +1,34 @@
 """Containment for a grading child, applied in the child before any learner code runs.
 
-What it does, each step best effort and independent, so a platform without one feature still
-gets the others (``status()`` says which held):
+Two moments. At the start (:func:`enter`, single-threaded, before torch is imported on the
+cold path): join the run's cgroups, leave the terminal, enter new namespaces and fork the
+trusted init (see :mod:`trainer.grading.child.isolation`). Once the checks are collected and
+before the learner's file is imported (:func:`contain`): the private root, Landlock, resource
+limits, no capabilities, no new privileges, and last the seccomp filter.
 
-- **Resource limits** (``setrlimit``, soft = hard so they cannot be raised again): address
-  space for data (memory), CPU seconds, size of any file written, number of processes, open
-  files, no core dumps.
-- **Namespaces** (Linux, root or unprivileged user namespaces): a new network namespace with no
-  interfaces (no network), and a new PID namespace whose init is the grading process, so it can
-  neither see nor signal anything outside, and everything it started dies with it.
-- **Landlock** (Linux ≥ 5.13, unprivileged): writes anywhere but the scratch directory are
-  refused, TCP bind/connect are refused (ABI ≥ 4), and signals to processes outside the
-  sandbox are refused (ABI ≥ 6). Reading stays allowed (see the threat model in the README).
-- **Processes**: ``RLIMIT_NPROC`` for an ordinary user; as root (which that limit ignores), a
-  ``pids`` cgroup of the grader's own, removed after the run. (The child cannot simply become
-  ``nobody``: the interpreter's own files are often readable only by their owner.)
+Each layer is independent and best effort, so a platform without one still gets the others;
+:class:`~trainer.grading.layers.Containment` records which held, and the verdict lists them.
+Read isolation comes from two of them, either enough alone: the private root (a mount
+namespace holding only the installation, read-only, and the scratch) and Landlock's read rules
+(the same set of paths, enforced by the kernel on every open).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import math
 import os
 import resource
 import signal
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
-from trainer.grading.limits import Limits
-from trainer.grading.protocol import pids_cgroup
+from trainer.grading.child import isolation, seccomp
+from trainer.grading.layers import Containment, Layer, cpu_layer, memory_layer, processes_layer
+from trainer.grading.protocol import RunRequest
 
 MB = 1024 * 1024
-
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
 
 _SYS_LANDLOCK_CREATE_RULESET = 444
 _SYS_LANDLOCK_ADD_RULE = 445
@@ -44,10 +36,15 @@ _SYS_LANDLOCK_RESTRICT_SELF = 446
 _LANDLOCK_CREATE_RULESET_VERSION = 1
 _LANDLOCK_RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_GET_NO_NEW_PRIVS = 39
 
-# Filesystem rights Landlock can take away; reading and executing stay allowed everywhere.
+_EXECUTE = 1 << 0
+_WRITE_FILE = 1 << 1
+_READ_FILE = 1 << 2
+_READ_DIR = 1 << 3
+_FS_READ = _EXECUTE | _READ_FILE | _READ_DIR
 _FS_WRITE_V1 = (
-    (1 << 1)  # WRITE_FILE
+    _WRITE_FILE
     | (1 << 4)  # REMOVE_DIR
     | (1 << 5)  # REMOVE_FILE
     | (1 << 6)  # MAKE_CHAR
@@ -60,6 +57,8 @@ _FS_WRITE_V1 = (
 )
 _FS_REFER = 1 << 13  # ABI 2
 _FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
 _NET_TCP = (1 << 0) | (1 << 1)  # ABI 4: BIND_TCP, CONNECT_TCP
 _SCOPE_ABSTRACT_UNIX = 1 << 0  # ABI 6
 _SCOPE_SIGNAL = 1 << 1  # ABI 6
@@ -78,21 +77,6 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = (("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32))
 
 
-@dataclass
-class Containment:
-    """Which protections are in force in this child; reported in the verdict's environment."""
-
-    applied: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-    def note(self, name: str, ok: bool) -> None:
-        (self.applied if ok else self.missing).append(name)
-
-
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-
-
 def _count_processes(uid: int) -> int:
     count = 0
     for entry in Path("/proc").iterdir():
@@ -103,100 +87,147 @@ def _count_processes(uid: int) -> int:
     return count
 
 
-def apply_limits(limits: Limits, timeout: float, box: Containment) -> None:
-    """Set every resource limit; the process limit counts the user's existing processes."""
+def _mapped_bytes() -> int:
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
-    def limit(kind: int, value: int, name: str) -> None:
+
+def cpu_budget(request: RunRequest) -> float:
+    """CPU seconds the whole grading may use: the kata's timeout."""
+    return float(request.timeout)
+
+
+def apply_limits(request: RunRequest, box: Containment) -> None:
+    """Set every resource limit (soft = hard, so none can be raised again).
+
+    Memory: a cgroup joined at the start counts every process and shared memory; without one,
+    ``RLIMIT_AS`` caps each process's address space at what it maps now plus the limit. In
+    both cases ``RLIMIT_DATA`` makes one huge allocation fail cleanly (a MemoryError with a
+    message) instead of inviting the OOM killer.
+    """
+    limits, groups = request.limits, request.cgroup_layers
+
+    def limit(kind: int, soft: int, name: str | None, hard: int | None = None) -> None:
+        hard = soft if hard is None else hard
         try:
-            _soft, hard = resource.getrlimit(kind)
-            if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            resource.setrlimit(kind, (value, value))
-            box.note(name, True)
+            _soft, ceiling = resource.getrlimit(kind)
+            if ceiling != resource.RLIM_INFINITY:
+                soft, hard = min(soft, ceiling), min(hard, ceiling)
+            resource.setrlimit(kind, (soft, hard))
+            ok = True
         except (ValueError, OSError):
-            box.note(name, False)
+            ok = False
+        if name is not None:
+            box.note(name, ok)
 
-    limit(resource.RLIMIT_CORE, 0, "no core dumps")
-    limit(resource.RLIMIT_DATA, limits.memory_mb * MB, f"memory {limits.memory_mb} MB")
-    cpu = limits.cpu_seconds or int(timeout) + 5
-    limit(resource.RLIMIT_CPU, cpu, f"cpu {cpu} s")
+    limit(resource.RLIMIT_CORE, 0, Layer.NO_CORE)
+    memory = limits.memory_mb * MB
+    limit(resource.RLIMIT_DATA, memory, None)
+    if "memory" not in groups:
+        limit(
+            resource.RLIMIT_AS,
+            _mapped_bytes() + memory,
+            memory_layer(limits.memory_mb, "RLIMIT_AS, per process"),
+        )
+    budget = cpu_budget(request)
+    seconds = math.ceil(budget)
+    how = "all processes, cgroup" if "cpu" in groups else "per process, RLIMIT_CPU"
+    limit(resource.RLIMIT_CPU, seconds, cpu_layer(budget, how), seconds + 1)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails (EFBIG), no kill
     limit(resource.RLIMIT_FSIZE, limits.file_mb * MB, f"files {limits.file_mb} MB")
     limit(resource.RLIMIT_NOFILE, limits.open_files, f"open files {limits.open_files}")
-    if os.getuid() != 0:  # the kernel never applies RLIMIT_NPROC to root
+    if "processes" not in groups:
+        # Counted per user; the kernel applies it to root only without CAP_SYS_RESOURCE, which
+        # the child has dropped when it runs in a user namespace.
         existing = _count_processes(os.getuid())
-        limit(resource.RLIMIT_NPROC, existing + limits.processes, f"processes {limits.processes}")
+        limit(
+            resource.RLIMIT_NPROC,
+            existing + limits.processes,
+            processes_layer(limits.processes, "RLIMIT_NPROC"),
+        )
 
 
-def enter_namespaces(box: Containment) -> bool:
-    """A new network and PID namespace; True if the PID one holds (the caller must fork)."""
-    libc = _libc()
-    flags = CLONE_NEWNET | CLONE_NEWPID
-    if os.getuid() != 0:
-        flags |= CLONE_NEWUSER
-    if libc.unshare(flags) == 0:
-        box.note("no network (namespace)", True)
-        box.note("own PID namespace", True)
-        return True
-    if libc.unshare(CLONE_NEWNET | (CLONE_NEWUSER if os.getuid() else 0)) == 0:
-        box.note("no network (namespace)", True)
-    else:
-        box.note("no network (namespace)", False)
-    box.note("own PID namespace", False)
-    return False
-
-
-def run_as_init() -> None:
-    """Fork the process that becomes PID 1 of the new namespace; the parent relays its exit.
-
-    Returns in the child (which goes on to grade); never returns in the parent, which waits and
-    then ends the same way the child did, so the supervisor sees the child's real exit.
-    """
-    pid = os.fork()
-    if pid == 0:
-        return
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-    while True:
+def join_cgroups(request: RunRequest, box: Containment) -> None:
+    """Move this process into the cgroups the grader made for the run (before any fork)."""
+    joined = True
+    for procs in request.cgroups:
         try:
-            _, status = os.waitpid(pid, 0)
-            break
-        except ChildProcessError:
-            os._exit(70)
-        except InterruptedError:
-            continue
-    code = os.waitstatus_to_exitcode(status)
-    if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
-        os._exit(128 - code)
-    os._exit(code)
+            Path(procs).write_text(str(os.getpid()), encoding="ascii")
+        except OSError:
+            joined = False
+    for resource_name, how in request.cgroup_layers.items():
+        if resource_name == "memory":
+            box.note(memory_layer(request.limits.memory_mb, how), joined)
+        elif resource_name == "processes":
+            box.note(processes_layer(request.limits.processes, how), joined)
 
 
-def landlock(workdir: Path, box: Containment) -> None:
-    """Allow writes only beneath ``workdir`` (and to /dev/null); scope signals and sockets."""
-    libc = _libc()
-    abi = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
-    if abi < 1:
-        box.note("writes only in the scratch folder (landlock)", False)
+def _allow_except(path: Path, hidden: list[Path]) -> Iterable[Path]:
+    """``path`` itself, or where a hidden folder lies inside it, every sibling branch of it."""
+    inside = [h for h in hidden if h == path or path in h.parents]
+    if not inside:
+        yield path
         return
-    fs = _FS_WRITE_V1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    if path in inside or not path.is_dir():
+        return
+    with contextlib.suppress(OSError):
+        for child in path.iterdir():
+            yield from _allow_except(child, inside)
+
+
+def landlock(
+    workdir: Path,
+    readable: list[Path],
+    hidden: list[Path],
+    box: Containment,
+    *,
+    devices: Iterable[Path] = (),
+    private: bool = False,
+    skip: bool = False,
+) -> None:
+    """Reads only beneath ``readable`` (less ``hidden``), writes only beneath the scratch."""
+    lib = isolation.libc()
+    abi = -1 if skip else lib.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, 1)
+    if abi < 1:
+        for layer in (Layer.LANDLOCK_READ, Layer.LANDLOCK_WRITE):
+            box.note(layer, False)
+        return
+    fs = _FS_READ | _FS_WRITE_V1
+    fs |= (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    fs |= _FS_IOCTL_DEV if abi >= 5 else 0
     attr = _RulesetAttr(
         handled_access_fs=fs,
         handled_access_net=_NET_TCP if abi >= 4 else 0,
         scoped=(_SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX) if abi >= 6 else 0,
     )
     size = 8 if abi < 4 else 16 if abi < 6 else 24
-    ruleset = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), size, 0)
+    ruleset = lib.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), size, 0)
     if ruleset < 0:
-        box.note("writes only in the scratch folder (landlock)", False)
+        for layer in (Layer.LANDLOCK_READ, Layer.LANDLOCK_WRITE):
+            box.note(layer, False)
         return
+    dev_rw = _READ_FILE | _WRITE_FILE | _FS_TRUNCATE
+    rules: list[tuple[Path, int]] = [(workdir, fs), (Path("/proc"), _FS_READ)]
+    if private:  # a /dev/shm of this grading's own; the host's is shared with everyone
+        rules.append((Path("/dev/shm"), fs))
+    rules += [(Path("/dev") / name, dev_rw) for name in isolation.DEVICES]
+    rules += [(device, dev_rw | _FS_IOCTL_DEV) for device in devices]
+    for root in readable:
+        rules += [(p, _FS_READ) for p in _allow_except(root, hidden)]
     try:
-        for path, access in ((workdir, fs), (Path(os.devnull), (1 << 1) | _FS_TRUNCATE)):
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        for path, access in rules:
             try:
-                rule = _PathBeneathAttr(allowed_access=access & fs, parent_fd=fd)
-                libc.syscall(
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                allowed = access & fs
+                if not path.is_dir():
+                    allowed &= _FILE_RIGHTS
+                rule = _PathBeneathAttr(allowed_access=allowed, parent_fd=fd)
+                lib.syscall(
                     _SYS_LANDLOCK_ADD_RULE,
                     ruleset,
                     _LANDLOCK_RULE_PATH_BENEATH,
@@ -205,41 +236,80 @@ def landlock(workdir: Path, box: Containment) -> None:
                 )
             finally:
                 os.close(fd)
-        libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        ok = libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
+        lib.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        ok = lib.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
     finally:
         os.close(ruleset)
-    box.note("writes only in the scratch folder (landlock)", ok)
+    box.note(Layer.LANDLOCK_READ, ok)
+    box.note(Layer.LANDLOCK_WRITE, ok)
     if ok and abi >= 4:
-        box.note("no TCP (landlock)", True)
+        box.note(Layer.LANDLOCK_TCP, True)
     if ok and abi >= 6:
-        box.note("no signals outside the sandbox (landlock)", True)
+        box.note(Layer.LANDLOCK_SIGNALS, True)
 
 
-def join_pids_cgroup(token: str, limits: Limits, box: Containment) -> None:
-    """As root, cap the number of processes with a pids cgroup (RLIMIT_NPROC ignores root).
-
-    The grader removes the group after the run (see
-    ``trainer.grading.supervise.remove_pids_cgroup``).
-    """
-    if os.getuid() != 0:
-        return
-    group = pids_cgroup(token)
-    try:
-        if group is None:
-            raise OSError("no writable pids cgroup hierarchy")
-        group.mkdir(exist_ok=True)
-        (group / "pids.max").write_text(str(limits.processes), encoding="ascii")
-        (group / "cgroup.procs").write_text(str(os.getpid()), encoding="ascii")
-        box.note(f"processes {limits.processes} (cgroup)", True)
-    except OSError:
-        box.note(f"processes {limits.processes} (cgroup)", False)
-
-
-def contain(workdir: Path, limits: Limits, timeout: float, token: str) -> Containment:
-    """Everything but the namespaces (entered earlier, before the fork), in a safe order."""
+def enter(request: RunRequest) -> tuple[Containment, bool]:
+    """The first steps, in the process that will grade; True when a trusted init must follow."""
     box = Containment()
-    join_pids_cgroup(token, limits, box)
-    landlock(workdir, box)
-    apply_limits(limits, timeout, box)
+    isolation.die_with_parent()
+    join_cgroups(request, box)
+    isolation.no_terminal(box)
+    if "namespaces" in request.skip:
+        for layer in (
+            Layer.USER_NS,
+            Layer.MOUNT_NS,
+            Layer.PID_NS,
+            Layer.NET_NS,
+            Layer.IPC_NS,
+            Layer.UTS_NS,
+        ):
+            box.note(layer, False)
+        return box, False
+    return box, isolation.enter_namespaces(box, user="userns" not in request.skip)
+
+
+def gpu_devices(device: str) -> list[Path]:
+    if not device.startswith("cuda"):
+        return []
+    return sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
+
+
+def contain(workdir: Path, request: RunRequest, device: str, entered: Containment) -> Containment:
+    """Everything after the checks are collected, in a safe order; seccomp last."""
+    box = Containment()
+    readable = isolation.readable_paths()
+    hidden = [Path(p) for p in request.hidden]
+    devices = gpu_devices(device)
+    if Layer.MOUNT_NS in entered.applied and "root" not in request.skip:
+        try:
+            isolation.private_root(
+                workdir,
+                readable,
+                hidden,
+                scratch_mb=request.limits.file_mb,
+                devices=[str(d.relative_to("/dev")) for d in devices],
+            )
+            box.note(Layer.PRIVATE_ROOT, True)
+        except OSError:
+            box.note(Layer.PRIVATE_ROOT, False)
+    else:
+        box.note(Layer.PRIVATE_ROOT, False)
+    landlock(
+        workdir,
+        readable,
+        hidden,
+        box,
+        devices=devices,
+        private=Layer.PRIVATE_ROOT in box.applied,
+        skip="landlock" in request.skip,
+    )
+    apply_limits(request, box)
+    isolation.drop_capabilities(box)
+    lib = isolation.libc()
+    lib.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    box.note(Layer.NO_NEW_PRIVILEGES, lib.prctl(_PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+    if "seccomp" in request.skip:
+        box.note(Layer.SECCOMP, False)
+    else:
+        seccomp.install(box)
     return box
