@@ -1,8 +1,19 @@
-"""The hostile corpus (tests/hostile/): every attack is graded through both paths and loses."""
+"""The hostile corpus (tests/hostile/): every attack is graded through both paths and loses.
+
+Every attack runs under the full sandbox, cold and warm; the attacks on the sandbox itself run
+again with each layer that depends on the platform taken away (``KATAS_SANDBOX_SKIP``), so each
+protection is shown to hold by more than one layer. ``tests/test_hostile_batch.py`` sends the
+corpus through ``katas grade``; ``tests/test_unprivileged.py`` repeats it as a normal user.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import os
+import socket
+import struct
 import tempfile
 import time
 from collections.abc import Iterator
@@ -11,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.kata_factory import make_kata
-from trainer.grading.grader import Grader, grade
+from trainer.grading import cgroups
+from trainer.grading.grader import WALL_FACTOR, Grader, grade
 from trainer.grading.verdict import Status, Verdict
 from trainer.kata.loader import load_kata
 from trainer.kata.model import Kata
@@ -62,18 +74,54 @@ EXPECTED: dict[str, set[Status]] = {
     "infinite_recursion": {Status.FAILED},
     "deep_c_recursion": {Status.CRASHED, Status.ERROR, Status.TIMEOUT},
     "stdout_flood": {Status.FAILED},
-    "signal_the_parent": {Status.FAILED},
+    "signal_the_parent": {Status.FAILED, Status.CRASHED},
     "threads_left_running": {Status.FAILED},
     "huge_tensor": {Status.ERROR},
     "memory_bomb": {Status.ERROR},
-    "read_checks_echo": {Status.FAILED},
+    "read_checks_echo": {Status.FAILED, Status.ERROR},
     "network_exfiltration": {Status.FAILED},
     "escape_the_group": {Status.TIMEOUT},
     "close_all_fds": {Status.CRASHED},
     "huge_file": {Status.ERROR},
     "keyboard_interrupt": {Status.ERROR},
     "sleep_forever": {Status.TIMEOUT},
+    "exec_the_solution": {Status.FAILED},
+    "read_classmates": {Status.FAILED},
+    "inject_terminal_input": {Status.FAILED},
+    "outlive_with_setsid": {Status.FAILED},
+    "change_attributes": {Status.FAILED},
+    "leave_host_state": {Status.FAILED},
+    "shared_memory_forks": {Status.FAILED, Status.ERROR, Status.CRASHED},
 }
+
+SANDBOX_ATTACKS = (
+    "exec_the_solution",
+    "read_classmates",
+    "read_checks_echo",
+    "inject_terminal_input",
+    "outlive_with_setsid",
+    "escape_the_group",
+    "change_attributes",
+    "leave_host_state",
+    "shared_memory_forks",
+    "edit_the_checks",
+    "network_exfiltration",
+)
+"""The attacks on the sandbox itself, run again on each platform below."""
+
+PLATFORMS = {
+    "no-namespaces": "namespaces,cgroups",
+    "no-landlock": "landlock",
+    "no-seccomp": "seccomp",
+    "no-user-namespace": "userns",
+}
+"""A platform without a layer, emulated: what KATAS_SANDBOX_SKIP leaves out."""
+
+OUTSIDE = ("canary.txt", "answer.py", "scratch/classmate", "scratch/classmate/answer.py")
+"""Files outside the grading's own scratch whose attributes an attack tries to change."""
+
+SLEEPERS = {"sleep_forever"}
+"""Attacks that use no CPU, so only the wall-clock backstop ends them."""
 
 
 MESSAGES = {
@@ -120,6 +168,40 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     }
 
 
+def _attributes(folder: Path, only: tuple[str, ...] = ()) -> dict[str, tuple[object, ...]]:
+    """Mode, owner, times, extended attributes and inode flags of every file and folder."""
+    seen: dict[str, tuple[object, ...]] = {}
+    paths = [folder / name for name in only] if only else [folder, *sorted(folder.rglob("*"))]
+    for path in paths:
+        info = path.stat()
+        flags = b""
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                flags = fcntl.ioctl(fd, 0x80086601, struct.pack("l", 0))  # FS_IOC_GETFLAGS
+            finally:
+                os.close(fd)
+        xattrs: list[str] = []
+        with contextlib.suppress(OSError):
+            xattrs = os.listxattr(path)
+        seen[str(path)] = (info.st_mode, info.st_uid, info.st_gid, info.st_mtime_ns, flags, xattrs)
+    return seen
+
+
+def _ipc_keys() -> set[int]:
+    keys = set()
+    for kind in ("shm", "msg", "sem"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]:
+                keys.add(int(line.split()[0]))
+    return keys
+
+
+def _our_cgroups() -> list[Path]:
+    mine = f"{cgroups.PREFIX}{os.getpid()}-"
+    return [p for h in cgroups.hierarchies() for p in h.folder.glob(f"{mine}*")]
+
+
 def _stray_processes(marker: str, scratch: Path) -> list[str]:
     """Processes a grading left behind: anything still running with the attack's marker, or
     in this test's scratch folders."""
@@ -145,14 +227,22 @@ def _attack(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the grader's workdirs go here
+    classmate = scratch / "classmate" / "answer.py"  # another learner's file in the batch tree
+    classmate.parent.mkdir()
+    classmate.write_text("# a classmate's answer\n" + SOLUTION, encoding="utf-8")
     canary = tmp_path / "canary.txt"
     canary.write_text("untouched", encoding="utf-8")
     marker = f"{time.monotonic_ns() % 10**9}.5"
     source = (CORPUS / f"{name}.py").read_text(encoding="utf-8")
     source = source.replace("__CANARY__", str(canary)).replace("__MARKER__", marker)
+    source = source.replace("__MARKER_INT__", str(_marker_key(marker)))
     path = tmp_path / "answer.py"
     path.write_text(source, encoding="utf-8")
     return path, canary, marker
+
+
+def _marker_key(marker: str) -> int:
+    return int(marker.replace(".", "")) % 2**30 + 1
 
 
 def _assert_contained(
@@ -163,15 +253,35 @@ def _assert_contained(
     canary: Path,
     marker: str,
     before: dict[str, str],
+    attributes: tuple[dict[str, tuple[object, ...]], dict[str, tuple[object, ...]], str],
 ) -> None:
     assert verdict.status is not Status.PASSED, f"{name} passed: {verdict.summary}"
     assert verdict.status in EXPECTED[name], f"{name}: {verdict.status.value}: {verdict.summary}"
     if name in MESSAGES:
         assert MESSAGES[name] in verdict.summary, verdict.summary
-    assert elapsed < TIMEOUT + 2, f"{name} took {elapsed:.1f} s"
+    bound = TIMEOUT * WALL_FACTOR if name in SLEEPERS else TIMEOUT
+    assert elapsed < bound + 3, f"{name} took {elapsed:.1f} s"
     assert canary.read_text(encoding="utf-8") == "untouched"
     assert _fingerprint(kata.root) == before, f"{name} changed the kata's files"
+    assert _attributes(kata.root) == attributes[0], f"{name} changed the kata's attributes"
+    outside = _attributes(canary.parent, OUTSIDE)
+    assert outside == attributes[1], f"{name} changed attributes outside"
     assert _stray_processes(marker, canary.parent / "scratch") == []
+    assert _marker_key(marker) not in _ipc_keys(), f"{name} left a SysV IPC object"
+    assert socket.gethostname() == attributes[2], f"{name} renamed the host"
+    assert _our_cgroups() == [], f"{name} left a cgroup behind"
+
+
+def _before(
+    kata: Kata, canary: Path
+) -> tuple[
+    dict[str, str], tuple[dict[str, tuple[object, ...]], dict[str, tuple[object, ...]], str]
+]:
+    return _fingerprint(kata.root), (
+        _attributes(kata.root),
+        _attributes(canary.parent, OUTSIDE),
+        socket.gethostname(),
+    )
 
 
 @pytest.mark.parametrize("name", ATTACKS)
@@ -179,10 +289,11 @@ def test_attack_through_the_cold_path(
     name: str, kata: Kata, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, canary, marker = _attack(name, tmp_path, monkeypatch)
-    before = _fingerprint(kata.root)
+    before, attributes = _before(kata, canary)
     start = time.monotonic()
     verdict = grade(kata, path)
-    _assert_contained(name, verdict, time.monotonic() - start, kata, canary, marker, before)
+    elapsed = time.monotonic() - start
+    _assert_contained(name, verdict, elapsed, kata, canary, marker, before, attributes)
 
 
 @pytest.mark.parametrize("name", ATTACKS)
@@ -191,11 +302,46 @@ def test_attack_through_a_warm_worker(
 ) -> None:
     path, canary, marker = _attack(name, tmp_path, monkeypatch)
     workers = warm.worker_pids
-    before = _fingerprint(kata.root)
+    before, attributes = _before(kata, canary)
     start = time.monotonic()
     verdict = warm.grade(kata, path)
-    _assert_contained(name, verdict, time.monotonic() - start, kata, canary, marker, before)
+    elapsed = time.monotonic() - start
+    _assert_contained(name, verdict, elapsed, kata, canary, marker, before, attributes)
     assert warm.worker_pids == workers, f"{name} took the warm worker down"
     right = tmp_path / "right.py"
     right.write_text(SOLUTION, encoding="utf-8")
     assert warm.grade(kata, right).passed
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+@pytest.mark.parametrize("name", SANDBOX_ATTACKS)
+def test_sandbox_attack_on_a_platform_without_a_layer(
+    name: str,
+    platform: str,
+    kata: Kata,
+    warm: Grader,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KATAS_SANDBOX_SKIP", PLATFORMS[platform])
+    path, canary, marker = _attack(name, tmp_path, monkeypatch)
+    before, attributes = _before(kata, canary)
+    start = time.monotonic()
+    verdict = warm.grade(kata, path)
+    elapsed = time.monotonic() - start
+    _assert_contained(name, verdict, elapsed, kata, canary, marker, before, attributes)
+    layers = verdict.environment.sandbox
+    if platform == "no-namespaces":
+        assert "own mount namespace" not in layers
+    if platform == "no-landlock":
+        assert "reads only Python and the scratch (landlock)" not in layers
+
+
+def test_every_layer_holds_under_the_full_sandbox(kata: Kata, warm: Grader, tmp_path: Path) -> None:
+    """On this machine (CI's): what the tests above rely on is really in force."""
+    right = tmp_path / "right.py"
+    right.write_text(SOLUTION, encoding="utf-8")
+    verdict = warm.grade(kata, right)
+    assert verdict.passed
+    missing = set(verdict.environment.sandbox_missing)
+    assert not missing, missing

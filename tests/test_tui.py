@@ -163,7 +163,8 @@ async def test_whole_loop_fix_in_the_editor_save_pass_next(tmp_path: Path) -> No
             assert all(c.status is CheckStatus.PASSED for c in screen.verdict.checks)
             assert workspace.progress.status_of("first") == "solved"
             assert "Doubling is multiplying by two." in screen.query_one(KataDescription).source
-            assert screen.focused is not editor  # the keys are the trainer's again
+            # the keys are the trainer's again (focus moves on the next message-loop turn)
+            await until(pilot, lambda: screen.focused is not editor, what="focus on the tree")
             await pilot.pause()
             assert not screen.has_class("-narrow-editing")
 

@@ -22,7 +22,8 @@ KatasError
 │       ├── JournalError        the batch's journal belongs to another batch, or is damaged
 │       ├── BatchBusy           another ``katas grade`` is writing the same folder
 │       ├── MergeError          shards that do not merge into one gradebook
-│       └── ResultsError        a results.json that cannot be read
+│       ├── ResultsError        a results.json that cannot be read
+│       └── NotIsolated         no read isolation here, and grading without it was not allowed
 └── GradingError                internal to grading, never shown as such
     ├── GradingCancelled        a newer grading superseded this one
     ├── WorkerLost              a warm worker died or stopped answering
@@ -51,6 +52,7 @@ __all__ = [
     "KatasError",
     "LearnerImportError",
     "MergeError",
+    "NotIsolated",
     "PlanError",
     "ProgressError",
     "ResultsError",
@@ -161,3 +163,11 @@ class LearnerImportError(GradingError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+class NotIsolated(BatchError):
+    """Learner code could read other files here (no mount namespace, no Landlock).
+
+    ``katas grade`` refuses, since a submission could then read the solution or another
+    learner's files; the instructor may grade anyway with ``--allow-unisolated``.
+    """

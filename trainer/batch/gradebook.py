@@ -4,6 +4,9 @@ Kept to what LMS gradebook imports (Canvas, Moodle, Blackboard, a spreadsheet) a
 header row, an identifier column named ``learner``, plain numbers, UTF-8 with ``\\r\\n`` line
 ends as the CSV RFC says. A learner id from an archive that starts like a spreadsheet formula
 (``=``, ``+``, ``-``, ``@``) is prefixed with ``'`` so opening the file never runs it.
+
+A batch graded without read isolation (``--allow-unisolated``) gets a last column saying so on
+every row, so the caveat travels with the grades into whatever imports them.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ def gradebook_csv(results: BatchResults) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     katas = [k.id for k in results.assignment.katas]
-    writer.writerow(["learner", *katas, "total"])
+    unisolated = results.isolation is not None and not results.isolation.read_isolated
+    writer.writerow(["learner", *katas, "total", *(["read_isolation"] if unisolated else [])])
     for learner in sorted(results.learners, key=lambda r: learner_order(r.learner)):
         points = {k.kata_id: k.points for k in learner.katas}
         writer.writerow(
@@ -39,6 +43,7 @@ def gradebook_csv(results: BatchResults) -> str:
                 _cell(learner.learner),
                 *(_number(points.get(k, 0.0)) for k in katas),
                 _number(learner.total),
+                *(["none"] if unisolated else []),
             ]
         )
     return buffer.getvalue()

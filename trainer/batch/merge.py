@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from trainer.batch.model import FORMAT, BatchResults, LearnerResult, learner_order
+from trainer.batch.model import FORMAT, BatchResults, Isolation, LearnerResult, learner_order
 from trainer.batch.publish import FEEDBACK_DIR, load_results, write_outputs
 from trainer.errors import MergeError, ResultsError
 
@@ -107,6 +107,7 @@ def merge_batches(folders: Sequence[Path], out: Path) -> BatchResults:
         device=first.device,
         shard=None,
         roster=first.roster,
+        isolation=Isolation.combine([batch.isolation for _, batch in batches]),
         learners=tuple(sorted(rows, key=lambda r: learner_order(r.learner))),
     )
     out.mkdir(parents=True, exist_ok=True)

@@ -107,6 +107,27 @@ class ShardInfo(_Frozen):
         return f"{self.index}/{self.count}"
 
 
+class Isolation(_Frozen):
+    """What kept one learner's code from reading others' files in this batch, as probed."""
+
+    read_isolated: bool
+    layers: tuple[str, ...] = ()
+    allowed_unisolated: bool = False
+    """The instructor passed ``--allow-unisolated``: graded although nothing isolated reads."""
+
+    @staticmethod
+    def combine(parts: list[Isolation | None]) -> Isolation | None:
+        known = [p for p in parts if p is not None]
+        if not known:
+            return None
+        shared = set(known[0].layers).intersection(*(p.layers for p in known[1:]))
+        return Isolation(
+            read_isolated=all(p.read_isolated for p in known),
+            layers=tuple(layer for layer in known[0].layers if layer in shared),
+            allowed_unisolated=any(p.allowed_unisolated for p in known),
+        )
+
+
 class KataResult(_Frozen):
     """One learner's result on one kata, with the full verdict when there was a grading."""
 
@@ -151,4 +172,6 @@ class BatchResults(_Frozen):
     shard: ShardInfo | None = None
     roster: tuple[str, ...] = ()
     """Every learner id of the whole batch (all shards), so a merge can prove it is complete."""
+    isolation: Isolation | None = None
+    """How learner code was confined here (None in results written before it was recorded)."""
     learners: tuple[LearnerResult, ...]

@@ -24,6 +24,7 @@ from trainer.batch.journal import Journal, JournalEntry, grading_key
 from trainer.batch.model import (
     BatchResults,
     GradeStatus,
+    Isolation,
     KataResult,
     LearnerResult,
     ShardInfo,
@@ -39,9 +40,10 @@ from trainer.batch.plan import (
     plan_batch,
 )
 from trainer.batch.publish import FEEDBACK_DIR, write_outputs
-from trainer.errors import BatchBusy
+from trainer.errors import BatchBusy, NotIsolated
 from trainer.grading.evidence import environment
-from trainer.grading.grader import Grader
+from trainer.grading.grader import Grader, probe_sandbox
+from trainer.grading.layers import Layer
 from trainer.grading.verdict import Status, Verdict
 from trainer.kata.model import Kata
 
@@ -64,6 +66,8 @@ class BatchOptions:
     """Seconds per file, overriding every kata's own timeout."""
     memory_mb: int | None = None
     warm: bool = True
+    allow_unisolated: bool = False
+    """Grade even where learner code could read other files (the gradebook then says so)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class BatchRun:
     """Verdicts taken from the journal of an earlier run."""
     retry: int
     """Files whose grading failed in this process; the next run grades them again."""
+    reruns: int = 0
+    """Wall-clock timeouts graded once more, alone, before they were scored."""
 
 
 @contextmanager
@@ -110,6 +116,46 @@ def _in_process_failure(job: Job, device: str, exc: BaseException) -> Verdict:
     )
 
 
+class _Gate:
+    """Gradings share it; the re-run of a wall-clock timeout has it alone.
+
+    A wall-clock timeout under load may be the machine's fault, not the learner's: the file is
+    graded once more with nothing else running before the timeout is scored.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._alone = False
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone and not self._waiting)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._shared -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._alone and not self._shared)
+            self._waiting -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
 class _Grading:
     """The gradings of one run, over one pool of warm workers."""
 
@@ -125,6 +171,9 @@ class _Grading:
         self.keys = keys
         self.devices = devices
         self.retry: set[tuple[str, str]] = set()
+        self.reruns = 0
+        """Wall-clock timeouts graded again alone."""
+        self._gate = _Gate()
         self._lock = threading.Lock()
         self._done = 0
 
@@ -147,9 +196,22 @@ class _Grading:
             limits = job.kata.spec.limits
             if options.memory_mb is not None:
                 limits = limits.model_copy(update={"memory_mb": options.memory_mb})
-            verdict = grader.grade(
-                job.kata, path, self.devices[job.kata.id], timeout=options.timeout, limits=limits
-            )
+            device = self.devices[job.kata.id]
+            with self._gate.shared():
+                verdict = grader.grade(
+                    job.kata, path, device, timeout=options.timeout, limits=limits
+                )
+            if verdict.status is Status.TIMEOUT and verdict.clock == "wall":
+                with self._gate.alone():
+                    verdict = grader.grade(
+                        job.kata, path, device, timeout=options.timeout, limits=limits
+                    )
+                with self._lock:
+                    self.reruns += 1
+                if verdict.status is Status.TIMEOUT and verdict.clock == "wall":
+                    verdict = verdict.model_copy(
+                        update={"summary": verdict.summary + " (also when graded again alone)"}
+                    )
             verdict = verdict.model_copy(
                 update={"file": f"{archive}!files/{job.kata.id}/{job.kata.spec.file}"}
             )
@@ -305,6 +367,7 @@ def grade_batch(
 ) -> BatchRun:
     """Grade ``archives`` against ``assignment`` into ``out`` (resuming what is there)."""
     options = options or BatchOptions()
+    isolation = _isolation(options)
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out), tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -338,6 +401,7 @@ def grade_batch(
                 verdicts.update(_grade_all(grading, scratch, todo, archive_names, progress))
         points = {k.id: columns[k.id].points for k in katas}
         results = assemble_results(plan, katas, points, jobs, verdicts, device, options.shard)
+        results = results.model_copy(update={"isolation": isolation})
         redact = Redactor.for_katas(katas, [str(scratch), str(scratch.resolve())])
         feedback = {
             row.learner: render_feedback(row, results.assignment, redact, device)
@@ -350,4 +414,24 @@ def grade_batch(
         graded=len(todo) - len(grading.retry),
         reused=reused,
         retry=len(grading.retry),
+        reruns=grading.reruns,
     )
+
+
+def _isolation(options: BatchOptions) -> Isolation:
+    """Probe the sandbox; refuse a batch whose learner code could read other files, unless told."""
+    found = probe_sandbox()
+    isolation = Isolation(
+        read_isolated=found.read_isolated,
+        layers=found.applied,
+        allowed_unisolated=options.allow_unisolated and not found.read_isolated,
+    )
+    if not found.read_isolated and not options.allow_unisolated:
+        raise NotIsolated(
+            "learner code would not be read-isolated on this machine (neither "
+            f"{' nor '.join(repr(layer) for layer in Layer.READ_ISOLATION)} holds), so a "
+            "submission could read the solutions and other learners' files; grade where user "
+            "namespaces or Landlock are available (README: 'Threat model'), or pass "
+            "--allow-unisolated to grade anyway, and the gradebook says so"
+        )
+    return isolation

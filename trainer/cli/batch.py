@@ -59,6 +59,11 @@ def register(sub: Subcommands) -> None:
         "--memory-mb", type=int, metavar="MB", help="memory limit (default: each kata's own)"
     )
     p.add_argument("--merge", action="store_true", help="merge graded shard folders into --out")
+    p.add_argument(
+        "--allow-unisolated",
+        action="store_true",
+        help="grade even where learner code could read other files (the gradebook says so)",
+    )
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("report", help="how a class did on a graded batch (tables and HTML)")
@@ -78,6 +83,7 @@ def cmd_grade(args: argparse.Namespace, out: Console) -> int:
         device=args.device,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
+        allow_unisolated=args.allow_unisolated,
     )
 
 
@@ -117,6 +123,7 @@ def grade_command(
     device: str | None = None,
     timeout: float | None = None,
     memory_mb: int | None = None,
+    allow_unisolated: bool = False,
 ) -> int:
     """``katas grade ASSIGNMENT SUBMISSIONS... --out DIR`` or ``katas grade --merge DIR...``."""
     folder = out_dir.expanduser().resolve()
@@ -137,6 +144,7 @@ def grade_command(
         device=device,
         timeout=timeout,
         memory_mb=memory_mb,
+        allow_unisolated=allow_unisolated,
     )
     lock = threading.Lock()
 
@@ -153,8 +161,15 @@ def grade_command(
     out.print(
         f"Graded {run.graded} files, reused {run.reused} from an earlier run"
         + (f", {run.retry} to retry (run the same command again)" if run.retry else "")
+        + (f", {run.reruns} wall-clock timeouts graded again alone" if run.reruns else "")
         + "."
     )
+    isolation = run.results.isolation
+    if isolation is not None and not isolation.read_isolated:
+        out.print(
+            "[bold red]Graded without read isolation[/] (--allow-unisolated): learner code "
+            "could read other files; gradebook.csv says so in its last column."
+        )
     _summary(out, run.results, folder)
     return 0
 

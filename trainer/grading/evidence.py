@@ -11,6 +11,7 @@ import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from trainer import __version__
 from trainer.grading.protocol import (
@@ -54,6 +55,7 @@ def environment(env: EnvRecord | None, sandbox: SandboxRecord | None = None) -> 
         cuda=env.cuda,
         gpu=env.gpu,
         sandbox=sandbox.applied if sandbox else (),
+        sandbox_missing=sandbox.missing if sandbox else (),
     )
 
 
@@ -204,7 +206,11 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
     report = ChannelReport.of(ev.records)
     checks = _check_results(report, ev, timeout)
     status, summary = _judge(ev, report, checks, timeout)
+    clock: Literal["cpu", "wall"] | None = None
+    if status is Status.TIMEOUT:
+        clock = "cpu" if out_of_cpu(ev, timeout) else "wall"
     return Verdict(
+        clock=clock,
         kata_id=kata_id,
         status=status,
         summary=summary,

@@ -10,14 +10,17 @@ they observed into a :class:`~trainer.grading.verdict.Verdict` with
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -25,9 +28,10 @@ from trainer.errors import GradingCancelled, WorkerLost
 from trainer.grading import cgroups
 from trainer.grading.cgroups import RunGroup
 from trainer.grading.evidence import assemble, environment
+from trainer.grading.layers import Layer, read_isolated
 from trainer.grading.limits import Limits
 from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
-from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, run_cold
+from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, child_env, run_cold
 from trainer.grading.verdict import Status, Verdict
 from trainer.grading.worker_client import WALL_FACTOR, WarmWorker, warm_supported
 from trainer.kata.model import Kata
@@ -40,6 +44,40 @@ def sandbox_skips() -> tuple[str, ...]:
     emulated for tests and for checking what ``katas grade`` does there."""
     asked = os.environ.get("KATAS_SANDBOX_SKIP", "")
     return tuple(name for name in SANDBOX_SKIPS if name in {a.strip() for a in asked.split(",")})
+
+
+@dataclass(frozen=True)
+class SandboxReport:
+    """Which layers a grading child gets on this machine, as the probe found them."""
+
+    applied: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def read_isolated(self) -> bool:
+        return read_isolated(self.applied)
+
+
+def probe_sandbox(timeout: float = 30.0) -> SandboxReport:
+    """Take a grading child's containment steps in a throwaway child, without grading."""
+    argv = [sys.executable, "-m", "trainer.grading.child.probe", *sandbox_skips()]
+    with tempfile.TemporaryDirectory(prefix="katas-probe-") as folder:
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=folder,
+                env=child_env(os.environ),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+            found = json.loads(
+                done.stdout.decode("utf-8", errors="replace").strip().splitlines()[-1]
+            )
+            return SandboxReport(tuple(found["applied"]), tuple(found["missing"]))
+        except (subprocess.TimeoutExpired, ValueError, IndexError, KeyError, OSError):
+            return SandboxReport((), Layer.READ_ISOLATION)
 
 
 def hidden_folders(kata: Kata) -> tuple[str, ...]:

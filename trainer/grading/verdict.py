@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +66,8 @@ class Environment(BaseModel):
     gpu: str | None = None
     sandbox: tuple[str, ...] = ()
     """The protections that held around the learner's code (limits, namespaces, Landlock)."""
+    sandbox_missing: tuple[str, ...] = ()
+    """The protections this platform could not give (a verdict says what it was graded without)."""
 
 
 class Verdict(BaseModel):
@@ -82,6 +85,8 @@ class Verdict(BaseModel):
     device: str
     file: str
     environment: Environment
+    clock: Literal["cpu", "wall"] | None = None
+    """For a timeout: whether the CPU budget ran out, or the wall-clock backstop."""
     graded_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property

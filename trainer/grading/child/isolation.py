@@ -17,7 +17,8 @@ Layers and what they stop:
   processes, no network, SysV objects and a host name that vanish with the run;
 - a **trusted init** (:func:`run_as_init`): PID 1 of the new namespace is the trainer's, not the
   learner's; when the grading process ends, init exits and the kernel kills every process left
-  in the namespace, ``setsid`` and double forks included.
+  in the namespace, ``setsid`` and double forks included. Without a PID namespace the same init
+  is a child subreaper and kills what is left itself.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ MNT_DETACH = 2
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 PR_CAPBSET_DROP = 24
 PR_SET_SECUREBITS = 28
 PR_CAP_AMBIENT = 47
@@ -136,23 +138,35 @@ def enter_namespaces(box: Containment, *, user: bool = True) -> bool:
     return True
 
 
-def run_as_init() -> None:
-    """Fork the trusted init (PID 1 of the new namespace), which forks the grading process.
+def run_as_init(pid_namespace: bool) -> None:
+    """Fork the trusted init, which forks the grading process; returns only in the latter.
 
-    Returns only in the grading process. The process that entered the namespaces waits and then
-    ends the way init did, so the supervisor sees the grading's real exit; init reaps every
-    orphan and exits when the grading process does, and the kernel then kills whatever the
-    learner left running in the namespace. Init dies with its parent, ignores the signals a
-    learner could send it, and is not dumpable (its memory cannot be written through /proc).
+    With a new PID namespace, init is its PID 1: when init exits, the kernel kills every process
+    left in the namespace. Without one, init is a child subreaper instead: every orphan the run
+    makes is re-parented to it, and when the grading process ends it kills them all, sweeping
+    until none is left (a process forking as it dies is caught by the next sweep). Either way
+    ``setsid``, double forks and daemons end with the run.
+
+    The process that called this waits as a relay and ends the way the grading process did
+    (init tells it over a pipe the grading process never holds: a namespace's init cannot raise
+    SIGKILL on itself, so its own exit cannot carry it). Init dies with its parent, ignores the
+    signals a learner could send it, and is not dumpable (its memory cannot be written through
+    /proc).
     """
+    status_read, status_write = os.pipe()
     init = os.fork()
     if init != 0:
-        _relay(init)
+        os.close(status_write)
+        _relay(init, status_read)
+    os.close(status_read)
     die_with_parent()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN)
+    if not pid_namespace:
+        libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     grading = os.fork()
     if grading == 0:
+        os.close(status_write)
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
         die_with_parent()
@@ -166,27 +180,66 @@ def run_as_init() -> None:
         except InterruptedError:
             continue
         if pid == grading:
-            _exit_like(status)
+            if not pid_namespace:
+                kill_descendants()
+            with contextlib.suppress(OSError):
+                os.write(status_write, status.to_bytes(4, "little"))
+            os._exit(0)
 
 
-def _relay(pid: int) -> None:
+def kill_descendants() -> None:
+    """SIGKILL and reap every child of this subreaper until it has none left.
+
+    Orphans are re-parented here, so once no child is left, nothing the run started survives.
+    """
+    me = os.getpid()
+    while True:
+        for pid in _children_of(me):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[1] == str(parent):
+            children.append(int(entry.name))
+    return children
+
+
+def _relay(pid: int, status_pipe: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
+            _, init_status = os.waitpid(pid, 0)
             break
         except ChildProcessError:
             os._exit(70)
         except InterruptedError:
             continue
-    _exit_like(status)
+    told = os.read(status_pipe, 4)
+    _exit_like(int.from_bytes(told, "little") if len(told) == 4 else init_status)
 
 
 def _exit_like(status: int) -> None:
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
         os._exit(128 - code)
     os._exit(code)
@@ -286,7 +339,10 @@ def private_root(
             _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k")
     scratch = _place(newroot, workdir)
     scratch.mkdir(parents=True, exist_ok=True)
-    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={scratch_mb}m")
+    # Room for one file at the size limit and the grading's own few: RLIMIT_FSIZE still says
+    # which file was too big, and the total is bounded as no per-file limit can bound it.
+    size = f"size={scratch_mb + 16}m"
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,{size}")
     for entry in workdir.iterdir():
         if entry.is_file() and not entry.is_symlink():
             shutil.copy2(entry, scratch / entry.name)

@@ -162,6 +162,11 @@ def _limit_message(exc: BaseException, settings: Settings) -> str | None:
         )
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         return f"your code wrote a file larger than the limit of {settings.file_mb} MB"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            f"your code filled its scratch folder (about {settings.file_mb} MB in all); "
+            "write less to disk"
+        )
     return None
 
 

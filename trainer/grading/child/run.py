@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from trainer.grading.child import isolation, sandbox
+from trainer.grading.child import sandbox
 from trainer.grading.devices import choose_device
 from trainer.grading.layers import Containment
 from trainer.grading.protocol import (
@@ -172,17 +172,15 @@ def run(request: RunRequest, channel: Channel, entered: Containment) -> int:
 def execute(request: RunRequest, channel_fd: int) -> NoReturn:
     """Contain, run, send the final record, and leave at once, whatever the learner left running.
 
-    The first containment steps come before anything else (see ``sandbox.enter``): the new PID
-    namespace needs a fork, and the process that entered it waits as a relay while the trusted
-    init, PID 1 there, waits for the grading process; when that ends, everything it started ends.
+    The first containment steps come before anything else (see ``sandbox.enter``): the process
+    that entered the namespaces waits as a relay while the trusted init waits for the grading
+    process; when that ends, everything it started ends.
     """
     sys.dont_write_bytecode = True
     if request.workdir is not None:
         os.chdir(request.workdir)
     os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = str(Path.cwd())
-    entered, own_init = sandbox.enter(request)
-    if own_init:
-        isolation.run_as_init()
+    entered = sandbox.enter(request)
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
     code = run(request, channel, entered)
     channel.send(DoneRecord(exit_code=code))

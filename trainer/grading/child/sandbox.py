@@ -21,6 +21,7 @@ import math
 import os
 import resource
 import signal
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -248,24 +249,41 @@ def landlock(
         box.note(Layer.LANDLOCK_SIGNALS, True)
 
 
-def enter(request: RunRequest) -> tuple[Containment, bool]:
-    """The first steps, in the process that will grade; True when a trusted init must follow."""
+def enter(request: RunRequest) -> Containment:
+    """The first steps; returns only in the grading process, under its trusted init.
+
+    Single-threaded, before anything else (a user namespace demands it, and the trusted init
+    must be in place before any code it guards runs). Linux only: elsewhere the process group
+    the supervisor kills is all there is, and the verdict says so.
+    """
     box = Containment()
+    if sys.platform != "linux":
+        isolation.no_terminal(box)
+        for layer in (*NAMESPACE_LAYERS, Layer.TRUSTED_INIT):
+            box.note(layer, False)
+        return box
     isolation.die_with_parent()
     join_cgroups(request, box)
     isolation.no_terminal(box)
     if "namespaces" in request.skip:
-        for layer in (
-            Layer.USER_NS,
-            Layer.MOUNT_NS,
-            Layer.PID_NS,
-            Layer.NET_NS,
-            Layer.IPC_NS,
-            Layer.UTS_NS,
-        ):
+        for layer in NAMESPACE_LAYERS:
             box.note(layer, False)
-        return box, False
-    return box, isolation.enter_namespaces(box, user="userns" not in request.skip)
+        pid_namespace = False
+    else:
+        pid_namespace = isolation.enter_namespaces(box, user="userns" not in request.skip)
+    box.note(Layer.TRUSTED_INIT, True)
+    isolation.run_as_init(pid_namespace)
+    return box
+
+
+NAMESPACE_LAYERS = (
+    Layer.USER_NS,
+    Layer.MOUNT_NS,
+    Layer.PID_NS,
+    Layer.NET_NS,
+    Layer.IPC_NS,
+    Layer.UTS_NS,
+)
 
 
 def gpu_devices(device: str) -> list[Path]:

@@ -5,8 +5,8 @@ any call made through another architecture's entry point (the 32-bit ``int 0x80`
 compares arguments correctly on every ABI. What it denies is what no kata needs and what an
 attack on the grader does: changing file attributes (mode, owner, times, extended attributes,
 ``chattr`` flags), pushing input into a terminal (TIOCSTI, TIOCLINUX), mounting, tracing other
-processes, the kernel keyring, BPF, kernel modules, new namespaces, the host name and clock,
-io_uring (whose operations bypass this filter) and the like. Denied calls fail with EPERM, so
+processes, SysV IPC objects, the kernel keyring, BPF, kernel modules, new namespaces, the host
+name and clock, io_uring (whose operations bypass this filter) and the like. Denied calls fail with EPERM, so
 learner code sees an ordinary error rather than a killed process. Installed last, with every
 thread of the process synchronised to it.
 """
@@ -34,9 +34,10 @@ DENIED = (
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
     "reboot", "acct", "syslog", "iopl", "ioperm", "vhangup",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
-    # host-wide state
+    # host-wide state; SysV IPC objects outlive their creator (without an IPC namespace, the
+    # host's), and nothing a kata does needs them (torch shares memory through /dev/shm files)
     "sethostname", "setdomainname", "settimeofday", "clock_settime", "clock_adjtime",
-    "adjtimex",
+    "adjtimex", "shmget", "msgget", "semget",
     # new namespaces (clone with CLONE_NEW* is filtered by its flags below)
     "unshare", "setns",
 )  # fmt: skip

@@ -1,0 +1,39 @@
+"""``python -m trainer.grading.child.probe``: which sandbox layers hold here, without grading.
+
+``katas grade`` asks before it grades anything, so that a platform without read isolation is
+refused up front rather than discovered in the first verdict. The probe takes exactly the steps
+a grading child takes (namespaces, trusted init, private root, Landlock, limits, capabilities,
+seccomp) in the scratch folder it is started in (the caller's, who removes it), then prints what
+held as JSON. No torch, no pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from trainer.grading.child import sandbox
+from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else argv
+    skip = tuple(name for name in args if name in SANDBOX_SKIPS)
+    request = RunRequest(token=secrets.token_hex(8), checks="", learner="", timeout=5.0, skip=skip)
+    entered = sandbox.enter(request)
+    box = sandbox.contain(Path.cwd(), request, "cpu", entered)
+    report = {
+        "applied": [*entered.applied, *box.applied],
+        "missing": [*entered.missing, *box.missing],
+    }
+    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
