@@ -1,8 +1,8 @@
-"""Tries to send data over the network (loopback and a public address)."""
+"""Tries to send its answers over the network, to a server the test listens with on loopback."""
 
 import socket
 
-for address in (("127.0.0.1", 9), ("192.0.2.1", 80)):
+for address in (("127.0.0.1", __PORT__), ("localhost", __PORT__)):
     try:
         with socket.create_connection(address, timeout=0.5) as conn:
             conn.sendall(b"answers please")

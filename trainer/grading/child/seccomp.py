@@ -6,9 +6,9 @@ compares arguments correctly on every ABI. What it denies is what no kata needs 
 attack on the grader does: changing file attributes (mode, owner, times, extended attributes,
 ``chattr`` flags), pushing input into a terminal (TIOCSTI, TIOCLINUX), mounting, tracing other
 processes, SysV IPC objects, the kernel keyring, BPF, kernel modules, new namespaces, the host
-name and clock, io_uring (whose operations bypass this filter) and the like. Denied calls fail with EPERM, so
-learner code sees an ordinary error rather than a killed process. Installed last, with every
-thread of the process synchronised to it.
+name and clock, io_uring (whose operations bypass this filter) and the like. Denied calls fail
+with EPERM, so learner code sees an ordinary error rather than a killed process. Installed last,
+with every thread of the process synchronised to it.
 """
 
 from __future__ import annotations
