@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -18,11 +20,13 @@ import pytest
 from tests.batch_factory import BY_ID, Course, make_class
 from trainer.batch import run as batch_run
 from trainer.batch.journal import JOURNAL_NAME, Journal, JournalEntry
-from trainer.batch.model import GradeStatus
+from trainer.batch.model import GradeStatus, Isolation
 from trainer.batch.plan import discover, parse_shard
 from trainer.batch.run import BatchOptions, grade_batch
 from trainer.coursework.assignment import LoadedAssignment, load_assignment
-from trainer.errors import BatchBusy, JournalError
+from trainer.errors import BatchBusy, JournalError, NotIsolated
+from trainer.grading.grader import SandboxReport
+from trainer.grading.layers import Layer
 from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
 from trainer.kata.model import Kata
 
@@ -46,6 +50,12 @@ class FakeGrader:
 
     calls: ClassVar[list[tuple[str, float | None]]] = []
     explode: ClassVar[set[str]] = set()
+    slow: ClassVar[set[str]] = set()
+    """Texts that time out on the wall clock (the machine's fault, until graded alone)."""
+    running: ClassVar[int] = 0
+    beside_slow: ClassVar[list[int]] = []
+    """For each grading of a slow text: how many other gradings ran at the same time."""
+    lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, workers: int = 1, *, warm: bool = True) -> None:
         self.warm = warm
@@ -77,11 +87,23 @@ class FakeGrader:
         limits: object = None,
     ) -> Verdict:
         text = path.read_text(encoding="utf-8", errors="replace")
-        FakeGrader.calls.append((kata.id, timeout))
-        if text in FakeGrader.explode:
-            raise OSError("disk full")
-        good = text == BY_ID[kata.id].solution
-        return verdict(kata.id, Status.PASSED if good else Status.FAILED)
+        with FakeGrader.lock:
+            FakeGrader.calls.append((kata.id, timeout))
+            FakeGrader.running += 1
+        try:
+            if text in FakeGrader.explode:
+                raise OSError("disk full")
+            if text in FakeGrader.slow:
+                time.sleep(0.05)
+                with FakeGrader.lock:
+                    FakeGrader.beside_slow.append(FakeGrader.running - 1)
+                return verdict(kata.id, Status.TIMEOUT).model_copy(update={"clock": "wall"})
+            time.sleep(0.01)
+            good = text == BY_ID[kata.id].solution
+            return verdict(kata.id, Status.PASSED if good else Status.FAILED)
+        finally:
+            with FakeGrader.lock:
+                FakeGrader.running -= 1
 
 
 @pytest.fixture
@@ -89,6 +111,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeGrader]]:
     monkeypatch.setattr(batch_run, "Grader", FakeGrader)
     FakeGrader.calls = []
     FakeGrader.explode = set()
+    FakeGrader.slow = set()
+    FakeGrader.beside_slow = []
     yield FakeGrader
 
 
@@ -230,3 +254,64 @@ def test_command_mistakes_are_usage_errors(
     for argv, message in cases:
         assert main(argv) == 2, argv
         assert message in " ".join(capsys.readouterr().err.split()), argv
+
+
+def test_a_wall_clock_timeout_is_graded_again_alone_before_it_counts(
+    fake: type[FakeGrader], loaded: LoadedAssignment, course: Course, tmp_path: Path
+) -> None:
+    fake.slow = {BY_ID["square-it"].wrong}  # four learners hand it in
+    run = _run(loaded, course, tmp_path, BatchOptions(jobs=2))
+    assert run.reruns == 4
+    assert len(fake.beside_slow) == 8  # each graded twice: beside others, then alone
+    assert sorted(fake.beside_slow)[:4] == [0, 0, 0, 0]
+    row = next(r for r in run.results.learners if r.learner == "wrong-5")
+    square = next(k for k in row.katas if k.kata_id == "square-it")
+    assert square.status is GradeStatus.TIMEOUT
+    assert square.summary.endswith("(also when graded again alone)")
+
+
+def test_a_batch_records_how_learner_code_was_isolated(
+    fake: type[FakeGrader],
+    loaded: LoadedAssignment,
+    course: Course,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = _run(loaded, course, tmp_path / "isolated")
+    assert run.results.isolation is not None and run.results.isolation.read_isolated
+    header = (tmp_path / "isolated" / "gradebook.csv").read_text().splitlines()[0]
+    assert "read_isolation" not in header
+
+    bare = SandboxReport(applied=(Layer.NO_TERMINAL,), missing=Layer.READ_ISOLATION)
+    monkeypatch.setattr(batch_run, "probe_sandbox", lambda: bare)
+    with pytest.raises(NotIsolated, match="--allow-unisolated"):
+        _run(loaded, course, tmp_path / "refused")
+    assert not (tmp_path / "refused" / "gradebook.csv").exists()
+    run = _run(loaded, course, tmp_path / "allowed", BatchOptions(allow_unisolated=True))
+    assert run.results.isolation == Isolation(
+        read_isolated=False, layers=(Layer.NO_TERMINAL,), allowed_unisolated=True
+    )
+    lines = (tmp_path / "allowed" / "gradebook.csv").read_text().splitlines()
+    assert lines[0].endswith(",total,read_isolation")
+    assert all(line.endswith(",none") for line in lines[1:])
+
+
+def test_each_learner_file_is_gone_from_the_batch_scratch_once_graded(
+    fake: type[FakeGrader],
+    loaded: LoadedAssignment,
+    course: Course,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where isolation is missing and the instructor allowed it, a learner still finds no
+    earlier learner's file in the shared tree."""
+    seen: list[list[str]] = []
+    grade = FakeGrader.grade
+
+    def looking(self: FakeGrader, kata: Kata, path: Path, *args: object, **kw: object) -> Verdict:
+        seen.append(sorted(p.name for p in path.parent.parent.iterdir()))
+        return grade(self, kata, path)
+
+    monkeypatch.setattr(FakeGrader, "grade", looking)
+    _run(loaded, course, tmp_path, BatchOptions(jobs=1))
+    assert seen and all(len(names) == 1 for names in seen)

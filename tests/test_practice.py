@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,32 @@ def test_the_class_report_names_statuses_with_the_same_marks() -> None:
     assert _others(stats) == "1 timed out, 2 not verified here"
     html = _table(["kata", GRADE["timeout"]], [["k", "1"]])
     assert '<th class="tone-warning">⏱ timed out</th>' in html
+
+
+def test_a_grading_without_read_isolation_says_so_once_a_session(tmp_path: Path) -> None:
+    """Self-study grades with whatever sandbox the platform has, and tells the learner once."""
+    catalog = gpu_first_pack(tmp_path / "pack")
+    kata = catalog.get("cpu-second")
+    workspace = Workspace.init(tmp_path / "ws")
+    path = workspace.open(kata)
+    layers = {
+        "linux": (("own mount namespace", "reads only Python and the scratch (landlock)"), ()),
+        "bare": (("no terminal (own session, stdin /dev/null)",), ("own mount namespace",)),
+    }
+
+    def graded_on(platform: str) -> Callable[[Kata, Path, str], Verdict]:
+        applied, missing = layers[platform]
+        env = Environment(trainer="0", python="3", platform="x", sandbox=applied,
+                          sandbox_missing=missing)  # fmt: skip
+        return lambda kata, path, device: passing(kata, path, device).model_copy(
+            update={"environment": env}
+        )
+
+    practice = Practice(catalog, workspace, present=CPU)
+    outcome = practice.attempt(kata, path, graded_on("linux"), "cpu")
+    assert not any("partial sandbox" in note.text for note in outcome.notes)
+    first = practice.attempt(kata, path, graded_on("bare"), "cpu")
+    (note,) = [n for n in first.notes if "partial sandbox" in n.text]
+    assert note.tone is Tone.WARNING and "Threat model" in note.text
+    again = practice.attempt(kata, path, graded_on("bare"), "cpu")
+    assert not any("partial sandbox" in n.text for n in again.notes)

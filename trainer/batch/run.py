@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -228,6 +229,10 @@ class _Grading:
             verdict = _in_process_failure(job, self.devices[job.kata.id], exc)
             with self._lock:
                 self.retry.add((job.learner, job.kata.id))
+        finally:
+            # Graded from a private copy; gone from the shared tree before the next learner's
+            # turn, so even a batch graded without read isolation has no classmates to read.
+            shutil.rmtree(folder, ignore_errors=True)
         with self._lock:
             self._done += 1
             done = self._done

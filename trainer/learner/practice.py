@@ -19,6 +19,7 @@ from pathlib import Path
 
 from trainer.errors import ProgressError, UsageError
 from trainer.grading import devices
+from trainer.grading.layers import read_isolated
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
@@ -79,6 +80,7 @@ class Practice:
         self.workspace = workspace
         self._present = present
         self.tz = tz
+        self._sandbox_noted = False
 
     # -- this machine -----------------------------------------------------------------------
 
@@ -176,13 +178,14 @@ class Practice:
         propagate; a store that cannot record is :attr:`Outcome.unrecorded`."""
         code = _read(path)
         verdict = grade(kata, path, device)
+        sandbox = self._sandbox_note(verdict)
         workspace = self.workspace
         if workspace is None:
-            return Outcome(verdict, None)
+            return Outcome(verdict, None, sandbox)
         resolved = path.resolve()
         review = resolved == workspace.review_file_for(kata).resolve()
         if not review and resolved != workspace.file_for(kata).resolve():
-            return Outcome(verdict, None)  # a file elsewhere (--file): graded, not recorded
+            return Outcome(verdict, None, sandbox)  # a file elsewhere (--file): not recorded
         try:
             recorded = workspace.progress.record_attempt(
                 kata.id,
@@ -192,8 +195,28 @@ class Practice:
                 review=review,
             )
         except ProgressError as exc:
-            return Outcome(verdict, None, unrecorded=exc)
-        return Outcome(verdict, recorded, self._notes(recorded))
+            return Outcome(verdict, None, sandbox, unrecorded=exc)
+        return Outcome(verdict, recorded, (*self._notes(recorded), *sandbox))
+
+    def _sandbox_note(self, verdict: Verdict) -> tuple[Note, ...]:
+        """Once per session: this platform grades without read isolation, and what that means.
+
+        Self-study still grades (the learner's own code is at stake); ``katas grade`` refuses.
+        """
+        env = verdict.environment
+        if self._sandbox_noted or not (env.sandbox or env.sandbox_missing):
+            return ()  # noted already, or no grading child ran (a device this machine lacks)
+        if read_isolated(env.sandbox):
+            return ()
+        self._sandbox_noted = True
+        return (
+            Note(
+                "Graded with a partial sandbox: this platform lacks "
+                f"{len(env.sandbox_missing)} of its layers, read isolation among them, so code "
+                "under grading could read files outside its own (README: 'Threat model').",
+                Tone.WARNING,
+            ),
+        )
 
     def _notes(self, recorded: Recorded) -> tuple[Note, ...]:
         notes: list[Note] = []
