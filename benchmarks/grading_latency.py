@@ -8,11 +8,18 @@ Prints median and p90 of each, the warm/cold ratios, and the resident memory of 
 grading parent) process and of the worker.
 
     python benchmarks/grading_latency.py [--warm N] [--cold N]
+    python benchmarks/grading_latency.py --baseline REF [--rounds R]
+
+With ``--baseline REF`` (a commit, say the one before a change to grading), the trainer's own
+warm and cold paths are measured under a git worktree of REF and under this tree, alternately,
+``--rounds`` times each, in this one run on this one machine, and the difference is printed:
+the warm median's change in milliseconds and the cold median's ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -112,11 +119,104 @@ def cold_pytest(kata: Kata, folder: Path) -> None:
         raise SystemExit(f"cold pytest failed for {kata.id}:\n{result.stdout}\n{result.stderr}")
 
 
+def trainer_paths(warm_n: int, cold_n: int) -> dict[str, dict[str, list[float]]]:
+    """Seconds per grading of each kata's solution: warm and cold, the trainer's paths only."""
+    catalog = Catalog.load([builtin_pack()])
+    times: dict[str, dict[str, list[float]]] = {}
+    with Grader(1) as grader:
+        grader.wait_ready()
+        for kata_id in KATAS:
+            kata = catalog.get(kata_id)
+
+            def warm_once(kata: Kata = kata) -> None:
+                verdict = grader.grade(kata, kata.solution)
+                assert verdict.passed, verdict.summary
+
+            def cold_once(kata: Kata = kata) -> None:
+                verdict = grade(kata, kata.solution)
+                assert verdict.passed, verdict.summary
+
+            warm_once()
+            times[kata_id] = {"warm": timed(warm_once, warm_n), "cold": timed(cold_once, cold_n)}
+    return times
+
+
+def against_baseline(ref: str, rounds: int, warm_n: int, cold_n: int) -> int:
+    """Measure REF's tree and this one alternately; print the differences."""
+    here = Path(__file__).resolve().parent.parent
+    script = Path(__file__).resolve()
+    merged: dict[str, dict[str, dict[str, list[float]]]] = {"baseline": {}, "this tree": {}}
+    with tempfile.TemporaryDirectory(prefix="katas-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(here), "worktree", "add", "--detach", str(tree), ref],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            for round_ in range(rounds):
+                for label, root in (("baseline", tree), ("this tree", here)):
+                    env = dict(os.environ, PYTHONPATH=str(root))
+                    counts = ["--warm", str(warm_n), "--cold", str(cold_n)]
+                    done = subprocess.run(
+                        [sys.executable, str(script), "--json", *counts],
+                        cwd=root,
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    measured = json.loads(done.stdout.splitlines()[-1])
+                    for kata_id, paths in measured.items():
+                        into = merged[label].setdefault(kata_id, {"warm": [], "cold": []})
+                        for path, values in paths.items():
+                            into[path] += values
+                    print(f"round {round_ + 1}/{rounds}: measured {label}", flush=True)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(here), "worktree", "remove", "--force", str(tree)],
+                check=False,
+                capture_output=True,
+            )
+    print(f"baseline {ref} against this tree · {os.cpu_count()} cores · {rounds} rounds")
+    header = (
+        f"{'kata':18} {'warm ms (base)':>15} {'warm ms (now)':>14} {'delta ms':>9} "
+        f"{'cold ms (base)':>15} {'cold ms (now)':>14} {'cold ratio':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    worst_delta, worst_ratio = -1e9, 0.0
+    for kata_id in KATAS:
+        base, now = merged["baseline"][kata_id], merged["this tree"][kata_id]
+        warm_base, warm_now = statistics.median(base["warm"]), statistics.median(now["warm"])
+        cold_base, cold_now = statistics.median(base["cold"]), statistics.median(now["cold"])
+        delta, ratio = 1000 * (warm_now - warm_base), cold_now / cold_base
+        worst_delta, worst_ratio = max(worst_delta, delta), max(worst_ratio, ratio)
+        print(
+            f"{kata_id:18} {1000 * warm_base:>15.0f} {1000 * warm_now:>14.0f} {delta:>+9.1f} "
+            f"{1000 * cold_base:>15.0f} {1000 * cold_now:>14.0f} {ratio:>11.3f}"
+        )
+    print("-" * len(header))
+    print(
+        f"worst warm median change: {worst_delta:+.1f} ms (target <= +25 ms); "
+        f"worst cold median ratio: {worst_ratio:.3f} (target <= 1.200)"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=20, help="warm gradings per kata")
     parser.add_argument("--cold", type=int, default=5, help="cold runs per kata and path")
+    parser.add_argument("--baseline", metavar="REF", help="compare with a git commit's tree")
+    parser.add_argument("--rounds", type=int, default=2, help="alternations with --baseline")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.json:
+        print(json.dumps(trainer_paths(args.warm, args.cold)))
+        return 0
+    if args.baseline:
+        return against_baseline(args.baseline, args.rounds, args.warm, args.cold)
     catalog = Catalog.load([builtin_pack()])
     print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · parent pid {os.getpid()}")
     header = f"{'kata':18} {'path':22} {'n':>3} {'median ms':>10} {'p90 ms':>8} {'warm/cold':>10}"
