@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 import os
 import platform
 import shutil
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from trainer.grading.layers import Containment, Layer
@@ -74,8 +74,11 @@ SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache
 ``subprocess`` a learner starts need to load. Nothing in them belongs to a kata or a learner."""
 
 
+@functools.cache
 def libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library, loaded once: the symbols the interpreter already has (``find_library``
+    would start ``ldconfig`` on every call, milliseconds each, on a warm grading's path)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _check(result: int, what: str) -> None:
@@ -285,7 +288,8 @@ def _bind(source: Path, newroot: Path, *, writable: bool = False) -> None:
     _mount(None, target, None, flags)
 
 
-def readable_paths(extra: Iterable[str] = ()) -> list[Path]:
+@functools.cache
+def readable_paths(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
     """The Python installation and the system libraries, with the trainer package itself.
 
     Deliberately not the folders on ``sys.path`` that are not an installation (a checkout's
@@ -304,12 +308,12 @@ def readable_paths(extra: Iterable[str] = ()) -> list[Path]:
             continue
         chosen.append(path)
     # Drop anything already inside another chosen path (binding it twice adds nothing).
-    return [p for p in chosen if not any(q != p and q in p.parents for q in chosen)]
+    return tuple(p for p in chosen if not any(q != p and q in p.parents for q in chosen))
 
 
 def private_root(
     workdir: Path,
-    readable: list[Path],
+    readable: Sequence[Path],
     hidden: Iterable[Path],
     *,
     scratch_mb: int,

@@ -22,7 +22,7 @@ import os
 import resource
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from trainer.grading.child import isolation, seccomp
@@ -180,7 +180,7 @@ def _allow_except(path: Path, hidden: list[Path]) -> Iterable[Path]:
 
 def landlock(
     workdir: Path,
-    readable: list[Path],
+    readable: Sequence[Path],
     hidden: list[Path],
     box: Containment,
     *,

@@ -56,10 +56,15 @@ MESSAGE_SIZE = 1 << 16
 
 
 def warm_up() -> None:
-    """Import what every grading needs, and let pytest load its lazy parts once."""
+    """Import what every grading needs, let pytest load its lazy parts once, and compute what
+    each child's sandbox needs (the seccomp program, the paths it may read)."""
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    from trainer.grading.child import isolation, seccomp
+
+    seccomp.program()
+    isolation.readable_paths()
     import pytest
 
     with tempfile.TemporaryDirectory(prefix="katas-warm-") as folder:
