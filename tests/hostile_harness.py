@@ -132,6 +132,11 @@ PLATFORMS = {
 SLEEPERS = {"sleep_forever"}
 """Attacks that use no CPU, so only the wall-clock backstop ends them."""
 
+TO_THE_LIMIT = {"sleep_forever", "escape_the_group", "deep_c_recursion", "fork_bomb"}
+"""Attacks that only a limit ends: graded against :data:`SHORT_TIMEOUT` to keep the suite quick."""
+
+SHORT_TIMEOUT = 3.0
+
 
 def make_double_kata(pack: Path, timeout: float = TIMEOUT) -> Kata:
     root = make_kata(

@@ -334,3 +334,17 @@ def test_a_50_gb_allocation_meets_the_default_memory_limit(
     verdict = run(grade_fn, kata, tmp_path, source)
     assert verdict.status is Status.ERROR
     assert "exceeded the memory limit of 4096 MB" in verdict.summary
+
+
+def test_torch_caches_go_to_the_scratch_whatever_the_environment_says(
+    grade_fn: GradeFn, kata: Kata, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grader's own process may have named torch's compiler cache already (any test or tool
+    that imported torch's optimizers); the child's sandbox cannot write there."""
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "host-cache"))
+    source = (
+        SOLUTION + "import torch\ntorch.optim.SGD([torch.zeros(1, requires_grad=True)]).step()\n"
+    )
+    verdict = run(grade_fn, kata, tmp_path, source)
+    assert verdict.status is Status.PASSED, verdict.summary
+    assert not (tmp_path / "host-cache").exists()

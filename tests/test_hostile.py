@@ -22,7 +22,9 @@ from tests.hostile_harness import (
     EXPECTED,
     PLATFORMS,
     SANDBOX_ATTACKS,
+    SHORT_TIMEOUT,
     SOLUTION,
+    TO_THE_LIMIT,
     Stage,
     make_double_kata,
     marker_key,
@@ -38,8 +40,17 @@ def test_the_corpus_is_complete() -> None:
 
 
 @pytest.fixture(scope="module")
-def kata(tmp_path_factory: pytest.TempPathFactory) -> Kata:
-    return make_double_kata(tmp_path_factory.mktemp("pack"))
+def katas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Kata, Kata]:
+    """The hostile kata, and the same with a short timeout for attacks only a limit ends."""
+    return (
+        make_double_kata(tmp_path_factory.mktemp("pack")),
+        make_double_kata(tmp_path_factory.mktemp("short"), SHORT_TIMEOUT),
+    )
+
+
+@pytest.fixture
+def kata(katas: tuple[Kata, Kata], name: str) -> Kata:
+    return katas[1] if name in TO_THE_LIMIT else katas[0]
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +167,13 @@ def test_the_attacks_are_real_without_the_sandbox(
         _remove_segment(marker_key(stage.marker))
 
 
-def test_every_layer_holds_under_the_full_sandbox(kata: Kata, warm: Grader, tmp_path: Path) -> None:
+def test_every_layer_holds_under_the_full_sandbox(
+    katas: tuple[Kata, Kata], warm: Grader, tmp_path: Path
+) -> None:
     """On this machine (CI's): what the tests above rely on is really in force."""
     right = tmp_path / "right.py"
     right.write_text(SOLUTION, encoding="utf-8")
-    verdict = warm.grade(kata, right)
+    verdict = warm.grade(katas[0], right)
     assert verdict.passed
     missing = set(verdict.environment.sandbox_missing)
     assert not missing, missing

@@ -179,7 +179,12 @@ def execute(request: RunRequest, channel_fd: int) -> NoReturn:
     sys.dont_write_bytecode = True
     if request.workdir is not None:
         os.chdir(request.workdir)
-    os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = str(Path.cwd())
+    scratch = str(Path.cwd())
+    os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = scratch
+    # torch's compiler caches default to a folder it may have named already (in the worker, or
+    # inherited from the grader's environment): outside the scratch, where nothing may write.
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(scratch, ".torchinductor"))
+    os.environ["TRITON_CACHE_DIR"] = str(Path(scratch, ".triton"))
     entered = sandbox.enter(request)
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
     code = run(request, channel, entered)
