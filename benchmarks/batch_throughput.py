@@ -4,7 +4,7 @@ Builds a class of submission archives over four built-in katas (each learner han
 reference for some katas and the starter or a known-wrong file for others), then grades the same
 archives twice in this one run, each into a fresh folder so nothing is reused:
 
-- cold: one grading at a time, each in a fresh ``python -m trainer.grading.child.run`` (the way a
+- cold: one grading at a time, each in a fresh ``python -m trainer.grading.judge.run`` (the way a
 naive
   grader runs ``pytest`` per file);
 - batch: ``jobs`` gradings at once over warm workers, as ``katas grade --jobs 2`` does.

@@ -19,8 +19,9 @@ from trainer.kata.loader import load_kata
 
 PACKAGE = Path(__file__).resolve().parent.parent / "trainer"
 FRONT_ENDS = ("trainer.cli", "trainer.tui")
-CHILD_SIDE = ("trainer.grading.child", "trainer.checks")
-"""Modules that run only inside a grading child; they may import torch and pytest."""
+CHILD_SIDE = ("trainer.grading.judge", "trainer.grading.learner", "trainer.checks")
+"""Modules that run only in the processes of a grading (the judge, the learner process); they
+may import torch and pytest."""
 TOP = ("trainer", "trainer.__main__", "trainer.entry")
 """The entry point: above the front ends, it picks one."""
 
@@ -75,7 +76,8 @@ def test_the_layers_are_where_the_readme_says() -> None:
     assert {
         "trainer.kata",
         "trainer.grading",
-        "trainer.grading.child",
+        "trainer.grading.judge",
+        "trainer.grading.learner",
         "trainer.learner",
         "trainer.coursework",
         "trainer.batch",

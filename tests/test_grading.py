@@ -310,13 +310,14 @@ def test_torch_rebinding_its_own_globals_is_not_tampering(
     assert verdict.status is Status.PASSED, verdict.summary
 
 
-def test_monkeypatching_a_comparison_is_tampering(
+def test_patching_torch_in_the_learner_process_changes_no_comparison(
     grade_fn: GradeFn, kata: Kata, tmp_path: Path
 ) -> None:
+    """The checks compare in the judge, whose torch the learner's code never reaches."""
     source = "import torch\ntorch.equal = lambda *a: True\n\ndef double(x):\n    return x\n"
     verdict = run(grade_fn, kata, tmp_path, source)
-    assert verdict.status is Status.ERROR
-    assert "replaced torch.equal" in verdict.summary
+    assert verdict.status is Status.FAILED
+    assert verdict.checks[0].status is CheckStatus.FAILED
 
 
 def test_every_verdict_says_which_protections_held(

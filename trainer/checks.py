@@ -1,9 +1,11 @@
 """The authoring API for hidden checks: short checks, messages a learner can act on.
 
-Checks run in grading child processes only, so this module imports ``torch`` at the top (the
-rest of ``trainer`` never does). Every helper fails with an ``AssertionError`` whose message is
-written for the learner: what was expected, what came back, and for which input. The grader runs
-pytest with assertion rewriting off, so the message is all the learner gets. A mistake by the
+Checks run in the judge only, so this module imports ``torch`` at the top (the rest of
+``trainer`` never does). Every helper takes learner objects (proxies on the learner process,
+:mod:`trainer.grading.judge.link`) as well as plain values, and decides here, on plain copies.
+Every helper fails with an ``AssertionError`` whose message is written for the learner: what was
+expected, what came back, and for which input. The grader runs pytest with assertion rewriting
+off, so the message is all the learner gets. A mistake by the
 *author* (a wrong argument type, an unknown ``forbid`` construct) raises ``TypeError`` or
 ``ValueError`` instead, so ``katas validate`` reports it as a broken check, not as a learner's
 failure.
@@ -35,8 +37,13 @@ from typing import Any, cast
 
 import torch
 
+from trainer.errors import LearnerGone, LearnerRaised
+from trainer.grading.judge.link import Proxy, is_proxy
+from trainer.grading.judge.remote import Remote
+
 __all__ = [
     "TF32_RTOL",
+    "Remote",
     "assert_close",
     "assert_same_names",
     "default_tolerances",
@@ -175,12 +182,30 @@ def plain(value: object, what: str = "your output") -> torch.Tensor:
     ``torch.Tensor`` is trusted. ``nn.Parameter`` is accepted too: it is torch's own type, torch
     disables its ``__torch_function__``, and a learner returning a module's weight should be
     graded on its values. The result is a detached plain tensor sharing the storage (no copy).
+    A learner object (a proxy on the learner process) is fetched by value first: its copy is
+    built here from plain data, so nothing of the learner's code comes with it.
     """
+    if is_proxy(value):
+        value = _fetch(cast(Proxy, value), what)
     if type(value) is not torch.Tensor and type(value) is not torch.nn.Parameter:
         raise AssertionError(f"{what} is {_describe_type(value)}, expected a plain torch.Tensor")
     assert isinstance(value, torch.Tensor)  # for mypy; the type test above is the real check
     # torch.Tensor.detach, not value.detach: an instance attribute could shadow the method.
     return torch.Tensor.detach(value)
+
+
+def _fetch(proxy: Proxy, what: str) -> object:
+    """The plain-data copy of a learner object; an object that is not plain data is named."""
+    try:
+        return proxy._link.value(proxy)
+    except LearnerRaised as exc:
+        if exc.details.get("plain"):
+            name = proxy._type.rpartition(".")[2] or "object"
+            article = "an" if name[:1].lower() in "aeiou" else "a"
+            raise AssertionError(
+                f"{what} is {article} {name}, expected a plain torch.Tensor"
+            ) from None
+        raise
 
 
 def same_device(a: torch.device | str, b: torch.device | str) -> bool:
@@ -500,6 +525,11 @@ def gradcheck64(
     ("x", "weight"); by default "input 0", "input 1", ... A failure names one Jacobian entry,
     autograd's value and the finite-difference value, instead of printing both matrices.
     """
+    if is_proxy(fn):
+        _remote_gradcheck(
+            cast(Proxy, fn), inputs, what, names, check_gradgrad, eps=eps, atol=atol, rtol=rtol
+        )
+        return
     args = [_to_leaf64(a) for a in inputs]
     if not any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
         raise TypeError("gradcheck64: no floating-point tensor among the inputs")
@@ -596,6 +626,221 @@ def _summary_or_none(
         return None
 
 
+def _remote_gradcheck(
+    fn: Proxy,
+    inputs: Sequence[object],
+    what: str,
+    names: Sequence[str] | None,
+    check_gradgrad: bool,
+    *,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
+    """gradcheck (and gradgradcheck) of a learner function, decided here.
+
+    The learner process only evaluates: ``fn`` on inputs nudged by ``eps`` (for the numerical
+    Jacobian) and vector-Jacobian products against unit vectors (for the analytic one). The
+    finite differences, the comparison and the tolerances are computed in the judge, on plain
+    copies, the same criterion as ``torch.autograd.gradcheck``: ``|analytic - numerical| <=
+    atol + rtol * |numerical|`` for every entry.
+    """
+    link = fn._link
+    args = [_to_leaf64(a) for a in inputs]
+    slots = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+    if not slots:
+        raise TypeError("gradcheck64: no floating-point tensor among the inputs")
+    if any(cast(torch.Tensor, args[i]).is_complex() for i in slots):
+        raise TypeError("gradcheck64: complex inputs to a learner function are not supported")
+    labels = list(names) if names is not None else [f"input {i}" for i in range(len(args))]
+    if len(labels) != len(args):
+        raise TypeError(f"gradcheck64: {len(labels)} names for {len(args)} inputs")
+    shapes = ", ".join(
+        f"{label} of shape {_shape(a.shape)}"
+        for label, a in zip(labels, args, strict=True)
+        if isinstance(a, torch.Tensor)
+    )
+    what = f"{what} (for {shapes})" if shapes else what
+
+    def outputs(arg_lists: list[list[object]]) -> list[list[torch.Tensor]]:
+        results = link.request("callvalue", fn, arg_lists)
+        return [_differentiable(r) for r in results]
+
+    def forward(values: list[object]) -> list[torch.Tensor]:
+        return outputs([values])[0]
+
+    def nudged(values: list[object], wrt: list[int]) -> list[list[torch.Tensor]]:
+        lists = []
+        for slot in wrt:
+            base = cast(torch.Tensor, values[slot])
+            for j in range(base.numel()):
+                for sign in (1.0, -1.0):
+                    copy = [v.detach().clone().requires_grad_(v.requires_grad)
+                            if isinstance(v, torch.Tensor) else v for v in values]  # fmt: skip
+                    cast(torch.Tensor, copy[slot]).detach().view(-1)[j] += sign * eps
+                    lists.append(copy)
+        return outputs(lists)
+
+    def vjps(
+        values: list[object], cotangent_sets: list[list[torch.Tensor]]
+    ) -> list[list[torch.Tensor]]:
+        return cast(
+            list[list[torch.Tensor]],
+            link.request("vjpmany", fn, values, slots, cotangent_sets, None),
+        )
+
+    try:
+        problem = _compare_jacobians(
+            args, slots, labels, forward, nudged, vjps, eps, atol, rtol, "your backward"
+        )
+    except (LearnerRaised, RuntimeError, ValueError) as exc:
+        if isinstance(exc, LearnerGone):
+            raise
+        problem = _first_line(exc)
+    if problem:
+        raise AssertionError(f"the gradient of {what} is wrong: {problem}")
+    if not check_gradgrad:
+        return
+    firsts = forward(args)
+    generator = torch.Generator().manual_seed(0)
+    upstream = [
+        torch.randn(o.shape, generator=generator, dtype=torch.float64).to(o.device, o.dtype)
+        for o in firsts
+    ]
+    n = len(args)
+    both: list[object] = [*args, *(u.requires_grad_() for u in upstream)]
+    both_slots = [*slots, *range(n, n + len(upstream))]
+
+    def g_forward(values: list[object]) -> list[torch.Tensor]:
+        grads = link.request("vjpmany", fn, values[:n], slots, [list(values[n:])], None)
+        return cast(list[torch.Tensor], grads[0])
+
+    def g_nudged(values: list[object], wrt: list[int]) -> list[list[torch.Tensor]]:
+        out = []
+        for slot in wrt:
+            base = cast(torch.Tensor, values[slot])
+            for j in range(base.numel()):
+                for sign in (1.0, -1.0):
+                    copy = [v.detach().clone() if isinstance(v, torch.Tensor) else v
+                            for v in values]  # fmt: skip
+                    cast(torch.Tensor, copy[slot]).view(-1)[j] += sign * eps
+                    out.append(g_forward(copy))
+        return out
+
+    def g_vjps(values: list[object], sets: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+        return cast(
+            list[list[torch.Tensor]],
+            link.request("vjpmany", fn, values[:n], slots, [list(values[n:])] * len(sets), sets),
+        )
+
+    upstream_names = (
+        ["grad_output"]
+        if len(upstream) == 1
+        else [f"grad_output {i}" for i in range(len(upstream))]
+    )
+    try:
+        problem = _compare_jacobians(
+            both,
+            both_slots,
+            [*labels, *upstream_names],
+            g_forward,
+            g_nudged,
+            g_vjps,
+            eps,
+            atol,
+            rtol,
+            "double backward",
+            [f"(dL/d{labels[i]})" for i in slots],
+        )
+    except (LearnerRaised, RuntimeError, ValueError) as exc:
+        if isinstance(exc, LearnerGone):
+            raise
+        problem = _first_line(exc)
+    if problem:
+        raise AssertionError(
+            f"the second derivatives of {what} are wrong (gradgradcheck: your backward is "
+            f"differentiated in turn): {problem}"
+        )
+
+
+def _compare_jacobians(
+    args: list[object],
+    slots: list[int],
+    names: Sequence[str],
+    forward: Callable[[list[object]], list[torch.Tensor]],
+    nudged: Callable[[list[object], list[int]], list[list[torch.Tensor]]],
+    vjps: Callable[[list[object], list[list[torch.Tensor]]], list[list[torch.Tensor]]],
+    eps: float,
+    atol: float,
+    rtol: float,
+    analytical: str,
+    out_names: Sequence[str] = (),
+) -> str | None:
+    """Analytic against numerical Jacobians, every entry; the worst disagreement in words."""
+    outs = forward(args)
+    if not outs:
+        return "no output requires grad: the result is not connected to the inputs"
+    sizes = [o.numel() for o in outs]
+    total = sum(sizes)
+    cotangent_sets = []
+    for o_index, out in enumerate(outs):
+        for k in range(out.numel()):
+            basis = [torch.zeros_like(o).detach() for o in outs]
+            basis[o_index].view(-1)[k] = 1.0
+            cotangent_sets.append(basis)
+    analytic_rows = vjps(args, cotangent_sets)  # one row per output entry: grads per slot
+    numeric = nudged(args, slots)
+    best: tuple[float, str] | None = None
+    position = 0
+    for slot_index, slot in enumerate(slots):
+        x = cast(torch.Tensor, args[slot])
+        for j in range(x.numel()):
+            plus, minus = numeric[position], numeric[position + 1]
+            position += 2
+            if len(plus) != len(outs) or len(minus) != len(outs):
+                return "a nudged input changed how many outputs require grad"
+            flat_num = torch.cat(
+                [
+                    ((p - m).detach().double().reshape(-1) / (2 * eps)).cpu()
+                    for p, m in zip(plus, minus, strict=True)
+                ]
+            )
+            flat_ana = torch.stack(
+                [row[slot_index].detach().double().reshape(-1)[j].cpu() for row in analytic_rows]
+            )
+            error = (flat_ana - flat_num).abs()
+            excess = torch.nan_to_num(error - (atol + rtol * flat_num.abs()), nan=math.inf)
+            if not (excess > 0).any():
+                continue
+            flat = int(excess.argmax())
+            score = float(excess[flat])
+            if best is not None and score <= best[0]:
+                continue
+            o_index, k = _locate(flat, sizes)
+            out = outs[o_index]
+            if o_index < len(out_names):
+                out_name = out_names[o_index]
+            else:
+                out_name = "output" if len(outs) == 1 else f"output {o_index}"
+            bad = int((excess > 0).sum())
+            best = (
+                score,
+                f"d {out_name}{_element(k, out.shape)} / d {names[slot]}{_element(j, x.shape)}: "
+                f"{analytical} gives {_number(float(flat_ana[flat]))}, finite differences give "
+                f"{_number(float(flat_num[flat]))} ({bad} of {total} entries of this column "
+                f"differ, max error {float(torch.nan_to_num(error, nan=math.inf).max()):.3g})",
+            )
+    return None if best is None else best[1]
+
+
+def _locate(flat: int, sizes: list[int]) -> tuple[int, int]:
+    for index, size in enumerate(sizes):
+        if flat < size:
+            return index, flat
+        flat -= size
+    return len(sizes) - 1, flat
+
+
 # --------------------------------------------------------------------------- saved tensors
 
 
@@ -607,6 +852,11 @@ def saved_tensor_count(fn: Callable[..., object], *args: object) -> int:
     a tensor stashed as ``ctx.x`` bypasses all of it and is never counted. Inputs must require
     grad, or nothing is saved. Built-in ops recorded by ``fn`` count as well.
     """
+    if is_proxy(fn):
+        counted = cast(Proxy, fn)._link.request("saved", fn, list(args))
+        if type(counted) is not int:
+            raise AssertionError("the count of saved tensors did not come back as a number")
+        return counted
     count = 0
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -622,13 +872,21 @@ def saved_tensor_count(fn: Callable[..., object], *args: object) -> int:
     return count
 
 
-def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
+def sgd_step(params: Iterable[torch.Tensor] | Proxy, lr: float) -> None:
     """Apply ``p -= lr * p.grad`` to every parameter that has a gradient.
 
     The same update as ``torch.optim.SGD(params, lr=lr).step()`` (no momentum or weight decay,
     parameters without ``.grad`` skipped), for checks that only need "the optimizer sees it":
     the first ``torch.optim`` optimizer built in a process imports ``torch._dynamo``, about 1 s.
     """
+    if isinstance(params, Proxy):  # the learner's iterable of parameters: stepped there
+        params._link.request("sgd", params, lr)
+        return
+    params = list(params)
+    remote = [cast(Proxy, p) for p in params if is_proxy(p)]
+    if remote:
+        remote[0]._link.request("sgd", params, lr)
+        return
     with torch.no_grad():
         for param in params:
             if param.grad is not None:
@@ -669,7 +927,7 @@ def _matcher(construct: str) -> Callable[[ast.AST], bool]:
     )
 
 
-def forbid(module: ModuleType, construct: str, *, why: str) -> None:
+def forbid(module: ModuleType | Proxy, construct: str, *, why: str) -> None:
     """Fail if the learner's source uses ``construct``; name the line and say ``why``.
 
     Only for katas whose lesson is to avoid a construct (``.data``, ``.cuda()``); everywhere else
@@ -680,10 +938,14 @@ def forbid(module: ModuleType, construct: str, *, why: str) -> None:
     alias import slips through: pair it with a behavioural check.
     """
     match = _matcher(construct)
-    filename = getattr(module, "__file__", None)
-    if not filename:
-        raise TypeError(f"forbid: module {module.__name__!r} has no source file")
-    source = Path(filename).read_text(encoding="utf-8")
+    if is_proxy(module):  # the learner's file as the judge read it: parsed here, never run
+        link = cast(Proxy, module)._link
+        source, filename = link.source, link.filename
+    else:
+        filename = getattr(module, "__file__", None)
+        if not filename:
+            raise TypeError(f"forbid: module {module.__name__!r} has no source file")
+        source = Path(filename).read_text(encoding="utf-8")
     hits = sorted(
         {
             node.lineno

@@ -27,7 +27,9 @@ KatasError
 └── GradingError                internal to grading, never shown as such
     ├── GradingCancelled        a newer grading superseded this one
     ├── WorkerLost              a warm worker died or stopped answering
-    └── LearnerImportError      the learner's file failed to import (inside a grading child)
+    ├── LearnerImportError      the learner's file failed to import (inside a grading child)
+    ├── LearnerGone             the learner process ended, or stopped making sense
+    └── LearnerRaised           the learner's code raised (also the builtin class it raised)
 ```
 
 This module imports nothing, so any process (the TUI's, a grading child) can use it.
@@ -50,7 +52,9 @@ __all__ = [
     "JournalError",
     "KataLoadError",
     "KatasError",
+    "LearnerGone",
     "LearnerImportError",
+    "LearnerRaised",
     "MergeError",
     "NotIsolated",
     "PlanError",
@@ -171,3 +175,38 @@ class NotIsolated(BatchError):
     ``katas grade`` refuses, since a submission could then read the solution or another
     learner's files; the instructor may grade anyway with ``--allow-unisolated``.
     """
+
+
+class LearnerGone(GradingError):
+    """The learner process ended (exited, crashed, was killed) or sent what is not a message.
+
+    Raised in the judge by whatever check was talking to it; the check fails with this reason
+    and the grading ends, never as a pass.
+    """
+
+
+class LearnerRaised(GradingError):
+    """An exception the learner's code raised in the learner process, re-raised in the judge.
+
+    The judge raises a subclass that also derives from the builtin class the learner's exception
+    derives from (``ValueError``, ``KeyError`` …), so a check's ``except KeyError`` still works;
+    ``SystemExit`` and ``KeyboardInterrupt`` become this class alone, so they end nothing here.
+    ``remote_type`` is the learner-side class (``module.QualName``), ``frames`` the lines of the
+    learner's file it passed through (line number, source), innermost last.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        remote_type: str = "",
+        frames: Sequence[tuple[int, str]] = (),
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.remote_type = remote_type
+        self.frames = tuple(frames)
+        self.details = details or {}
+
+    @property
+    def short_type(self) -> str:
+        return self.remote_type.rpartition(".")[2] or "Exception"

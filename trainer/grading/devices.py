@@ -5,7 +5,7 @@ This module never imports torch, so the CLI, the TUI and the batch grader can al
 - :func:`parse_device` is the ``--device`` argument type of every grading command
   (``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``auto``).
 - :func:`choose_device` is the decision the grading child makes once torch has told it what the
-  machine has (the child calls it from ``trainer.grading.child.run.resolve_device``). It is pure,
+  machine has (the child calls it from ``trainer.grading.judge.run.resolve_device``). It is pure,
   so every branch, GPUs included, is tested on a machine without one.
 - :func:`present_devices` guesses, without torch, which device kinds this machine has, for
   listings (``katas list``, the TUI's tree). Only a grading child's answer is authoritative:

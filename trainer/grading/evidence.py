@@ -21,12 +21,12 @@ from trainer.grading.protocol import (
     DoneRecord,
     EnvRecord,
     ImportErrorRecord,
+    LearnerEndedRecord,
     LimitRecord,
     Record,
     ResultRecord,
     SandboxRecord,
     StartRecord,
-    TamperRecord,
     UnavailableRecord,
 )
 from trainer.grading.supervise import RunEvidence
@@ -69,7 +69,7 @@ class ChannelReport:
 
     A genuine child sends: ``env``; then ``unavailable``, or any ``collect_error`` records, one
     ``collected``, one ``sandbox``, and for each collected check in order ``start``, perhaps an
-    ``import_error``/``limit``/``tamper``, and its ``result``; then ``done``. A truncated run
+    ``import_error``/``limit``/``learner_ended``, and its ``result``; then ``done``. A truncated run
     (timeout, crash) sends a prefix of that. Anything else was written by someone else.
     """
 
@@ -79,7 +79,7 @@ class ChannelReport:
     sandbox: SandboxRecord | None = None
     import_error: ImportErrorRecord | None = None
     limit: LimitRecord | None = None
-    tamper: TamperRecord | None = None
+    ended: LearnerEndedRecord | None = None
     unavailable: UnavailableRecord | None = None
     done: DoneRecord | None = None
     started: list[str] = field(default_factory=list)
@@ -140,8 +140,12 @@ class ChannelReport:
             if stage != "between" or position >= len(expected) or record.id != expected[position]:
                 return "a check started out of order"
             self.started.append(record.id)
-        elif isinstance(record, ImportErrorRecord | LimitRecord | TamperRecord):
-            slot = {ImportErrorRecord: "import_error", LimitRecord: "limit", TamperRecord: "tamper"}
+        elif isinstance(record, ImportErrorRecord | LimitRecord | LearnerEndedRecord):
+            slot = {
+                ImportErrorRecord: "import_error",
+                LimitRecord: "limit",
+                LearnerEndedRecord: "ended",
+            }
             name = slot[type(record)]
             if stage != "running" or getattr(self, name) is not None:
                 return "a report outside a check, or repeated"
@@ -208,7 +212,8 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
     status, summary = _judge(ev, report, checks, timeout)
     clock: Literal["cpu", "wall"] | None = None
     if status is Status.TIMEOUT:
-        clock = "cpu" if out_of_cpu(ev, timeout) else "wall"
+        ended_cpu = report.ended is not None and report.ended.cpu
+        clock = "cpu" if out_of_cpu(ev, timeout) or ended_cpu else "wall"
     return Verdict(
         clock=clock,
         kata_id=kata_id,
@@ -276,12 +281,20 @@ def _judge(
             f"{_plural(ev.garbled_lines, 'line')} not written by the grader"
         )
         return Status.ERROR, f"the result channel was tampered with: {detail}; this run cannot pass"
-    if report.tamper is not None:
-        return Status.ERROR, report.tamper.message
     if report.unavailable is not None:
         return Status.UNAVAILABLE, f"not verified here: {report.unavailable.reason}"
     if report.collect_error is not None:
         return Status.ERROR, report.collect_error.message
+    if report.ended is not None:
+        reason = report.ended.reason.removeprefix("its process ended: ")
+        if report.ended.cpu:
+            return Status.TIMEOUT, (
+                f"used up its {timeout:g} s of CPU time{where}; the process was killed"
+            )
+        return Status.CRASHED, (
+            f"the process running your code ended early{where}: {reason} "
+            "(does your code call exit(), os._exit() or kill the process?)"
+        )
     if ev.returncode is not None and ev.returncode < 0:
         segv = " (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else ""
         return Status.CRASHED, (

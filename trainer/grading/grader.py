@@ -1,6 +1,6 @@
 """Grade a learner file against a kata's hidden checks, in a child process, fail-closed.
 
-Two paths, one contract. :func:`grade` starts a fresh ``python -m trainer.grading.child.run`` per
+Two paths, one contract. :func:`grade` starts a fresh ``python -m trainer.grading.judge.run`` per
 grading (cold: about the cost of importing torch). :class:`Grader` keeps warm workers that fork a
 child per grading (a fraction of that). Both run the same runner in its own process group and
 scratch directory, under the kata's timeout, with output captured and capped, and both turn what
@@ -60,7 +60,7 @@ class SandboxReport:
 
 def probe_sandbox(timeout: float = 30.0) -> SandboxReport:
     """Take a grading child's containment steps in a throwaway child, without grading."""
-    argv = [sys.executable, "-m", "trainer.grading.child.probe", *sandbox_skips()]
+    argv = [sys.executable, "-m", "trainer.grading.learner.probe", *sandbox_skips()]
     with tempfile.TemporaryDirectory(prefix="katas-probe-") as folder:
         try:
             done = subprocess.run(
@@ -154,7 +154,7 @@ def _run_cold(
     argv = [
         sys.executable,
         "-m",
-        "trainer.grading.child.run",
+        "trainer.grading.judge.run",
         "--request",
         request.model_dump_json(exclude={"workdir"}),
         "--channel-fd",

@@ -1,9 +1,10 @@
-"""The records a grading child sends its parent over the result channel.
+"""The records the judge sends the grader over the result channel.
 
-The channel is a pipe of the grader's own, separate from the child's stdout, so nothing the
-learner prints can be mistaken for a result. One record per line, prefixed with the run's
-random token; the parent also checks that records arrive in the only order a real run produces
-(see ``trainer.grading.evidence``), so a forged line is evidence of tampering, never of a pass.
+The channel is a pipe of the grader's own, held by the judge alone: the learner process never
+has it, and nothing the learner prints can be mistaken for a result. One record per line,
+prefixed with the run's random token; the grader also checks that records arrive in the only
+order a real run produces (see ``trainer.grading.evidence``), so a stray line is evidence of a
+fault, never of a pass.
 """
 
 from __future__ import annotations
@@ -113,11 +114,13 @@ class LimitRecord(_Record):
     message: str
 
 
-class TamperRecord(_Record):
-    """The learner's code changed the machinery that grades it; nothing after can be trusted."""
+class LearnerEndedRecord(_Record):
+    """The learner process ended while a check talked to it; ``cpu`` when it ran out of CPU
+    time (its own limit, where no cgroup counts for the whole run)."""
 
-    kind: Literal["tamper"] = "tamper"
-    message: str
+    kind: Literal["learner_ended"] = "learner_ended"
+    reason: str
+    cpu: bool = False
 
 
 class DoneRecord(_Record):
@@ -135,7 +138,7 @@ Record = Annotated[
     | ImportErrorRecord
     | ResultRecord
     | LimitRecord
-    | TamperRecord
+    | LearnerEndedRecord
     | DoneRecord,
     Field(discriminator="kind"),
 ]

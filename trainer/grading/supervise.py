@@ -1,6 +1,6 @@
 """Supervise one grading child: collect its output and its result records, enforce its limits.
 
-Shared by the cold path (a fresh ``python -m trainer.grading.child.run``) and the warm path (a
+Shared by the cold path (a fresh ``python -m trainer.grading.judge.run``) and the warm path (a
 child forked by a long-lived worker), so both are held to the same timeout, output cap and clean-up.
 """
 

@@ -1,4 +1,4 @@
-"""The parent's handle on one warm worker process (see ``trainer.grading.child.worker``).
+"""The parent's handle on one warm worker process (see ``trainer.grading.judge.worker``).
 
 The worker imports torch and pytest once; each grading is a child it forks. This side sends the
 request with the child's output pipe and result channel attached (``SCM_RIGHTS``), learns the
@@ -115,7 +115,7 @@ class WarmWorker:
                 [
                     self._python,
                     "-m",
-                    "trainer.grading.child.worker",
+                    "trainer.grading.judge.worker",
                     "--socket-fd",
                     str(theirs.fileno()),
                 ],

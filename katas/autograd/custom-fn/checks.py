@@ -1,11 +1,11 @@
 """Hidden checks for custom-fn: ``SiLUFn``, a custom autograd Function for SiLU."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import assert_close, gradcheck64, plain, saved_tensor_count
+from trainer.checks import Remote, assert_close, gradcheck64, plain, saved_tensor_count
 
 SHAPES = [(1,), (4, 7), (2, 3, 5)]
 # float32 results from different but correct formulas differ by a few ulps
@@ -25,16 +25,20 @@ def _reference_grad(x: torch.Tensor, upstream: torch.Tensor) -> torch.Tensor:
     return leaf.grad
 
 
-def _learner_grad(learner: ModuleType, x: torch.Tensor, upstream: torch.Tensor) -> torch.Tensor:
-    leaf = x.detach().clone().requires_grad_()
+def _learner_grad(
+    learner: Any, remote: Remote, x: torch.Tensor, upstream: torch.Tensor
+) -> torch.Tensor:
+    """x.grad after SiLUFn.apply(x).backward(upstream), all in the learner process."""
+    leaf = remote.tensor(x.detach().clone().requires_grad_())
     out = learner.SiLUFn.apply(leaf)
     plain(out, "SiLUFn.apply(x)")  # a plain tensor, not an object faking backward
     out.backward(upstream)
-    assert leaf.grad is not None, "x.grad is None after backward: backward returned no gradient"
-    return leaf.grad
+    grad = leaf.grad
+    assert grad is not None, "x.grad is None after backward: backward returned no gradient"
+    return plain(grad, "x.grad")
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """SiLUFn.apply(x) equals F.silu(x) and leaves x unchanged"""
     torch.manual_seed(0)
     inputs = [_rand(s, device, dtype) for s in SHAPES for dtype in (torch.float32, torch.float64)]
@@ -42,8 +46,9 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
     for x in inputs:
         before, expected = x.clone(), F.silu(x)
         described = f"x of shape {tuple(x.shape)}, {x.dtype}"
-        got = learner.SiLUFn.apply(x)
-        assert torch.equal(x, before), (
+        theirs = remote.tensor(x)  # the learner's code gets a tensor of its own process
+        got = learner.SiLUFn.apply(theirs)
+        assert torch.equal(plain(theirs, "x"), before), (
             f"SiLUFn.apply(x) changed x in place ({described}): the caller's tensor must "
             "stay as it was; compute a new tensor instead"
         )
@@ -51,13 +56,13 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
         assert_close(got, expected, what="SiLUFn.apply(x)", inputs=described, **tolerance)
 
 
-def test_upstream_gradient(learner: ModuleType, device: torch.device) -> None:
+def test_upstream_gradient(learner: Any, remote: Remote, device: torch.device) -> None:
     """x.grad matches F.silu's for a random upstream gradient"""
     torch.manual_seed(1)
     for shape in SHAPES:
         x, upstream = _rand(shape, device), _rand(shape, device)
         assert_close(
-            _learner_grad(learner, x, upstream),
+            _learner_grad(learner, remote, x, upstream),
             _reference_grad(x, upstream),
             what="x.grad after SiLUFn.apply(x).backward(g)",
             inputs=f"x and a random upstream gradient g of shape {shape}",
@@ -73,21 +78,21 @@ def _gradcheck_input(device: torch.device) -> torch.Tensor:
     return x.to(device)
 
 
-def test_gradcheck(learner: ModuleType, device: torch.device) -> None:
+def test_gradcheck(learner: Any, device: torch.device) -> None:
     """backward passes float64 gradcheck, |x| up to 14.5"""
     torch.manual_seed(2)
     for x in (_rand((1,), device, torch.float64), _gradcheck_input(device)):
         gradcheck64(learner.SiLUFn.apply, x, what="SiLUFn.apply", names=["x"])
 
 
-def test_gradgradcheck(learner: ModuleType, device: torch.device) -> None:
+def test_gradgradcheck(learner: Any, device: torch.device) -> None:
     """second derivatives pass float64 gradgradcheck"""
     torch.manual_seed(3)
     for x in (_rand((1,), device, torch.float64), _gradcheck_input(device)):
         gradcheck64(learner.SiLUFn.apply, x, what="SiLUFn.apply", names=["x"], check_gradgrad=True)
 
 
-def test_large_inputs(learner: ModuleType, device: torch.device) -> None:
+def test_large_inputs(learner: Any, remote: Remote, device: torch.device) -> None:
     """large |x| gives finite outputs and gradients that match F.silu"""
     torch.manual_seed(4)
     magnitudes = torch.tensor([20.0, 37.5, 90.0, 250.0, 709.0, 712.0, 800.0], dtype=torch.float64)
@@ -96,7 +101,7 @@ def test_large_inputs(learner: ModuleType, device: torch.device) -> None:
     got = learner.SiLUFn.apply(x)
     assert_close(got, F.silu(x), what="SiLUFn.apply(x)", inputs=described, hint=_overflow(got))
     upstream = _rand((14,), device, torch.float64)
-    grad = _learner_grad(learner, x, upstream)
+    grad = _learner_grad(learner, remote, x, upstream)
     assert_close(
         grad, _reference_grad(x, upstream), what="x.grad", inputs=described, hint=_overflow(grad)
     )
@@ -111,9 +116,9 @@ def _overflow(got: torch.Tensor) -> str:
     )
 
 
-def test_save_for_backward(learner: ModuleType, device: torch.device) -> None:
+def test_save_for_backward(learner: Any, remote: Remote, device: torch.device) -> None:
     """SiLUFn keeps x with ctx.save_for_backward"""
-    x = _rand((3, 4), device).requires_grad_()
+    x = remote.tensor(_rand((3, 4), device).requires_grad_())
     count = saved_tensor_count(learner.SiLUFn.apply, x)
     assert count > 0, (
         "SiLUFn.apply(x) saved no tensor with ctx.save_for_backward. A tensor kept as a ctx "
@@ -123,10 +128,11 @@ def test_save_for_backward(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_inplace_after_forward(learner: ModuleType, device: torch.device) -> None:
+def test_inplace_after_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """changing x in place after forward cannot corrupt the gradient"""
     torch.manual_seed(5)
-    leaf = _rand((4, 3), device, torch.float64).requires_grad_()
+    start = _rand((4, 3), device, torch.float64)
+    leaf = remote.tensor(start.clone().requires_grad_())
     x = leaf * 1.0  # not a leaf, so it may be changed in place
     out = learner.SiLUFn.apply(x)
     x.add_(1.5)
@@ -137,10 +143,11 @@ def test_inplace_after_forward(learner: ModuleType, device: torch.device) -> Non
         if "modified by an inplace operation" in str(exc):
             return  # autograd caught it: what save_for_backward is for
         raise
-    assert leaf.grad is not None, "x.grad is None after backward: backward returned no gradient"
+    grad = leaf.grad
+    assert grad is not None, "x.grad is None after backward: backward returned no gradient"
     assert_close(
-        leaf.grad,
-        _reference_grad(leaf, upstream),
+        grad,
+        _reference_grad(start, upstream),
         what="x.grad",
         inputs="x changed by x.add_(1.5) between forward and backward",
         hint="backward used the changed x. Save x with ctx.save_for_backward: autograd then "

@@ -1,7 +1,7 @@
 """The warm grading worker: torch and pytest imported once, a fresh forked child per grading.
 
 Started by :class:`trainer.grading.worker_client.WarmWorker` as
-``python -m trainer.grading.child.worker --socket-fd N``. It never runs a torch op itself (so
+``python -m trainer.grading.judge.worker --socket-fd N``. It never runs a torch op itself (so
 no intra-op thread pool exists to break across ``fork``) and never touches CUDA (the child
 initialises it, when grading on a GPU). Each request arrives as a
 :class:`~trainer.grading.protocol.RunRequest` with two descriptors attached (the child's output
@@ -45,7 +45,10 @@ WARM_MODULES = (
     "torch.fx.experimental.symbolic_shapes",
     "sympy",
     "pytest",
-    "trainer.grading.child.plugin",
+    "trainer.grading.judge.plugin",
+    "trainer.grading.judge.link",
+    "trainer.grading.learner.server",
+    "trainer.grading.learner.process",
     "trainer.checks",
 )
 """Imported before the first request: what checks and learner files commonly pull in,
@@ -61,7 +64,7 @@ def warm_up() -> None:
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    from trainer.grading.child import isolation, seccomp
+    from trainer.grading.learner import isolation, seccomp
 
     seccomp.program()
     isolation.readable_paths()
@@ -124,7 +127,7 @@ def _child(request: RunRequest, output_fd: int, channel_fd: int, sock: socket.so
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.close(output_fd)
-        from trainer.grading.child.run import execute
+        from trainer.grading.judge.run import execute
 
         execute(request, channel_fd)
     except BaseException:
@@ -172,7 +175,7 @@ def serve(sock: socket.socket) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m trainer.grading.child.worker")
+    parser = argparse.ArgumentParser(prog="python -m trainer.grading.judge.worker")
     parser.add_argument("--socket-fd", type=int, required=True)
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.socket_fd)

@@ -1,10 +1,11 @@
 """Containment for a grading child, applied in the child before any learner code runs.
 
-Two moments. At the start (:func:`enter`, single-threaded, before torch is imported on the
-cold path): join the run's cgroups, leave the terminal, enter new namespaces and fork the
-trusted init (see :mod:`trainer.grading.child.isolation`). Once the checks are collected and
-before the learner's file is imported (:func:`contain`): the private root, Landlock, resource
-limits, no capabilities, no new privileges, and last the seccomp filter.
+The judge joins the run's cgroups (:func:`join_cgroups`) before it forks the learner process,
+so both are counted and killed together. In the learner process, first (:func:`enter`,
+single-threaded): leave the terminal, enter new namespaces and fork the trusted init (see
+:mod:`trainer.grading.learner.isolation`); then (:func:`contain`): the private root, Landlock,
+resource limits, no capabilities, no new privileges, and last the seccomp filter. Only then is
+the learner's file imported.
 
 Each layer is independent and best effort, so a platform without one still gets the others;
 :class:`~trainer.grading.layers.Containment` records which held, and the verdict lists them.
@@ -25,8 +26,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from trainer.grading.child import isolation, seccomp
 from trainer.grading.layers import Containment, Layer, cpu_layer, memory_layer, processes_layer
+from trainer.grading.learner import isolation, seccomp
 from trainer.grading.protocol import RunRequest
 
 MB = 1024 * 1024
@@ -250,11 +251,13 @@ def landlock(
 
 
 def enter(request: RunRequest) -> Containment:
-    """The first steps; returns only in the grading process, under its trusted init.
+    """The learner process's first steps; returns only in the process that will serve, under
+    its trusted init.
 
     Single-threaded, before anything else (a user namespace demands it, and the trusted init
     must be in place before any code it guards runs). Linux only: elsewhere the process group
-    the supervisor kills is all there is, and the verdict says so.
+    the supervisor kills is all there is, and the verdict says so. The run's cgroups were
+    joined by the judge before it forked this process.
     """
     box = Containment()
     if sys.platform != "linux":
@@ -263,7 +266,6 @@ def enter(request: RunRequest) -> Containment:
             box.note(layer, False)
         return box
     isolation.die_with_parent()
-    join_cgroups(request, box)
     isolation.no_terminal(box)
     if "namespaces" in request.skip:
         for layer in NAMESPACE_LAYERS:

@@ -1,4 +1,4 @@
-"""``python -m trainer.grading.child.probe``: which sandbox layers hold here, without grading.
+"""``python -m trainer.grading.learner.probe``: which sandbox layers hold here, without grading.
 
 ``katas grade`` asks before it grades anything, so that a platform without read isolation is
 refused up front rather than discovered in the first verdict. The probe takes exactly the steps
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from trainer.grading.child import sandbox
+from trainer.grading.learner import sandbox
 from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
 
 
