@@ -63,10 +63,10 @@ EXPECTED: dict[str, set[Status]] = {
     "os_exit_at_import": {Status.CRASHED},
     "os_exit_in_check": {Status.CRASHED},
     "atexit_trick": {Status.FAILED},
-    "patch_checks_api": {Status.ERROR},
-    "patch_torch_compare": {Status.ERROR},
-    "patch_pytest_runtest": {Status.ERROR},
-    "patch_plugin_reporting": {Status.ERROR},
+    "patch_checks_api": {Status.FAILED},
+    "patch_torch_compare": {Status.FAILED},
+    "patch_pytest_runtest": {Status.FAILED},
+    "patch_plugin_reporting": {Status.FAILED},
     "forge_channel_all_fds": {Status.ERROR, Status.CRASHED},
     "forge_channel_in_order": {Status.ERROR, Status.CRASHED},
     "tensor_subclass": {Status.FAILED},
@@ -94,14 +94,27 @@ EXPECTED: dict[str, set[Status]] = {
     "change_attributes": {Status.FAILED},
     "leave_host_state": {Status.FAILED},
     "shared_memory_forks": {Status.FAILED, Status.ERROR, Status.CRASHED},
+    # forging the verdict: with the checks in the judge, each is just a wrong answer
+    "forge_records_then_exit": {Status.FAILED},
+    "prefill_outcomes": {Status.FAILED},
+    "replace_check_code": {Status.FAILED},
+    "guard_off_then_noop": {Status.FAILED},
+    "forge_server_answers": {Status.FAILED, Status.ERROR, Status.CRASHED},
+    "reduce_runs_code": {Status.FAILED},
+    "recursive_and_huge": {Status.FAILED},
+    "huge_exception": {Status.FAILED},
+    "never_answers": {Status.TIMEOUT},
+    "garbled_answers": {Status.CRASHED, Status.ERROR},
+    "read_judge_memory": {Status.FAILED},
 }
 
 MESSAGES = {
     "huge_tensor": f"exceeded the memory limit of {MEMORY_MB} MB",
     "memory_bomb": f"exceeded the memory limit of {MEMORY_MB} MB",
     "huge_file": "wrote a file larger than the limit of 64 MB",
-    "patch_torch_compare": "which grading relies on",
-    "forge_channel_all_fds": "tampered",
+    "tensor_subclass": "expected a plain torch.Tensor",
+    "reduce_runs_code": "is a list, expected a plain torch.Tensor",
+    "garbled_answers": "not an answer",
 }
 """What the verdict must say, where the attack has a message of its own."""
 
@@ -129,10 +142,16 @@ PLATFORMS = {
 }
 """A platform without a layer, emulated: what KATAS_SANDBOX_SKIP leaves out."""
 
-SLEEPERS = {"sleep_forever"}
+SLEEPERS = {"sleep_forever", "never_answers"}
 """Attacks that use no CPU, so only the wall-clock backstop ends them."""
 
-TO_THE_LIMIT = {"sleep_forever", "escape_the_group", "deep_c_recursion", "fork_bomb"}
+TO_THE_LIMIT = {
+    "sleep_forever",
+    "never_answers",
+    "escape_the_group",
+    "deep_c_recursion",
+    "fork_bomb",
+}
 """Attacks that only a limit ends: graded against :data:`SHORT_TIMEOUT` to keep the suite quick."""
 
 SHORT_TIMEOUT = 3.0
@@ -303,15 +322,22 @@ class Stage:
         }
 
     def check(
-        self, status: Status, summary: str, elapsed: float, grader_pid: int | None = None
+        self,
+        status: Status,
+        summary: str,
+        elapsed: float,
+        grader_pid: int | None = None,
+        messages: tuple[str, ...] = (),
     ) -> None:
-        """Assert the verdict and that the grading changed nothing it may not change."""
+        """Assert the verdict (its summary and checks' ``messages``) and that the grading
+        changed nothing it may not change."""
         name = self.name
         try:
             assert status is not Status.PASSED, f"{name} passed: {summary}"
             assert status in EXPECTED.get(name, set(Status)), f"{name}: {status.value}: {summary}"
             if name in MESSAGES:
-                assert MESSAGES[name] in summary, summary
+                said = "\n".join((summary, *messages))
+                assert MESSAGES[name] in said, said
             bound = self.kata.spec.timeout * (WALL_FACTOR if name in SLEEPERS else 1)
             assert elapsed < bound + 3, f"{name} took {elapsed:.1f} s"
             assert stray_processes(self.marker, self.scratch) == []
@@ -404,4 +430,5 @@ def check_batch(group: HostileClass, grader_pid: int | None = None) -> None:
     for name, stage in group.stages.items():
         (kata,) = rows[f"attack-{name}"].katas
         assert kata.points == 0, (name, kata.summary)
-        stage.check(Status(kata.status.value), kata.summary, 0.0, grader_pid)
+        messages = tuple(c.message for c in kata.verdict.checks) if kata.verdict else ()
+        stage.check(Status(kata.status.value), kata.summary, 0.0, grader_pid, messages)

@@ -73,7 +73,12 @@ def test_attack_through_the_cold_path(
     stage = _stage(name, kata, tmp_path, monkeypatch)
     start = time.monotonic()
     verdict = grade(kata, stage.answer)
-    stage.check(verdict.status, verdict.summary, time.monotonic() - start)
+    stage.check(
+        verdict.status,
+        verdict.summary,
+        time.monotonic() - start,
+        messages=tuple(c.message for c in verdict.checks),
+    )
 
 
 @pytest.mark.parametrize("name", ATTACKS)
@@ -84,7 +89,12 @@ def test_attack_through_a_warm_worker(
     workers = warm.worker_pids
     start = time.monotonic()
     verdict = warm.grade(kata, stage.answer)
-    stage.check(verdict.status, verdict.summary, time.monotonic() - start)
+    stage.check(
+        verdict.status,
+        verdict.summary,
+        time.monotonic() - start,
+        messages=tuple(c.message for c in verdict.checks),
+    )
     assert warm.worker_pids == workers, f"{name} took the warm worker down"
     right = tmp_path / "right.py"
     right.write_text(SOLUTION, encoding="utf-8")
@@ -105,7 +115,12 @@ def test_sandbox_attack_on_a_platform_without_a_layer(
     stage = _stage(name, kata, tmp_path, monkeypatch)
     start = time.monotonic()
     verdict = warm.grade(kata, stage.answer)
-    stage.check(verdict.status, verdict.summary, time.monotonic() - start)
+    stage.check(
+        verdict.status,
+        verdict.summary,
+        time.monotonic() - start,
+        messages=tuple(c.message for c in verdict.checks),
+    )
     layers = verdict.environment.sandbox
     gone = {
         "no-namespaces": Layer.MOUNT_NS,

@@ -143,7 +143,13 @@ def test_the_sandbox_attacks_lose_as_a_normal_user(base: Path) -> None:
     assert sorted(results) == sorted(stages), done.stderr[-3000:]
     for key, stage in stages.items():
         result = results[key]
-        stage.check(Status(result["status"]), result["summary"], result["elapsed"], who["pid"])
+        stage.check(
+            Status(result["status"]),
+            result["summary"],
+            result["elapsed"],
+            who["pid"],
+            tuple(result["messages"]),
+        )
         layers = result["sandbox"]
         assert Layer.TRUSTED_INIT in layers, key
         assert Layer.LANDLOCK_READ in layers, key

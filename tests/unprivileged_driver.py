@@ -57,6 +57,7 @@ def main() -> None:
                 "elapsed": time.monotonic() - start,
                 "sandbox": verdict.environment.sandbox,
                 "missing": verdict.environment.sandbox_missing,
+                "messages": [c.message for c in verdict.checks],
             }
             print(json.dumps(line), flush=True)
 

@@ -286,15 +286,17 @@ def _judge(
     if report.collect_error is not None:
         return Status.ERROR, report.collect_error.message
     if report.ended is not None:
-        reason = report.ended.reason.removeprefix("its process ended: ")
+        reason = report.ended.reason
         if report.ended.cpu:
             return Status.TIMEOUT, (
                 f"used up its {timeout:g} s of CPU time{where}; the process was killed"
             )
-        return Status.CRASHED, (
-            f"the process running your code ended early{where}: {reason} "
-            "(does your code call exit(), os._exit() or kill the process?)"
-        )
+        if reason.startswith("ended: "):
+            return Status.CRASHED, (
+                f"the process running your code ended early{where}: {reason[7:]} "
+                "(does your code call exit(), os._exit() or kill the process?)"
+            )
+        return Status.CRASHED, f"the process running your code {reason}{where}"
     if ev.returncode is not None and ev.returncode < 0:
         segv = " (a segmentation fault)" if ev.returncode == -signal.SIGSEGV else ""
         return Status.CRASHED, (

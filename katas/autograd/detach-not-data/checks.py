@@ -1,11 +1,11 @@
 """Hidden checks for detach-not-data: ``distill_loss`` without ``.data``."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import assert_close, forbid, gradcheck64, plain
+from trainer.checks import Remote, assert_close, forbid, gradcheck64, plain
 
 # (shape (N, C), tau, clip): a single row, distinct dimensions, several temperatures
 CASES = [((1, 3), 2.0, 5.0), ((4, 7), 0.5, 3.0), ((6, 11), 1.0, 2.5)]
@@ -40,7 +40,7 @@ def _call(case: tuple[tuple[int, int], float, float]) -> str:
     return f"distill_loss(student, teacher, tau={tau}, clip={clip}) with logits of shape {shape}"
 
 
-def test_value(learner: ModuleType, device: torch.device) -> None:
+def test_value(learner: Any, device: torch.device) -> None:
     """distill_loss equals the cross-entropy against the teacher's softened targets"""
     torch.manual_seed(0)
     for case in CASES:
@@ -65,15 +65,17 @@ def test_value(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_inputs_unchanged(learner: ModuleType, device: torch.device) -> None:
+def test_inputs_unchanged(learner: Any, remote: Remote, device: torch.device) -> None:
     """distill_loss leaves the caller's logits unchanged"""
     torch.manual_seed(1)
     shape, tau, clip = CASES[2]
-    # logits as a model produces them: outputs of an op, not leaves
+    # logits as a model produces them: outputs of an op, not leaves (made in the learner
+    # process, where the learner's code can write into them)
     weight = torch.randn(shape[1], shape[1], device=device, requires_grad=True)
-    student = _logits(shape, tau, clip, device) @ weight
-    teacher = (torch.randn(shape) * 2).to(device) @ weight
-    before = {"student": student.detach().clone(), "teacher": teacher.detach().clone()}
+    theirs = remote.tensor(weight)
+    student = remote.tensor(_logits(shape, tau, clip, device)) @ theirs
+    teacher = remote.tensor((torch.randn(shape) * 2).to(device)) @ theirs
+    before = {"student": plain(student), "teacher": plain(teacher)}  # copies, by value
 
     def assert_unchanged(stage: str) -> None:
         for name, tensor in (("student", student), ("teacher", teacher)):
@@ -93,9 +95,15 @@ def test_inputs_unchanged(learner: ModuleType, device: torch.device) -> None:
 
 
 def _student_grad(
-    learner: ModuleType, student: torch.Tensor, teacher: torch.Tensor, tau: float, clip: float
+    learner: Any,
+    remote: Remote,
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    tau: float,
+    clip: float,
 ) -> torch.Tensor:
-    leaf = student.detach().clone().requires_grad_()
+    """student_logits.grad after distill_loss(...).backward(), all in the learner process."""
+    leaf = remote.tensor(student.detach().clone().requires_grad_())
     loss = learner.distill_loss(leaf, teacher, tau, clip)
     assert isinstance(loss, torch.Tensor) and loss.requires_grad, (
         "the loss does not require grad, so no gradient reaches the student: the student "
@@ -103,18 +111,19 @@ def _student_grad(
         "or torch.no_grad() around the loss, cuts them off)"
     )
     loss.backward()
-    assert leaf.grad is not None, "student_logits.grad is None after loss.backward()"
-    return leaf.grad
+    grad = leaf.grad
+    assert grad is not None, "student_logits.grad is None after loss.backward()"
+    return plain(grad, "student_logits.grad")
 
 
-def test_student_gradient(learner: ModuleType, device: torch.device) -> None:
+def test_student_gradient(learner: Any, remote: Remote, device: torch.device) -> None:
     """clipped student logits get zero gradient, the others the true gradient"""
     torch.manual_seed(2)
     for case in CASES:
         shape, tau, clip = case
         student = _logits(shape, tau, clip, device)
         teacher = (torch.randn(shape) * 2).to(device)
-        got = plain(_student_grad(learner, student, teacher, tau, clip), "student_logits.grad")
+        got = _student_grad(learner, remote, student, teacher, tau, clip)
         leaf = student.clone().requires_grad_()
         _reference(leaf, teacher, tau, clip).backward()
         assert leaf.grad is not None
@@ -138,16 +147,20 @@ def test_student_gradient(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_gradcheck(learner: ModuleType, device: torch.device) -> None:
+def test_gradcheck(learner: Any, remote: Remote, device: torch.device) -> None:
     """the student's gradient passes float64 gradcheck"""
     torch.manual_seed(3)
     for shape, tau, clip in [((1, 4), 2.0, 1.5), ((3, 5), 0.5, 2.0)]:
         student = _logits(shape, tau, clip, device, torch.float64)
         teacher = (torch.randn(shape, dtype=torch.float64) * 2).to(device)
-
-        def loss_of_student(s: torch.Tensor, teacher=teacher, tau=tau, clip=clip) -> object:
-            return learner.distill_loss(s, teacher, tau, clip)
-
+        # the loss as a function of the student alone, built beside the learner's function
+        # (gradcheck64 makes every floating input a leaf; the teacher must stay a constant)
+        loss_of_student = remote.eval(
+            "lambda s: learner.distill_loss(s, teacher, tau, clip)",
+            teacher=teacher,
+            tau=tau,
+            clip=clip,
+        )
         gradcheck64(
             loss_of_student,
             student,
@@ -156,13 +169,13 @@ def test_gradcheck(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_teacher_gets_no_gradient(learner: ModuleType, device: torch.device) -> None:
+def test_teacher_gets_no_gradient(learner: Any, remote: Remote, device: torch.device) -> None:
     """no gradient reaches the teacher's logits"""
     torch.manual_seed(4)
     shape, tau, clip = CASES[1]
-    student = _logits(shape, tau, clip, device).requires_grad_()
+    student = remote.tensor(_logits(shape, tau, clip, device).requires_grad_())
     # in self-distillation the teacher's logits come out of a network that requires grad
-    teacher = (torch.randn(shape) * 2).to(device).requires_grad_()
+    teacher = remote.tensor((torch.randn(shape) * 2).to(device).requires_grad_())
     loss = learner.distill_loss(student, teacher, tau, clip)
     assert isinstance(loss, torch.Tensor) and loss.requires_grad, (
         "the loss does not require grad, so the student cannot learn from it"
@@ -179,7 +192,7 @@ def test_teacher_gets_no_gradient(learner: ModuleType, device: torch.device) -> 
     )
 
 
-def test_no_data(learner: ModuleType) -> None:
+def test_no_data(learner: Any) -> None:
     """the file does not use .data"""
     forbid(
         learner,

@@ -1,10 +1,12 @@
 """Hidden checks for eval-mode: evaluation in eval mode, without autograd, state restored."""
 
 import copy
-from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
+
+from trainer.checks import Remote
 
 N_IN, N_HIDDEN, N_CLASSES = 6, 9, 4
 
@@ -25,30 +27,37 @@ class _Probe(nn.Module):
 
 
 class _Net(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, n_in: int, n_hidden: int, n_classes: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Linear(N_IN, N_HIDDEN), nn.BatchNorm1d(N_HIDDEN), nn.ReLU(), nn.Dropout(0.4)
+            nn.Linear(n_in, n_hidden), nn.BatchNorm1d(n_hidden), nn.ReLU(), nn.Dropout(0.4)
         )
         self.probe = _Probe()
-        self.head = nn.Linear(N_HIDDEN, N_CLASSES)
+        self.head = nn.Linear(n_hidden, n_classes)
         self.probe.watched = [(name or "model", m) for name, m in self.named_modules()]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.probe(self.body(x)))
 
 
-def _model(seed: int, device: torch.device) -> _Net:
-    """A model in the middle of training: train mode, BatchNorm statistics already moved."""
+def _model(seed: int, remote: Remote, device: torch.device) -> tuple[_Net, Any]:
+    """A model in the middle of training: train mode, BatchNorm statistics already moved.
+
+    Built here (the twin that labels the data) and, with the same state, in the learner
+    process (the model evaluate gets, whose probe records what happened there)."""
     torch.manual_seed(seed)
-    model = _Net()
+    model = _Net(N_IN, N_HIDDEN, N_CLASSES)
     bn = model.body[1]
     assert isinstance(bn, nn.BatchNorm1d)
     with torch.no_grad():
         bn.running_mean.copy_(torch.randn(N_HIDDEN) * 0.5)
         bn.running_var.copy_(torch.rand(N_HIDDEN) + 0.5)
         bn.num_batches_tracked.fill_(37)
-    return model.to(device).train()
+    model = model.to(device).train()
+    remote.define(_Probe)
+    theirs = remote.define(_Net)(N_IN, N_HIDDEN, N_CLASSES).to(device)
+    theirs.load_state_dict(dict(model.state_dict()))
+    return model, theirs.train()
 
 
 def _loader(
@@ -68,16 +77,21 @@ def _loader(
     return batches
 
 
-def _state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {name: b.detach().clone() for name, b in model.named_buffers()}
+def _fetch(remote: Remote, expression: str, model: Any) -> Any:
+    """What ``expression`` (of ``model``) holds in the learner process, as plain data here."""
+    return remote.value(remote.eval(expression, model=model))
 
 
-def test_accuracy(learner: ModuleType, device: torch.device) -> None:
+def _state(remote: Remote, model: Any) -> dict[str, torch.Tensor]:
+    return _fetch(remote, "{n: b.detach().clone() for n, b in model.named_buffers()}", model)
+
+
+def test_accuracy(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns the accuracy over all samples"""
     cases = [([4, 2, 1], [1, 2, 0]), ([5], [2]), ([6, 6, 3], [6, 1, 3])]
     for seed, (sizes, hits) in enumerate(cases):
-        model = _model(seed, device)
-        loader = _loader(model, sizes, hits, device)
+        twin, model = _model(seed, remote, device)
+        loader = _loader(twin, sizes, hits, device)
         expected = sum(hits) / sum(sizes)
         try:
             got = learner.evaluate(model, loader)
@@ -90,8 +104,10 @@ def test_accuracy(learner: ModuleType, device: torch.device) -> None:
                 "have. In eval mode it uses its running statistics: call model.eval() first"
             ) from None
         assert isinstance(got, float), (
-            f"evaluate returned {type(got).__name__}, expected a Python float"
+            f"evaluate returned {_type_name(got)}, expected a Python float"
         )
+        if type(got) is not float:  # a float subclass of the learner process: its value
+            got = remote.eval("float(value)", value=got)
         per_batch = sum(h / s for h, s in zip(hits, sizes, strict=True)) / len(sizes)
         why = (
             "that is the mean of the per-batch accuracies: with batches of different sizes, "
@@ -105,11 +121,19 @@ def test_accuracy(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_no_grad(learner: ModuleType, device: torch.device) -> None:
+def _type_name(value: object) -> str:
+    """The name of ``value``'s type; for a learner object, its type in the learner process."""
+    remote_type = getattr(value, "_type", None)  # set on proxies only
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__
+
+
+def test_no_grad(learner: Any, remote: Remote, device: torch.device) -> None:
     """the forward passes run with gradient tracking off"""
-    model = _model(10, device)
-    learner.evaluate(model, _loader(model, [5, 3], [2, 2], device))
-    records = model.probe.grad_enabled
+    twin, model = _model(10, remote, device)
+    learner.evaluate(model, _loader(twin, [5, 3], [2, 2], device))
+    records: list[bool] = _fetch(remote, "model.probe.grad_enabled", model)
     assert records, "evaluate never called the model"
     assert not any(records), (
         f"gradient tracking was on in {sum(records)} of {len(records)} forward passes: "
@@ -119,12 +143,13 @@ def test_no_grad(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_eval_mode(learner: ModuleType, device: torch.device) -> None:
+def test_eval_mode(learner: Any, remote: Remote, device: torch.device) -> None:
     """every module is in eval mode during the forward passes"""
-    model = _model(20, device)
-    learner.evaluate(model, _loader(model, [5, 3], [2, 2], device))
-    assert model.probe.modes, "evaluate never called the model"
-    for modes in model.probe.modes:
+    twin, model = _model(20, remote, device)
+    learner.evaluate(model, _loader(twin, [5, 3], [2, 2], device))
+    passes: list[dict[str, bool]] = _fetch(remote, "model.probe.modes", model)
+    assert passes, "evaluate never called the model"
+    for modes in passes:
         training = [name for name, flag in modes.items() if flag]
         assert not training, (
             f"during evaluation, these modules were in train mode: {', '.join(training)}. "
@@ -134,12 +159,12 @@ def test_eval_mode(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_batchnorm_untouched(learner: ModuleType, device: torch.device) -> None:
+def test_batchnorm_untouched(learner: Any, remote: Remote, device: torch.device) -> None:
     """BatchNorm running statistics stay bitwise unchanged"""
-    model = _model(30, device)
-    before = _state(model)
-    learner.evaluate(model, _loader(model, [6, 4], [3, 1], device))
-    for name, value in _state(model).items():
+    twin, model = _model(30, remote, device)
+    before = _state(remote, model)
+    learner.evaluate(model, _loader(twin, [6, 4], [3, 1], device))
+    for name, value in _state(remote, model).items():
         assert torch.equal(value, before[name]), (
             f"evaluate changed the buffer {name}: BatchNorm updates its running statistics "
             "in train mode, with or without torch.no_grad(), so validation data leaks into "
@@ -147,12 +172,16 @@ def test_batchnorm_untouched(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_mode_restored(learner: ModuleType, device: torch.device) -> None:
+def test_mode_restored(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model's train/eval mode is as evaluate found it"""
     for was_training in (True, False):
-        model = _model(40, device).train(was_training)
-        learner.evaluate(model, _loader(model, [4, 3], [1, 2], device))
-        wrong = [name or "model" for name, m in model.named_modules() if m.training != was_training]
+        twin, model = _model(40, remote, device)
+        model.train(was_training)
+        learner.evaluate(model, _loader(twin, [4, 3], [1, 2], device))
+        modes: list[tuple[str, bool]] = _fetch(
+            remote, "[(name, m.training) for name, m in model.named_modules()]", model
+        )
+        wrong = [name or "model" for name, training in modes if training != was_training]
         mode = "train" if was_training else "eval"
         assert not wrong, (
             f"the model was in {mode} mode before evaluate, but afterwards these modules "
@@ -166,13 +195,13 @@ def test_mode_restored(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_grad_mode_restored(learner: ModuleType, device: torch.device) -> None:
+def test_grad_mode_restored(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradient tracking is on again after evaluate returns"""
-    model = _model(50, device)
-    learner.evaluate(model, _loader(model, [3, 2], [1, 1], device))
-    enabled = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)
-    assert enabled, (
+    twin, model = _model(50, remote, device)
+    learner.evaluate(model, _loader(twin, [3, 2], [1, 1], device))
+    enabled = remote.torch.is_grad_enabled()  # the learner process's grad mode
+    remote.torch.set_grad_enabled(True)
+    assert enabled is True, (
         "after evaluate returned, gradient tracking was still off, so the next training "
         "step records nothing and backward() fails. Use torch.no_grad() as a context manager "
         "(with ...:) or decorator, which restores the previous mode, not "

@@ -1,11 +1,11 @@
 """Hidden checks for inplace-saved: ``gaussian_nll`` must survive backward."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import assert_close, gradcheck64, plain
+from trainer.checks import Remote, assert_close, gradcheck64, plain
 
 SHAPES = [(1,), (5, 3), (2, 4, 6)]
 F32 = {"rtol": 1e-5, "atol": 1e-6}
@@ -35,15 +35,17 @@ def _call(shape: tuple[int, ...], min_std: float, dtype: torch.dtype = torch.flo
     return f"gaussian_nll(mean, log_std, target, min_std={min_std}), inputs of shape {shape}{kind}"
 
 
-def test_value(learner: ModuleType, device: torch.device) -> None:
+def test_value(learner: Any, remote: Remote, device: torch.device) -> None:
     """the loss matches F.gaussian_nll_loss; inputs stay unchanged"""
     torch.manual_seed(0)
     cases = [(shape, dtype) for shape in SHAPES for dtype in (torch.float32, torch.float64)]
     for (shape, dtype), min_std in zip(cases, [0.01, 0.1, 0.05, 0.01, 0.2, 0.01], strict=True):
         inputs = _inputs(shape, device, dtype)
-        before = [t.clone() for t in inputs]
-        got = learner.gaussian_nll(*inputs, min_std=min_std)
-        for name, tensor, old in zip(NAMES, inputs, before, strict=True):
+        # the caller's tensors, in the learner process (where its code could write into them)
+        theirs = remote.tensor(inputs)
+        got = learner.gaussian_nll(*theirs, min_std=min_std)
+        after = remote.value(theirs)  # all three, by value, in one request
+        for name, tensor, old in zip(NAMES, after, inputs, strict=True):
             assert torch.equal(tensor, old), (
                 f"{_call(shape, min_std, dtype)} changed {name} in place: the caller's "
                 "tensors must stay as they were"
@@ -59,8 +61,10 @@ def test_value(learner: ModuleType, device: torch.device) -> None:
     # min_std left at its default, and a non-contiguous mean
     mean, log_std, target = _inputs((3, 7), device)
     mean = mean.t().contiguous().t()
+    # tensors travel contiguous: make the learner's copy non-contiguous in its process
+    theirs = remote.eval("m.t().contiguous().t()", m=mean)
     assert_close(
-        learner.gaussian_nll(mean, log_std, target),
+        learner.gaussian_nll(theirs, log_std, target),
         _reference(mean, log_std, target, 0.01),
         what="the loss",
         inputs="gaussian_nll(mean, log_std, target) with the default min_std, a non-contiguous "
@@ -70,9 +74,10 @@ def test_value(learner: ModuleType, device: torch.device) -> None:
 
 
 def _learner_grads(
-    learner: ModuleType, inputs: list[torch.Tensor], min_std: float, call: str
+    learner: Any, remote: Remote, inputs: list[torch.Tensor], min_std: float, call: str
 ) -> list[torch.Tensor]:
-    leaves = [t.detach().clone().requires_grad_() for t in inputs]
+    """mean.grad and log_std.grad after loss.backward(), all in the learner process."""
+    leaves = list(remote.tensor([t.detach().clone().requires_grad_() for t in inputs]))
     loss = learner.gaussian_nll(*leaves, min_std=min_std)
     assert isinstance(loss, torch.Tensor) and loss.requires_grad, (
         f"the loss of {call} does not require grad: it must be computed from mean and log_std "
@@ -92,34 +97,35 @@ def _learner_grads(
         ) from None
     grads = []
     for name, leaf in zip(NAMES[:2], leaves, strict=False):
-        assert leaf.grad is not None, (
+        grad = leaf.grad
+        assert grad is not None, (
             f"{name}.grad is None after loss.backward() ({call}): the loss must stay "
             f"connected to {name} (a .detach() or .data cuts it off)"
         )
-        grads.append(leaf.grad)
+        grads.append(plain(grad, f"{name}.grad"))
     return grads
 
 
-def test_backward_runs(learner: ModuleType, device: torch.device) -> None:
+def test_backward_runs(learner: Any, remote: Remote, device: torch.device) -> None:
     """loss.backward() runs and reaches both mean and log_std"""
     torch.manual_seed(1)
     for shape in SHAPES:
-        _learner_grads(learner, _inputs(shape, device), 0.01, _call(shape, 0.01))
+        _learner_grads(learner, remote, _inputs(shape, device), 0.01, _call(shape, 0.01))
 
 
-def test_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """mean.grad and log_std.grad match F.gaussian_nll_loss's"""
     torch.manual_seed(2)
     for shape, min_std in zip(SHAPES, [0.1, 0.01, 0.05], strict=True):
         inputs = _inputs(shape, device)
         call = _call(shape, min_std)
-        got = _learner_grads(learner, inputs, min_std, call)
+        got = _learner_grads(learner, remote, inputs, min_std, call)
         leaves = [t.clone().requires_grad_() for t in inputs[:2]]
         _reference(*leaves, inputs[2], min_std).backward()
         for name, grad, leaf in zip(NAMES, got, leaves, strict=False):
             assert leaf.grad is not None
             assert_close(
-                plain(grad, f"{name}.grad"),
+                grad,
                 leaf.grad,
                 what=f"{name}.grad",
                 inputs=call,
@@ -129,15 +135,15 @@ def test_gradients(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_gradcheck(learner: ModuleType, device: torch.device) -> None:
+def test_gradcheck(learner: Any, remote: Remote, device: torch.device) -> None:
     """float64 gradcheck passes for mean, log_std and target"""
     torch.manual_seed(3)
     for shape, min_std in [((1,), 0.1), ((3, 4), 0.02)]:
         mean, log_std, target = _inputs(shape, device, torch.float64)
-
-        def nll(m: torch.Tensor, s: torch.Tensor, t: torch.Tensor, min_std=min_std) -> object:
-            return learner.gaussian_nll(m, s, t, min_std=min_std)
-
+        # the loss at this min_std, built beside the learner's function
+        nll = remote.eval(
+            "lambda m, s, t: learner.gaussian_nll(m, s, t, min_std=min_std)", min_std=min_std
+        )
         gradcheck64(
             nll,
             mean,

@@ -3,35 +3,72 @@ under autocast, on the device the data is on, while the weights and the loss sta
 ``train_step`` then makes the float32 SGD step, however small its update."""
 
 import copy
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
+from trainer.grading.judge.link import is_proxy
 
 N_IN, N_HIDDEN, N_CLASSES = 6, 10, 4
 LR = 1e-3  # small enough that most updates are below bfloat16's resolution of the weights
 
 
 class _Net(nn.Module):
-    def __init__(self) -> None:
+    """The model handed to the learner's code (defined in the learner process as well)."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_classes: int) -> None:
         super().__init__()
-        self.embed = nn.Linear(N_IN, N_HIDDEN)
-        self.norm = nn.LayerNorm(N_HIDDEN)
-        self.head = nn.Linear(N_HIDDEN, N_CLASSES)
+        self.embed = nn.Linear(n_in, n_hidden)
+        self.norm = nn.LayerNorm(n_hidden)
+        self.head = nn.Linear(n_hidden, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(F.gelu(self.norm(self.embed(x))))
 
 
-def _setup(seed: int, n: int, device: torch.device) -> tuple[_Net, torch.Tensor, torch.Tensor]:
+def _record_linear_dtypes(model: nn.Module) -> dict[str, list[torch.dtype]]:
+    """Forward hooks (in the learner process) recording each nn.Linear's output dtype."""
+    seen: dict[str, list[torch.dtype]] = {}
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+
+            def hook(module: nn.Module, args: object, out: torch.Tensor, name: str = name) -> None:
+                seen.setdefault(name, []).append(out.dtype)
+
+            module.register_forward_hook(hook)
+    return seen
+
+
+def _setup(
+    remote: Remote, seed: int, n: int, device: torch.device
+) -> tuple[Any, _Net, torch.Tensor, torch.Tensor]:
+    """The model in the learner process, its twin here (same weights), x and labels."""
     torch.manual_seed(seed)
-    model = _Net().to(device)
+    twin = _Net(N_IN, N_HIDDEN, N_CLASSES).to(device)
     x = (torch.randn(n, N_IN) * 1.5 + 0.2).to(device)
     labels = torch.randint(0, N_CLASSES, (n,)).to(device)
-    return model, x, labels
+    remote.define(_Net)
+    model = remote.eval("_Net(*sizes).to(device)", sizes=(N_IN, N_HIDDEN, N_CLASSES), device=device)
+    model.load_state_dict(dict(twin.state_dict()))
+    return model, twin, x, labels
+
+
+def _type_name(value: object) -> str:
+    """The type of a value as the learner wrote it (a learner object's own class name)."""
+    if is_proxy(value):
+        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
+    return type(value).__name__
+
+
+def _fetch(remote: Remote, what: str, source: str, **names: object) -> Any:
+    """The plain-data copy of ``source`` evaluated in the learner process, in one request."""
+    try:
+        return remote.value(remote.eval(source, **names))
+    except TypeError as exc:
+        raise AssertionError(f"{what} could not be read as plain tensors: {exc}") from None
 
 
 def _call(name: str, n: int, device: torch.device, args: str = "model, x, labels") -> str:
@@ -58,22 +95,12 @@ BF16_WEIGHTS = (
 )
 
 
-def test_linear_bf16(learner: ModuleType, device: torch.device) -> None:
+def test_linear_bf16(learner: Any, remote: Remote, device: torch.device) -> None:
     """the Linear layers compute in bfloat16"""
-    model, x, labels = _setup(0, 5, device)
-    seen: dict[str, list[torch.dtype]] = {}
-    handles = [
-        module.register_forward_hook(
-            lambda module, args, out, name=name: seen.setdefault(name, []).append(out.dtype)
-        )
-        for name, module in model.named_modules()
-        if isinstance(module, nn.Linear)
-    ]
-    try:
-        learner.compute_loss(model, x, labels)
-    finally:
-        for handle in handles:
-            handle.remove()
+    model, _, x, labels = _setup(remote, 0, 5, device)
+    recorded = remote.define(_record_linear_dtypes)(model)
+    learner.compute_loss(model, x, labels)
+    seen = remote.value(recorded)
     call = _call("compute_loss", 5, device)
     for name in ("embed", "head"):
         dtypes = seen.get(name)
@@ -99,24 +126,25 @@ def test_linear_bf16(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_weights_fp32(learner: ModuleType, device: torch.device) -> None:
+def test_weights_fp32(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model's parameters stay float32"""
-    model, x, labels = _setup(1, 5, device)
+    model, _, x, labels = _setup(remote, 1, 5, device)
     learner.compute_loss(model, x, labels)
     call = _call("compute_loss", 5, device)
-    for name, param in model.named_parameters():
-        assert param.dtype == torch.float32, (
-            f"after {call}, model.{name} is {param.dtype}, expected torch.float32: " + BF16_WEIGHTS
+    dtypes = remote.value(remote.eval("[(n, p.dtype) for n, p in m.named_parameters()]", m=model))
+    for name, dtype in dtypes:
+        assert dtype == torch.float32, (
+            f"after {call}, model.{name} is {dtype}, expected torch.float32: " + BF16_WEIGHTS
         )
 
 
-def test_loss_fp32(learner: ModuleType, device: torch.device) -> None:
+def test_loss_fp32(learner: Any, remote: Remote, device: torch.device) -> None:
     """compute_loss returns a float32 scalar loss"""
-    model, x, labels = _setup(2, 5, device)
+    model, _, x, labels = _setup(remote, 2, 5, device)
     call = _call("compute_loss", 5, device)
     loss = learner.compute_loss(model, x, labels)
     assert isinstance(loss, torch.Tensor), (
-        f"{call} returned {type(loss).__name__}, expected the loss as a tensor (with its "
+        f"{call} returned {_type_name(loss)}, expected the loss as a tensor (with its "
         "graph, for backward)"
     )
     value = plain(loss, "the loss")
@@ -129,7 +157,7 @@ def test_loss_fp32(learner: ModuleType, device: torch.device) -> None:
         "need float32. Compute the loss on logits.float() (outside autocast, or with "
         "F.cross_entropy, which autocast runs in float32)"
     )
-    assert loss.requires_grad, (
+    assert loss.requires_grad is True, (
         f"{call} returned a loss that does not require grad, expected the loss with its "
         "graph, so train_step can call backward() on it"
     )
@@ -158,15 +186,27 @@ def _step_diagnosis(old: torch.Tensor, new: torch.Tensor, grad: torch.Tensor) ->
     )
 
 
-def test_small_step(learner: ModuleType, device: torch.device) -> None:
+def test_small_step(learner: Any, remote: Remote, device: torch.device) -> None:
     """train_step updates the float32 weights by -lr * grad, however small"""
     for seed, n in [(3, 5), (4, 1)]:
-        model, x, labels = _setup(seed, n, device)
-        _, grads = _reference(model, x, labels)
-        before = [p.detach().clone() for p in model.parameters()]
+        model, twin, x, labels = _setup(remote, seed, n, device)
+        _, grads = _reference(twin, x, labels)
+        before = [p.detach().clone() for p in twin.parameters()]
         learner.train_step(model, x, labels, LR)
         call = _call("train_step", n, device, f"model, x, labels, lr={LR}")
-        for (name, param), old, grad in zip(model.named_parameters(), before, grads, strict=True):
+        after = _fetch(
+            remote,
+            f"after {call}, the model's parameters",
+            "[(n, p.detach()) for n, p in m.named_parameters()]",
+            m=model,
+        )
+        names = [name for name, _ in twin.named_parameters()]
+        got_names = [name for name, _ in after]
+        assert got_names == names, (
+            f"after {call}, the model's parameters are {got_names}, expected {names}: "
+            "train_step must update the model's own parameters in place"
+        )
+        for (name, param), old, grad in zip(after, before, grads, strict=True):
             new = plain(param, f"model.{name}")
             assert new.dtype == torch.float32, (
                 f"after {call}, model.{name} is {new.dtype}, expected torch.float32: "
@@ -183,14 +223,14 @@ def test_small_step(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_returns_loss(learner: ModuleType, device: torch.device) -> None:
+def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """train_step returns the step's loss as a Python float"""
-    model, x, labels = _setup(5, 6, device)
-    expected, _ = _reference(model, x, labels)
+    model, twin, x, labels = _setup(remote, 5, 6, device)
+    expected, _ = _reference(twin, x, labels)
     call = _call("train_step", 6, device, f"model, x, labels, lr={LR}")
     got = learner.train_step(model, x, labels, LR)
     assert isinstance(got, float), (
-        f"{call} returned {type(got).__name__}, expected a Python float (loss.item())"
+        f"{call} returned {_type_name(got)}, expected a Python float (loss.item())"
     )
     assert abs(got - expected) <= 1e-2 * abs(expected) + 1e-4, (
         f"{call} returned {got:.6g}, expected the loss before the step, {expected:.6g} "

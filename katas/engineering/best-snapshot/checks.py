@@ -28,19 +28,21 @@ LIVE = (
 
 
 class _Net(nn.Sequential):
-    """A small MLP with BatchNorm that notes whether it was restored from its own live tensors."""
+    """A small MLP with BatchNorm that notes whether it was restored from its own live tensors.
 
-    def __init__(self) -> None:
+    Defined in the learner process (``remote.define``), beside the learner's ``fit``."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_out: int) -> None:
         super().__init__(
-            nn.Linear(N_IN, N_HIDDEN),
-            nn.BatchNorm1d(N_HIDDEN),
+            nn.Linear(n_in, n_hidden),
+            nn.BatchNorm1d(n_hidden),
             nn.ReLU(),
-            nn.Linear(N_HIDDEN, N_OUT),
+            nn.Linear(n_hidden, n_out),
         )
         self.loads = 0
         self.loaded_live = False
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+    def load_state_dict(self, state_dict: Any, *args: Any, **kwargs: Any) -> Any:
         own = self.state_dict()
         self.loads += 1
         self.loaded_live = self.loaded_live or any(
@@ -53,18 +55,19 @@ class _Net(nn.Sequential):
 
 
 class _Run:
-    """One call of fit: a model, a train_epoch that takes SGD steps in place, and a validate
-    that returns scripted losses and records the state it was shown."""
+    """One call of fit, in the learner process: a model, a train_epoch that takes SGD steps in
+    place, and a validate that returns scripted losses and records the state it was shown."""
 
-    def __init__(self, losses: list[float], seed: int, device: torch.device) -> None:
+    def __init__(
+        self, losses: list[float], seed: int, sizes: tuple[int, int, int], device: torch.device
+    ) -> None:
         torch.manual_seed(seed)
-        self.model = _Net().to(device).train()
+        self.model = _Net(*sizes).to(device).train()  # noqa: F821 (remote.define'd first)
         self.losses = losses
-        self.x = (torch.randn(12, N_IN) * 2 + 0.5).to(device)
-        self.y = torch.randn(12, N_OUT).to(device)
+        self.x = (torch.randn(12, sizes[0]) * 2 + 0.5).to(device)
+        self.y = torch.randn(12, sizes[2]).to(device)
         self.calls: list[str] = []
         self.states: list[dict[str, torch.Tensor]] = []
-        self.result: object = None
 
     def train_epoch(self, model: nn.Module) -> None:
         self.calls.append("train_epoch")
@@ -72,13 +75,43 @@ class _Run:
         for xb, yb in zip(self.x.split(4), self.y.split(4), strict=True):
             model.zero_grad()
             F.mse_loss(model(xb), yb).backward()
-            sgd_step(model.parameters(), 0.3)
+            with torch.no_grad():  # one plain SGD step, p -= lr * p.grad
+                for p in model.parameters():
+                    if p.grad is not None:
+                        p -= 0.3 * p.grad
 
     def validate(self, model: nn.Module) -> float:
         self.calls.append("validate")
         self.states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
         epoch = len(self.states) - 1
         return self.losses[epoch] if epoch < len(self.losses) else 99.0
+
+    def report(self) -> dict[str, Any]:
+        """Everything the checks decide on, as plain data for one request."""
+        return {
+            "calls": list(self.calls),
+            "states": self.states,
+            "now": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "params": [name for name, _ in self.model.named_parameters()],
+            "buffers": [name for name, _ in self.model.named_buffers()],
+            "loads": self.model.loads,
+            "loaded_live": bool(self.model.loaded_live),
+        }
+
+
+class _Seen:
+    """What the checks read back from one call of fit, decided here."""
+
+    def __init__(self, losses: list[float], result: object, report: dict[str, Any]) -> None:
+        self.losses = losses
+        self.result = result
+        self.calls: list[str] = report["calls"]
+        self.states: list[dict[str, torch.Tensor]] = report["states"]
+        self.now: dict[str, torch.Tensor] = report["now"]
+        self.params: list[str] = report["params"]
+        self.buffers: list[str] = report["buffers"]
+        self.loads: int = report["loads"]
+        self.loaded_live: bool = report["loaded_live"]
 
     @property
     def best(self) -> int:
@@ -91,30 +124,27 @@ class _Run:
         return f"{self.call()} with validation losses {self.losses}"
 
 
-def _fit(learner: ModuleType, losses: list[float], seed: int, device: torch.device) -> _Run:
-    run = _Run(losses, seed, device)
-    run.result = learner.fit(run.model, run.train_epoch, run.validate, len(losses))
-    expected = ["train_epoch", "validate"] * len(losses)
-    assert run.calls == expected, (
-        f"{run.call()} made the calls {run.calls}, expected train_epoch then validate, once "
-        f"each per epoch: {expected}"
-    )
-    return run
+def _start(remote: Remote, losses: list[float], seed: int, device: torch.device) -> Any:
+    """A _Run in the learner process."""
+    remote.define(_Net)
+    return remote.define(_Run)(losses, seed, (N_IN, N_HIDDEN, N_OUT), device)
 
 
-def _equal(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor], names: list[str]) -> bool:
-    return all(torch.equal(a[name], b[name]) for name in names)
+def _report(remote: Remote, run: Any, what: str) -> dict[str, Any]:
+    report = remote.eval("run.report()", run=run)
+    try:
+        return cast(dict[str, Any], remote.value(report))
+    except TypeError as exc:
+        raise AssertionError(f"{what}: the model's state could not be read: {exc}") from None
 
 
-def _epoch_held(run: _Run, names: list[str]) -> int | None:
-    """Which epoch's values the model holds for ``names`` (1-based), or None."""
-    now = {k: v.detach() for k, v in run.model.state_dict().items()}
-    for epoch in reversed(range(len(run.states))):
-        if _equal(now, run.states[epoch], names):
-            return epoch + 1
-    return None
-
-
+def _fit(
+    learner: Any, remote: Remote, losses: list[float], seed: int, device: torch.device
+) -> _Seen:
+    run = _start(remote, losses, seed, device)
+    result = learner.fit(run.model, run.train_epoch, run.validate, len(losses))
+    seen = _Seen(losses, result, {})  if False else None  # placeholder
+    raise NotImplementedError
 def test_calls(learner: ModuleType, device: torch.device) -> None:
     """each epoch runs train_epoch, then validate, once each"""
     for seed, losses in enumerate(SCRIPTS):

@@ -82,15 +82,15 @@ class Link:
             send(self.sock, frame)
             body = receive(self.sock)
         except (OSError, WireError) as exc:
-            self._lose(f"its process stopped answering ({exc})")
+            self._lose(f"stopped answering ({exc})")
         if body is None:
-            self._lose(f"its process ended: {self.exit_reason()}")
+            self._lose(f"ended: {self.exit_reason()}")
         try:
             answer = decode(body)
         except WireError as exc:
-            self._lose(f"its process sent what is not an answer: {exc}")
+            self._lose(f"sent what is not an answer: {exc}")
         if not isinstance(answer, list) or len(answer) != 2 or answer[0] not in ("ok", "err"):
-            self._lose("its process sent what is not an answer")
+            self._lose("sent what is not an answer")
         if answer[0] == "err":
             raise raised(answer[1], self.filename)
         return self.wrap(answer[1])
@@ -134,7 +134,7 @@ class Link:
         if proxy._type not in self._mro:
             names = self.request("type", proxy)
             if type(names) is not list or not all(type(n) is str for n in names):
-                self._lose("its process sent what is not an answer")
+                self._lose("sent what is not an answer")
             self._mro[proxy._type] = tuple(names)
         return self._mro[proxy._type]
 
@@ -155,7 +155,7 @@ class Link:
             or len(report) != 2
             or not all(type(part) is list and all(type(n) is str for n in part) for part in report)
         ):
-            self.gone = f"its process could not start: {self.exit_reason()}"
+            self.gone = f"could not start: {self.exit_reason()}"
             return (), ()
         return tuple(report[0]), tuple(report[1])
 
@@ -168,7 +168,7 @@ class Link:
         self.generation += 1
         module = self.request("import")
         if not isinstance(module, Proxy):
-            self._lose("its process sent what is not an answer")
+            self._lose("sent what is not an answer")
         object.__setattr__(module, "_module", True)
         return module
 
@@ -186,7 +186,7 @@ class Link:
 def raised(description: object, filename: str) -> BaseException:
     """The exception a description from the learner process stands for, raised in the judge."""
     if type(description) is not dict:
-        return LearnerGone("the learner process sent what is not an answer")
+        return LearnerGone("sent what is not an answer")
     text = description.get("message")
     message = text[:MESSAGE_LIMIT] if type(text) is str else ""
     remote_type = description.get("type")

@@ -161,7 +161,7 @@ def _ended(exc: LearnerGone, settings: Settings) -> str:
         settings._ended_reported = True
         out_of_cpu = "SIGXCPU" in reason
         settings.channel.send(LearnerEndedRecord(reason=reason, cpu=out_of_cpu))
-    return f"the process running your code ended: {reason.removeprefix('its process ended: ')}"
+    return f"the process running your code {reason}"
 
 
 def _message_for(excinfo: pytest.ExceptionInfo[BaseException], settings: Settings) -> str:

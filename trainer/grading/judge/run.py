@@ -165,6 +165,9 @@ def execute(request: RunRequest, channel_fd: int) -> NoReturn:
         ours.close()
         process.run(request, theirs, learner)
     theirs.close()
+    # Not dumpable: a process of the same user (the learner's, where no PID namespace or
+    # Landlock hides this one) cannot read this one's memory, where the checks now go.
+    isolation.libc().prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
     link = Link(ours, source, str(learner))
     link.exit_reason = learner_pid_reason(pid)
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
