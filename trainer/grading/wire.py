@@ -204,10 +204,12 @@ def encode(
 
 
 class _Decoder:
-    def __init__(self, buffers: list[memoryview], limits: Limits, device: str | None) -> None:
+    def __init__(
+        self, buffers: list[memoryview], limits: Limits, devices: frozenset[str] | None
+    ) -> None:
         self.buffers = buffers
         self.limits = limits
-        self.device = device
+        self.devices = devices
         self.items = 0
         self.elements = 0
 
@@ -334,20 +336,29 @@ class _Decoder:
             )
             if kind == torch.bool:
                 tensor = tensor.to(torch.bool)
-            target = self.device if self.device is not None else device
-            if target != "cpu":
+            if device != "cpu":
+                kind_of_device = device.partition(":")[0]
+                if self.devices is not None and kind_of_device not in self.devices:
+                    raise WireError(f"a tensor is on {device}, which this grading does not use")
                 try:
-                    tensor = tensor.to(target)
-                except (RuntimeError, ValueError):
+                    tensor = tensor.to(device)
+                except Exception:  # torch raises AssertionError on a build without CUDA
                     raise WireError(f"a tensor is on {device}, which this process lacks") from None
         if head.get("grad") is True and (tensor.is_floating_point() or tensor.is_complex()):
             tensor.requires_grad_()
         return tensor
 
 
-def decode(data: bytes | memoryview, *, limits: Limits | None = None) -> object:
+def decode(
+    data: bytes | memoryview,
+    *,
+    limits: Limits | None = None,
+    devices: frozenset[str] | None = None,
+) -> object:
     """The value in one frame's body (after its 4-byte length); :class:`WireError` if the bytes
-    are not a well-formed message within ``limits``."""
+    are not a well-formed message within ``limits``. ``devices`` are the device types a tensor
+    may claim to be on (``cpu`` always): a sender cannot make this process open a GPU it does
+    not use."""
     view = memoryview(data)
     if len(view) < 4:
         raise WireError("the message is truncated")
@@ -370,7 +381,8 @@ def decode(data: bytes | memoryview, *, limits: Limits | None = None) -> object:
     if offset != len(view):
         raise WireError("the message has bytes no value claims")
     try:
-        return _Decoder(buffers, limits or Limits(), None).node(header["v"], 0)
+        allowed = None if devices is None else devices | {"cpu", "meta"}
+        return _Decoder(buffers, limits or Limits(), allowed).node(header["v"], 0)
     except RecursionError:
         raise WireError("the message is nested too deep") from None
 

@@ -99,6 +99,7 @@ def run(request: RunRequest, channel: Channel, link: Link, judge: Containment) -
         return 0
     if device.startswith("cuda"):
         open_gpu(device)
+    link.devices = frozenset({device.partition(":")[0]})
 
     import pytest
 
