@@ -40,7 +40,7 @@ def _call(case: tuple[tuple[int, int], float, float]) -> str:
     return f"distill_loss(student, teacher, tau={tau}, clip={clip}) with logits of shape {shape}"
 
 
-def test_value(learner: Any, device: torch.device) -> None:
+def test_value(learner: Any, remote: Remote, device: torch.device) -> None:
     """distill_loss equals the cross-entropy against the teacher's softened targets"""
     torch.manual_seed(0)
     for case in CASES:
@@ -52,10 +52,12 @@ def test_value(learner: Any, device: torch.device) -> None:
         assert_close(got, expected, what="the loss", inputs=_call(case), **F32)
     # a non-contiguous student (the transpose of a (C, N) tensor)
     shape, tau, clip = CASES[1]
-    student = _logits(shape[::-1], tau, clip, device).t()
+    columns = _logits(shape[::-1], tau, clip, device)
+    student = columns.t()
     teacher = (torch.randn(shape) * 2).to(device)
     expected = _reference(student, teacher, tau, clip)
-    got = learner.distill_loss(student, teacher.clone(), tau, clip)
+    # tensors travel contiguous: the transpose is taken in the learner process
+    got = learner.distill_loss(remote.eval("columns.t()", columns=columns), teacher, tau, clip)
     assert_close(
         got,
         expected,

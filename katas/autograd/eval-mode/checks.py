@@ -40,6 +40,20 @@ class _Net(nn.Module):
         return self.head(self.probe(self.body(x)))
 
 
+def _copy_of(
+    kind: type[nn.Module],
+    sizes: tuple[int, ...],
+    state: dict[str, torch.Tensor],
+    device: torch.device,
+    training: bool,
+) -> nn.Module:
+    """``kind(*sizes)`` with the state ``state``, in train mode or not (defined in the learner
+    process)."""
+    model = kind(*sizes).to(device)
+    model.load_state_dict(state)
+    return model.train(training)
+
+
 def _model(seed: int, remote: Remote, device: torch.device) -> tuple[_Net, Any]:
     """A model in the middle of training: train mode, BatchNorm statistics already moved.
 
@@ -55,9 +69,9 @@ def _model(seed: int, remote: Remote, device: torch.device) -> tuple[_Net, Any]:
         bn.num_batches_tracked.fill_(37)
     model = model.to(device).train()
     remote.define(_Probe)
-    theirs = remote.define(_Net)(N_IN, N_HIDDEN, N_CLASSES).to(device)
-    theirs.load_state_dict(dict(model.state_dict()))
-    return model, theirs.train()
+    sizes, state = (N_IN, N_HIDDEN, N_CLASSES), dict(model.state_dict())
+    theirs = remote.define(_copy_of)(remote.define(_Net), sizes, state, device, True)
+    return model, theirs
 
 
 def _loader(
@@ -107,7 +121,8 @@ def test_accuracy(learner: Any, remote: Remote, device: torch.device) -> None:
             f"evaluate returned {_type_name(got)}, expected a Python float"
         )
         if type(got) is not float:  # a float subclass of the learner process: its value
-            got = remote.eval("float(value)", value=got)
+            name, got = _type_name(got), remote.eval("float(value)", value=got)
+            assert type(got) is float, f"float() of what evaluate returned ({name}) is no float"
         per_batch = sum(h / s for h, s in zip(hits, sizes, strict=True)) / len(sizes)
         why = (
             "that is the mean of the per-batch accuracies: with batches of different sizes, "

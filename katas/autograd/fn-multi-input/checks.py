@@ -1,13 +1,11 @@
 """Hidden checks for fn-multi-input: ``ScaledMatmul``, a custom Function of three inputs."""
 
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode
 
-from trainer.checks import assert_close, gradcheck64, plain, saved_tensor_count
+from trainer.checks import Remote, assert_close, gradcheck64, plain, saved_tensor_count
 
 K, N = 3, 4  # x is (..., K), W is (K, N)
 F32 = {"rtol": 1e-5, "atol": 1e-5}
@@ -35,6 +33,22 @@ def _x(
 
 def _w(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     return _rand((N, K), device, dtype).t()  # non-contiguous, as W.t() of a Linear weight
+
+
+def _theirs(remote: Remote, t: torch.Tensor, requires_grad: bool = False) -> Any:
+    """A leaf copy of ``t`` in the learner process, with ``t``'s layout: tensors travel
+    contiguous, so a transposed one is transposed again there."""
+    swapped = [(i, i + 1) for i in range(t.dim() - 1) if t.stride(i) < t.stride(i + 1)]
+    if not swapped:
+        return remote.tensor(t.detach().clone().requires_grad_(requires_grad))
+    i, j = swapped[0]
+    return remote.eval(
+        "base.transpose(i, j).requires_grad_(requires_grad)",
+        base=t.detach().transpose(i, j).contiguous(),
+        i=i,
+        j=j,
+        requires_grad=requires_grad,
+    )
 
 
 def _describe(shape: tuple[int, ...], scale: float, strided: bool = False) -> str:
@@ -65,17 +79,19 @@ def _backward(out: torch.Tensor, upstream: torch.Tensor, described: str) -> None
         raise AssertionError(f"backward failed for {described}: {text}. {why}") from None
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """ScaledMatmul.apply(x, W, scale) equals scale * (x @ W)"""
     torch.manual_seed(0)
     for dtype in (torch.float32, torch.float64):
         W = _w(device, dtype)
+        their_W = _theirs(remote, W)
         for shape, scale, strided in CASES:
             x = _x(shape, device, strided, dtype)
-            before = (x.clone(), W.clone())
+            their_x = _theirs(remote, x)
             described = f"{_describe(shape, scale, strided)}, {dtype}"
-            got = learner.ScaledMatmul.apply(x, W, scale)
-            assert torch.equal(x, before[0]) and torch.equal(W, before[1]), (
+            got = learner.ScaledMatmul.apply(their_x, their_W, scale)
+            x_after, W_after = plain(their_x, "x"), plain(their_W, "W")
+            assert torch.equal(x_after, x) and torch.equal(W_after, W), (
                 f"ScaledMatmul.apply changed x or W in place ({described})"
             )
             tolerance = F32 if dtype == torch.float32 else {}
@@ -88,28 +104,31 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """x.grad and W.grad are right, for 2-D and batched x"""
     torch.manual_seed(1)
     for shape, scale, strided in CASES:
         described = _describe(shape, scale, strided)
-        x = _x(shape, device, strided, torch.float32).requires_grad_()
-        W = _w(device, torch.float32).detach().requires_grad_()
-        out = learner.ScaledMatmul.apply(x, W, scale)
+        x = _x(shape, device, strided, torch.float32)
+        W = _w(device, torch.float32)
+        # leaves of the learner process (non-contiguous where x and W are), to read .grad
+        their_x, their_W = _theirs(remote, x, True), _theirs(remote, W, True)
+        out = learner.ScaledMatmul.apply(their_x, their_W, scale)
         plain(out, "ScaledMatmul.apply(x, W, scale)")
         upstream = _rand((*shape[:-1], N), device, torch.float32)
         _backward(out, upstream, described)
         x_ref = x.detach().clone().requires_grad_()
         W_ref = W.detach().clone().requires_grad_()
         (scale * torch.matmul(x_ref, W_ref)).backward(upstream)
-        for name, got, ref in (("x", x, x_ref), ("W", W, W_ref)):
-            assert got.grad is not None, (
+        for name, got, ref in (("x", their_x, x_ref), ("W", their_W, W_ref)):
+            grad = got.grad
+            assert grad is not None, (
                 f"{name}.grad is None after backward ({described}): backward returned None "
                 f"for {name}, which requires grad"
             )
             assert ref.grad is not None
             assert_close(
-                got.grad,
+                grad,
                 ref.grad,
                 what=f"{name}.grad",
                 inputs=f"{described}, a random upstream gradient",
@@ -119,28 +138,33 @@ def test_gradients(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_gradcheck(learner: ModuleType, device: torch.device) -> None:
+def test_gradcheck(learner: Any, remote: Remote, device: torch.device) -> None:
     """float64 gradcheck passes for 2-D and batched x"""
     torch.manual_seed(2)
+    # W as the transpose of a Linear weight (non-contiguous), as the other checks pass it:
+    # gradcheck's inputs travel contiguous, so the layout is made in the learner process
+    apply = remote.eval(
+        "lambda x, W, scale: learner.ScaledMatmul.apply(x, W.t().contiguous().t(), scale)"
+    )
     for shape, scale in [((2, K), -0.6), ((2, 3, K), 1.3)]:
         gradcheck64(
-            learner.ScaledMatmul.apply,
+            apply,
             _rand(shape, device, torch.float64),
-            _w(device, torch.float64),
+            _w(device, torch.float64).contiguous(),  # made non-contiguous by apply
             scale,
             what="ScaledMatmul.apply",
             names=["x", "W", "scale"],
         )
 
 
-_PRODUCTS = frozenset(
-    {"matmul", "mm", "bmm", "einsum", "linear", "tensordot", "addmm", "baddbmm", "addbmm"}
-    | {"mv", "addmv", "dot", "vdot", "inner", "chain_matmul", "multi_dot", "__rmatmul__"}
-)
+class _CountProducts(torch.overrides.TorchFunctionMode):
+    """Counts the matrix products torch is asked for while the mode is active (defined in the
+    learner process, where backward runs)."""
 
-
-class _CountProducts(TorchFunctionMode):
-    """Counts the matrix products torch is asked for while the mode is active."""
+    PRODUCTS = frozenset(
+        {"matmul", "mm", "bmm", "einsum", "linear", "tensordot", "addmm", "baddbmm", "addbmm"}
+        | {"mv", "addmv", "dot", "vdot", "inner", "chain_matmul", "multi_dot", "__rmatmul__"}
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -148,37 +172,48 @@ class _CountProducts(TorchFunctionMode):
 
     def __torch_function__(
         self,
-        func: Callable[..., Any],
-        types: Any,
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-    ) -> Any:
-        if getattr(func, "__name__", "") in _PRODUCTS:
+        func: "Callable[..., Any]",
+        types: object,
+        args: "tuple[Any, ...]" = (),
+        kwargs: "dict[str, Any] | None" = None,
+    ) -> object:
+        if getattr(func, "__name__", "") in self.PRODUCTS:
             self.count += 1
         return func(*args, **(kwargs or {}))
 
 
-def test_skips_frozen(learner: ModuleType, device: torch.device) -> None:
+def _counted_backward(function: "Any", ctx: object, upstream: torch.Tensor) -> tuple[object, int]:
+    """``function.backward(ctx, upstream)`` as autograd runs it (grad mode off, on this thread),
+    and how many matrix products it asked for (defined in the learner process)."""
+    counter = _CountProducts()
+    with torch.no_grad(), counter:
+        grads = function.backward(ctx, upstream)
+    return grads, counter.count
+
+
+def test_skips_frozen(learner: Any, remote: Remote, device: torch.device) -> None:
     """backward skips the product for a frozen W or a data x"""
     torch.manual_seed(3)
     shape, scale = (2, 6, K), 0.8
+    remote.define(_CountProducts)
+    counted_backward = remote.define(_counted_backward)
     for frozen, trained in (("W", "x"), ("x", "W")):
-        x = _rand(shape, device, torch.float32).requires_grad_(trained == "x")
-        W = _w(device, torch.float32).detach().requires_grad_(trained == "W")
-        out = learner.ScaledMatmul.apply(x, W, scale)
-        assert out.grad_fn is not None, "ScaledMatmul.apply(x, W, scale) has no grad_fn"
+        x = _rand(shape, device, torch.float32)
+        W = _w(device, torch.float32)
+        their_x, their_W = _theirs(remote, x, trained == "x"), _theirs(remote, W, trained == "W")
+        out = learner.ScaledMatmul.apply(their_x, their_W, scale)
+        grad_fn = out.grad_fn
+        assert grad_fn is not None, "ScaledMatmul.apply(x, W, scale) has no grad_fn"
         upstream = _rand((*shape[:-1], N), device, torch.float32)
-        counter = _CountProducts()
-        with torch.no_grad(), counter:  # as autograd runs it, on this thread
-            grads = learner.ScaledMatmul.backward(out.grad_fn, upstream)
+        grads, count = counted_backward(learner.ScaledMatmul, grad_fn, upstream)
         described = f"{_describe(shape, scale)}, {frozen} frozen (requires_grad=False)"
         grads = grads if isinstance(grads, tuple) else (grads,)
         assert len(grads) == 3, (
             f"backward returned {len(grads)} values ({described}), expected 3: "
             "(grad_x, grad_W, None)"
         )
-        assert counter.count <= 1, (
-            f"backward computed {counter.count} matrix products ({described}), expected 1: "
+        assert type(count) is int and count <= 1, (
+            f"backward computed {count} matrix products ({described}), expected 1: "
             f"nothing needs dL/d{frozen}, and for a large layer that product costs as much as "
             "the one you need. Check ctx.needs_input_grad (one flag per forward input) and "
             "return None for inputs that need no gradient"
@@ -195,10 +230,10 @@ def test_skips_frozen(learner: ModuleType, device: torch.device) -> None:
         assert_close(got, leaf.grad, what=f"the gradient for {trained}", inputs=described, **F32)
 
 
-def test_save_for_backward(learner: ModuleType, device: torch.device) -> None:
+def test_save_for_backward(learner: Any, remote: Remote, device: torch.device) -> None:
     """ScaledMatmul keeps x and W with ctx.save_for_backward"""
-    x = _rand((4, K), device, torch.float32).requires_grad_()
-    W = _w(device, torch.float32).detach().requires_grad_()
+    x = _theirs(remote, _rand((4, K), device, torch.float32), True)
+    W = _theirs(remote, _w(device, torch.float32), True)
     count = saved_tensor_count(learner.ScaledMatmul.apply, x, W, 0.5)
     assert count >= 2, (
         f"ScaledMatmul.apply(x, W, 0.5) saved {count} tensor(s) with ctx.save_for_backward, "

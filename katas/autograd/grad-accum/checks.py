@@ -2,13 +2,13 @@
 
 import copy
 from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 N_IN, N_HIDDEN, N_OUT = 5, 7, 3
 # float64 throughout: a correct accumulation matches the big batch up to rounding
@@ -18,10 +18,10 @@ TOL = {"rtol": 1e-10, "atol": 1e-12}
 class _Net(nn.Module):
     """A small MLP that remembers the largest batch it was given."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_in: int, n_hidden: int, n_out: int) -> None:
         super().__init__()
-        self.hidden = nn.Linear(N_IN, N_HIDDEN)
-        self.out = nn.Linear(N_HIDDEN, N_OUT)
+        self.hidden = nn.Linear(n_in, n_hidden)
+        self.out = nn.Linear(n_hidden, n_out)
         self.max_rows = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -29,12 +29,30 @@ class _Net(nn.Module):
         return self.out(torch.tanh(self.hidden(x)))
 
 
-def _setup(seed: int, n: int, device: torch.device) -> tuple[_Net, torch.Tensor, torch.Tensor]:
+def _copy_of(
+    kind: type[nn.Module],
+    sizes: tuple[int, ...],
+    state: dict[str, torch.Tensor],
+    device: torch.device,
+) -> nn.Module:
+    """A float64 ``kind(*sizes)`` with the weights ``state`` (defined in the learner process)."""
+    model = kind(*sizes).double().to(device)
+    model.load_state_dict(state)
+    return model
+
+
+def _setup(
+    seed: int, n: int, remote: Remote, device: torch.device
+) -> tuple[_Net, Any, torch.Tensor, torch.Tensor]:
+    """The same model twice (the judge's for the references, the learner process's for
+    accumulate_grads), and a batch."""
     torch.manual_seed(seed)
-    model = _Net().double().to(device)
+    model = _Net(N_IN, N_HIDDEN, N_OUT).double().to(device)
+    sizes, state = (N_IN, N_HIDDEN, N_OUT), dict(model.state_dict())
+    theirs = remote.define(_copy_of)(remote.define(_Net), sizes, state, device)
     x = (torch.randn(n, N_IN, dtype=torch.float64) * 2 + 0.5).to(device)
     y = (torch.randn(n, N_OUT, dtype=torch.float64) * 1.5 - 0.2).to(device)
-    return model, x, y
+    return model, theirs, x, y
 
 
 def _grads_of(model: _Net, loss_of: Callable[[_Net], torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -53,16 +71,19 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 
 def _learner_grads(
-    learner: ModuleType, model: _Net, x: torch.Tensor, y: torch.Tensor, micro: int
+    learner: Any, remote: Remote, model: Any, x: torch.Tensor, y: torch.Tensor, micro: int
 ) -> dict[str, torch.Tensor]:
     learner.accumulate_grads(model, x, y, micro)
+    named = remote.value(  # every .grad in one request
+        remote.eval("[(n, p.grad) for n, p in model.named_parameters()]", model=model)
+    )
     grads = {}
-    for name, param in model.named_parameters():
-        assert param.grad is not None, (
+    for name, grad in named:
+        assert grad is not None, (
             f"after accumulate_grads (N={len(x)}, micro_batch={micro}), {name}.grad is None, "
             "expected the whole batch's gradient: did backward() run?"
         )
-        grads[name] = plain(param.grad, f"{name}.grad")
+        grads[name] = plain(grad, f"{name}.grad")
     return grads
 
 
@@ -95,10 +116,12 @@ def _diagnosis(
     return "the accumulated .grad must equal the gradient of F.mse_loss(model(x), y)"
 
 
-def _check_grads(learner: ModuleType, seed: int, n: int, micro: int, device: torch.device) -> None:
-    model, x, y = _setup(seed, n, device)
+def _check_grads(
+    learner: Any, remote: Remote, seed: int, n: int, micro: int, device: torch.device
+) -> None:
+    model, theirs, x, y = _setup(seed, n, remote, device)
     expected = _big_batch(model, x, y)
-    got = _learner_grads(learner, model, x, y, micro)
+    got = _learner_grads(learner, remote, theirs, x, y, micro)
     for name, grad in got.items():
         assert_close(
             grad,
@@ -110,21 +133,26 @@ def _check_grads(learner: ModuleType, seed: int, n: int, micro: int, device: tor
         )
 
 
-def test_matches_big_batch(learner: ModuleType, device: torch.device) -> None:
+def test_matches_big_batch(learner: Any, remote: Remote, device: torch.device) -> None:
     """the gradients equal one backward pass on the whole batch"""
     for seed, (n, micro) in enumerate([(12, 4), (3, 1), (6, 6), (1, 4)]):
-        _check_grads(learner, seed, n, micro, device)
+        _check_grads(learner, remote, seed, n, micro, device)
 
 
-def test_stale_grads_cleared(learner: ModuleType, device: torch.device) -> None:
-    """gradients left over from the previous step do not leak in"""
-    model, x, y = _setup(10, 8, device)
-    expected = _big_batch(model, x, y)
-    stale = {}
+def _set_grads(model: nn.Module, grads: dict[str, torch.Tensor]) -> None:
+    """Put ``grads`` in the parameters' .grad (defined in the learner process)."""
     for name, param in model.named_parameters():
-        param.grad = torch.randn_like(param) * 3 + 1  # the previous step's gradient
-        stale[name] = param.grad.clone()
-    got = _learner_grads(learner, model, x, y, 4)
+        param.grad = grads[name]
+
+
+def test_stale_grads_cleared(learner: Any, remote: Remote, device: torch.device) -> None:
+    """gradients left over from the previous step do not leak in"""
+    model, theirs, x, y = _setup(10, 8, remote, device)
+    expected = _big_batch(model, x, y)
+    # the previous step's gradient
+    stale = {name: torch.randn_like(param) * 3 + 1 for name, param in model.named_parameters()}
+    remote.define(_set_grads)(theirs, stale)
+    got = _learner_grads(learner, remote, theirs, x, y, 4)
     for name, grad in got.items():
         leaked = _close(grad - stale[name], expected[name])
         assert_close(
@@ -142,36 +170,50 @@ def test_stale_grads_cleared(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_uneven_last_batch(learner: ModuleType, device: torch.device) -> None:
+def test_uneven_last_batch(learner: Any, remote: Remote, device: torch.device) -> None:
     """a smaller last micro-batch counts by its size"""
     for seed, (n, micro) in enumerate([(10, 4), (5, 3), (7, 2)], start=20):
-        _check_grads(learner, seed, n, micro, device)
+        _check_grads(learner, remote, seed, n, micro, device)
 
 
-def test_micro_batch_size(learner: ModuleType, device: torch.device) -> None:
+def test_micro_batch_size(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model never sees more than micro_batch samples at once"""
     for seed, (n, micro) in enumerate([(12, 4), (9, 2)], start=30):
-        model, x, y = _setup(seed, n, device)
+        _, model, x, y = _setup(seed, n, remote, device)
         learner.accumulate_grads(model, x, y, micro)
-        assert model.max_rows > 0, "accumulate_grads never called the model"
-        assert model.max_rows <= micro, (
-            f"with N={n} and micro_batch={micro}, the model got a batch of {model.max_rows} "
+        max_rows = int(model.max_rows)
+        assert max_rows > 0, "accumulate_grads never called the model"
+        assert max_rows <= micro, (
+            f"with N={n} and micro_batch={micro}, the model got a batch of {max_rows} "
             f"samples: the point of accumulation is that no forward pass holds more than "
             f"micro_batch samples (that is what fits in memory)"
         )
 
 
-def test_returns_loss(learner: ModuleType, device: torch.device) -> None:
+def _type_name(value: object) -> str:
+    """The name of ``value``'s type; for a learner object, its type in the learner process."""
+    remote_type = getattr(value, "_type", None)  # set on proxies only
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__
+
+
+def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns the whole batch's loss as a float"""
     for seed, (n, micro) in enumerate([(12, 4), (10, 4), (1, 3)], start=40):
-        model, x, y = _setup(seed, n, device)
+        model, theirs, x, y = _setup(seed, n, remote, device)
         with torch.no_grad():
             expected = float(F.mse_loss(model(x), y))
-        got = learner.accumulate_grads(model, x, y, micro)
+        got = learner.accumulate_grads(theirs, x, y, micro)
         assert isinstance(got, float), (
-            f"accumulate_grads returned {type(got).__name__}, expected a Python float "
+            f"accumulate_grads returned {_type_name(got)}, expected a Python float "
             "(the loss for logging)"
         )
+        if type(got) is not float:  # a float subclass of the learner process: its value
+            name, got = _type_name(got), remote.eval("float(value)", value=got)
+            assert type(got) is float, (
+                f"float() of what accumulate_grads returned ({name}) is no float"
+            )
         assert abs(got - expected) <= 1e-10 * max(1.0, abs(expected)), (
             f"accumulate_grads returned {got:.10g} for N={n}, micro_batch={micro}, expected "
             f"{expected:.10g}, the mean squared error over the whole batch: weight each "

@@ -1,10 +1,10 @@
 """Hidden checks for grad-midway: per-loss gradients that later backward calls cannot change."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 N_IN, N_OUT = 3, 5
 SECOND_TIME = "backward through the graph a second time"
@@ -38,7 +38,24 @@ def _reference(param: torch.Tensor, x: torch.Tensor, t: torch.Tensor, n: int):
     ]
 
 
-def _call(learner: ModuleType, param: torch.Tensor, losses: list[torch.Tensor]) -> list:
+class _Returned:
+    """What task_gradients returned: its entries in the learner process (for what the checks
+    do to them there) and their values here, as they were when it returned."""
+
+    def __init__(self, entries: list[Any], values: list[torch.Tensor], same: list[list[bool]]):
+        self.entries = entries
+        self.values = values
+        self.same = same
+        """same[i][j]: entries i and j share one memory buffer in the learner process."""
+
+
+def _shared_storage(grads: list[torch.Tensor]) -> list[list[bool]]:
+    """Which entries share a memory buffer (defined in the learner process)."""
+    ptrs = [g.untyped_storage().data_ptr() for g in grads]
+    return [[a == b for b in ptrs] for a in ptrs]
+
+
+def _call(learner: Any, remote: Remote, param: Any, losses: Any, n: int) -> _Returned:
     try:
         grads = learner.task_gradients(param, losses)
     except RuntimeError as exc:
@@ -49,13 +66,37 @@ def _call(learner: ModuleType, param: torch.Tensor, losses: list[torch.Tensor]) 
             "losses share one graph, and a backward pass frees it unless you pass "
             "retain_graph=True (on every pass but the last)"
         ) from None
-    n = len(losses)
-    assert isinstance(grads, (list, tuple)) and len(grads) == n, (
-        f"task_gradients returned {type(grads).__name__} "
-        f"{'of length ' + str(len(grads)) if isinstance(grads, (list, tuple)) else ''}, "
+    is_sequence = isinstance(grads, (list, tuple))
+    length = len(grads) if is_sequence else 0
+    assert is_sequence and length == n, (
+        f"task_gradients returned {_type_name(grads)} "
+        f"{'of length ' + str(length) if is_sequence else ''}, "
         f"expected a list of {n} tensors, one per loss"
     )
-    return [plain(g, f"entry {i} of the returned list") for i, g in enumerate(grads)]
+    entries = list(grads)
+    try:
+        values = remote.value(grads)  # every entry in one request
+    except TypeError:  # an entry that is not plain data: plain() names it below
+        values = entries
+    values = [plain(g, f"entry {i} of the returned list") for i, g in enumerate(values)]
+    same = remote.value(remote.define(_shared_storage)(grads))
+    return _Returned(entries, values, same)
+
+
+def _type_name(value: object) -> str:
+    """The name of ``value``'s type; for a learner object, its type in the learner process."""
+    remote_type = getattr(value, "_type", None)  # set on proxies only
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__
+
+
+def _their_losses(
+    remote: Remote, param: torch.Tensor, x: torch.Tensor, t: torch.Tensor, n: int
+) -> tuple[Any, Any]:
+    """A leaf copy of param in the learner process, and n losses of it built there."""
+    theirs = remote.tensor(param.detach().clone().requires_grad_())
+    return theirs, remote.define(_losses)(theirs, x, t, n)
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -75,12 +116,9 @@ def _mean_hint(grads: list[torch.Tensor], got: torch.Tensor) -> str:
     )
 
 
-def _same_buffer(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-
-
-def _alias_hint(grads: list[torch.Tensor], refs: list[torch.Tensor], i: int) -> str:
-    if any(_same_buffer(grads[i], g) for j, g in enumerate(grads) if j != i):
+def _alias_hint(returned: _Returned, refs: list[torch.Tensor], i: int) -> str:
+    grads = returned.values
+    if any(returned.same[i][j] for j in range(len(grads)) if j != i):
         return (
             f"entry {i} shares its memory with another entry: both are the buffer that "
             "param.grad pointed to, which every later zero_() and backward() overwrote in "
@@ -95,66 +133,73 @@ def _alias_hint(grads: list[torch.Tensor], refs: list[torch.Tensor], i: int) -> 
     return f"entry {i} must be the gradient of losses[{i}] alone"
 
 
-def test_per_loss_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_per_loss_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """entry i is the gradient of losses[i] alone"""
     for seed, (n, rows) in enumerate([(2, 1), (3, 6), (4, 4), (1, 3)]):
         param, x, t = _setup(seed, rows, device)
         refs = _reference(param, x, t, n)
-        grads = _call(learner, param, _losses(param, x, t, n))
-        for i, (got, want) in enumerate(zip(grads, refs, strict=True)):
+        returned = _call(learner, remote, *_their_losses(remote, param, x, t, n), n)
+        for i, (got, want) in enumerate(zip(returned.values, refs, strict=True)):
             assert_close(
                 got,
                 want,
                 what=f"entry {i} (d losses[{i}] / d param)",
                 inputs=f"{_count(n, 'loss', 'losses')}, x with {_count(rows, 'row', 'rows')}",
-                hint=_alias_hint(grads, refs, i),
+                hint=_alias_hint(returned, refs, i),
                 **F32,
             )
 
 
-def test_mean_in_grad(learner: ModuleType, device: torch.device) -> None:
+def test_mean_in_grad(learner: Any, remote: Remote, device: torch.device) -> None:
     """param.grad ends up holding the mean of the per-loss gradients"""
     for seed, (n, rows) in enumerate([(1, 2), (2, 5), (3, 1)], start=10):
         param, x, t = _setup(seed, rows, device)
         mean = torch.stack(_reference(param, x, t, n)).mean(0)
-        grads = _call(learner, param, _losses(param, x, t, n))
-        assert param.grad is not None, (
+        theirs, losses = _their_losses(remote, param, x, t, n)
+        returned = _call(learner, remote, theirs, losses, n)
+        grad = theirs.grad
+        assert grad is not None, (
             f"after task_gradients ({n} losses), param.grad is None, expected the mean of the "
             "per-loss gradients for the optimizer"
         )
+        got = plain(grad, "param.grad")
         assert_close(
-            param.grad,
+            got,
             mean,
             what="param.grad",
             inputs=_count(n, "loss", "losses"),
-            hint=_mean_hint(grads, param.grad),
+            hint=_mean_hint(returned.values, got),
             **F32,
         )
 
 
-def test_entries_stay_put(learner: ModuleType, device: torch.device) -> None:
+def test_entries_stay_put(learner: Any, remote: Remote, device: torch.device) -> None:
     """the returned gradients do not change when training goes on"""
     for seed, (n, rows) in enumerate([(1, 4), (3, 3)], start=20):
         param, x, t = _setup(seed, rows, device)
         refs = _reference(param, x, t, n)
-        grads = _call(learner, param, _losses(param, x, t, n))
-        snapshots = [g.clone() for g in grads]
+        theirs, losses = _their_losses(remote, param, x, t, n)
+        returned = _call(learner, remote, theirs, losses, n)
+        snapshots = returned.values  # copies, fetched when task_gradients returned
         # the next training step: zero_grad(set_to_none=False), then a new backward
-        assert param.grad is not None, "after task_gradients, param.grad is None"
-        param.grad.zero_()
+        grad = theirs.grad
+        assert grad is not None, "after task_gradients, param.grad is None"
+        grad.zero_()
         x_next, t_next = torch.randn_like(x) * 2, torch.randn_like(t)
-        _losses(param, x_next, t_next, 2)[1].backward()
-        for i, got in enumerate(grads):
+        remote.define(_losses)(theirs, x_next, t_next, 2)[1].backward()
+        after = remote.value(returned.entries)
+        for i, got in enumerate(after):
             assert torch.equal(got, snapshots[i]), (
                 f"entry {i} changed after the caller ran param.grad.zero_() and another "
                 f"backward() ({_count(n, 'loss', 'losses')}): it shares memory with "
                 "param.grad, so the log is overwritten by the next training step. Return copies"
             )
         # changing one entry in place (a gradient projection, say) must not touch the others
-        grads[0].mul_(-2.0)
+        returned.entries[0].mul_(-2.0)
+        after = remote.value(returned.entries)
         for i in range(1, n):
             assert_close(
-                grads[i],
+                after[i],
                 refs[i],
                 what=f"entry {i}",
                 inputs=f"{_count(n, 'loss', 'losses')}, after entry 0 was changed in place",

@@ -1,43 +1,41 @@
 """Hidden checks for gradcheck-helper: ``check_backward`` must tell right from wrong backwards."""
 
-from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import same_device
-
-Fn = Callable[..., Any]
-
+from trainer.checks import Remote, same_device
+from trainer.errors import LearnerRaised
 
 # --------------------------------------------------------------------------- functions to judge
+# All defined in the learner process (remote.define), where check_backward runs them: keep
+# them self-contained, their annotations included (torch, nn, F and math are in scope there).
 
 
 class _Sigmoid(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
         y = torch.sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: object, grad_output: torch.Tensor) -> torch.Tensor:
         (y,) = ctx.saved_tensors
         return grad_output * y * (1 - y)
 
 
 class _SigmoidOnePercentOff(_Sigmoid):
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: object, grad_output: torch.Tensor) -> torch.Tensor:
         (y,) = ctx.saved_tensors
         return grad_output * y * (1 - y) * 1.01
 
 
 class _SigmoidNoGradOutput(_Sigmoid):
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: object, grad_output: torch.Tensor) -> torch.Tensor:
         (y,) = ctx.saved_tensors
         return y * (1 - y)  # right only when grad_output is all ones
 
@@ -46,12 +44,12 @@ class _ELUPositiveSideOnly(torch.autograd.Function):
     """elu(x), whose backward uses the derivative for x > 0 (1) everywhere."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return F.elu(x)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: object, grad_output: torch.Tensor) -> torch.Tensor:
         return grad_output.clone()
 
 
@@ -59,93 +57,152 @@ class _Bilinear(torch.autograd.Function):
     """x * y + sin(x), y broadcast over the rows of x."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: object, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, y)
         return x * y + torch.sin(x)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def backward(ctx: object, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = ctx.saved_tensors
         return grad_output * (y + torch.cos(x)), (grad_output * x).sum(0)
 
 
 class _BilinearWrongY(_Bilinear):
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def backward(ctx: object, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = ctx.saved_tensors
         return grad_output * (y + torch.cos(x)), grad_output.sum(0)  # forgot the factor x
 
 
-# (name shown to the learner, fn, shapes)
-GOOD: list[tuple[str, Fn, tuple[tuple[int, ...], ...]]] = [
-    ("a custom sigmoid", _Sigmoid.apply, ((3, 4),)),
-    ("x * y + sin(x), a custom Function of two inputs", _Bilinear.apply, ((2, 3), (3,))),
-    ("torch.logsumexp(x, dim=-1)", lambda x: torch.logsumexp(x, dim=-1), ((4, 5),)),
-    ("(tanh(x), exp(x)), two outputs", lambda x: (x.tanh(), x.exp()), ((1,),)),
-    ("x * sin(x) on a 0-dim x", lambda x: x * x.sin(), ((),)),
+def _logsumexp(x: torch.Tensor) -> torch.Tensor:
+    return torch.logsumexp(x, dim=-1)
+
+
+def _tanh_exp(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x.tanh(), x.exp()
+
+
+def _x_sin_x(x: torch.Tensor) -> torch.Tensor:
+    return x * x.sin()
+
+
+def _mixed(*xs: torch.Tensor) -> torch.Tensor:
+    return xs[0].sin().sum() * xs[1].cos() + xs[2].square().sum()
+
+
+class _Spy:
+    """Calls fn, and records what each call was given: (shape, dtype, device, requires_grad)
+    per tensor, the type's name for anything else."""
+
+    def __init__(self, fn: object) -> None:
+        self.fn = fn
+        self.calls: list[list[object]] = []
+
+    def __call__(self, *xs: object) -> object:
+        self.calls.append(
+            [
+                (tuple(x.shape), x.dtype, x.device, x.requires_grad)
+                if isinstance(x, torch.Tensor)
+                else type(x).__name__
+                for x in xs
+            ]
+        )
+        return self.fn(*xs)
+
+
+Shapes = tuple[tuple[int, ...], ...]
+# (name shown to the learner, a Function (its apply is judged) or a function, shapes)
+GOOD: list[tuple[str, object, Shapes]] = [
+    ("a custom sigmoid", _Sigmoid, ((3, 4),)),
+    ("x * y + sin(x), a custom Function of two inputs", _Bilinear, ((2, 3), (3,))),
+    ("torch.logsumexp(x, dim=-1)", _logsumexp, ((4, 5),)),
+    ("(tanh(x), exp(x)), two outputs", _tanh_exp, ((1,),)),
+    ("x * sin(x) on a 0-dim x", _x_sin_x, ((),)),
 ]
 
 
-def _call(name: str, shapes: tuple[tuple[int, ...], ...]) -> str:
+def _spy_on(remote: Remote, fn: Any) -> Any:
+    """A _Spy in the learner process around fn, defined there too (a Function's bases first,
+    and its apply is what is called)."""
+    if isinstance(fn, type):
+        chain = [c for c in reversed(fn.__mro__) if c.__module__ == __name__]
+        theirs = [remote.define(c) for c in chain][-1].apply
+    else:
+        theirs = remote.define(fn)
+    return remote.define(_Spy)(theirs)
+
+
+def _call(name: str, shapes: Shapes) -> str:
     shown = ", ".join(str(s) for s in shapes)
     return f"check_backward(<{name}>, {shown})"
 
 
 def _judge(
-    learner: ModuleType, name: str, fn: Fn, shapes: tuple[tuple[int, ...], ...], device: Any
-) -> tuple[object, set[torch.dtype]]:
-    """The helper's verdict on fn, and the dtypes fn was called with."""
-    seen: set[torch.dtype] = set()
-
-    def spy(*xs: torch.Tensor) -> Any:
-        seen.update(x.dtype for x in xs if isinstance(x, torch.Tensor))
-        return fn(*xs)
-
+    learner: Any, remote: Remote, name: str, fn: object, shapes: Shapes, device: Any
+) -> tuple[object, Any]:
+    """The helper's verdict on fn, and the spy (in the learner process) fn was called through."""
+    spy = _spy_on(remote, fn)
     try:
         verdict = learner.check_backward(spy, *shapes, device=str(device))
-    except Exception as exc:
+    except LearnerRaised as exc:
         first = str(exc).strip().splitlines()[0].rstrip(".,") if str(exc).strip() else ""
         raise AssertionError(
-            f"{_call(name, shapes)} raised {type(exc).__name__}: {first}. A helper for tests "
+            f"{_call(name, shapes)} raised {exc.short_type}: {first}. A helper for tests "
             "should answer True or False; gradcheck raises on a mismatch unless you pass "
             "raise_exception=False, and it needs at least one input that requires grad"
         ) from None
-    return verdict, seen
+    return verdict, spy
+
+
+def _dtypes(remote: Remote, spy: Any) -> set[torch.dtype]:
+    """The dtypes of the tensors fn was called with, through spy."""
+    calls: list[list[object]] = remote.value(spy.calls)
+    return {x[1] for xs in calls for x in xs if isinstance(x, tuple)}
 
 
 def _expect(
-    learner: ModuleType,
+    learner: Any,
+    remote: Remote,
     name: str,
-    fn: Fn,
-    shapes: tuple[tuple[int, ...], ...],
+    fn: object,
+    shapes: Shapes,
     device: Any,
     want: bool,
     why: str,
 ) -> None:
-    verdict, seen = _judge(learner, name, fn, shapes, device)
+    verdict, spy = _judge(learner, remote, name, fn, shapes, device)
     if verdict is want:
         return
     if not isinstance(verdict, bool):
         raise AssertionError(
-            f"{_call(name, shapes)} returned {type(verdict).__name__} {verdict!r}, "
+            f"{_call(name, shapes)} returned {_type_name(verdict)} {verdict!r}, "
             f"expected {want} (a bool)"
         )
-    dtypes = ", ".join(sorted(str(d) for d in seen)) or "nothing"
+    dtypes = ", ".join(sorted(str(d) for d in _dtypes(remote, spy))) or "nothing"
     raise AssertionError(
         f"{_call(name, shapes)} returned {verdict}, expected {want}: {why} "
         f"(fn was called with {dtypes} inputs)"
     )
 
 
+def _type_name(value: object) -> str:
+    """The name of ``value``'s type; for a learner object, its type in the learner process."""
+    remote_type = getattr(value, "_type", None)  # set on proxies only
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__
+
+
 # --------------------------------------------------------------------------- checks
 
 
-def test_accepts_correct(learner: ModuleType, device: torch.device) -> None:
+def test_accepts_correct(learner: Any, remote: Remote, device: torch.device) -> None:
     """True for correct backward passes"""
-    torch.manual_seed(0)
+    remote.torch.manual_seed(0)  # check_backward draws its inputs there
     for name, fn, shapes in GOOD:
         _expect(
             learner,
+            remote,
             name,
             fn,
             shapes,
@@ -156,13 +213,14 @@ def test_accepts_correct(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_rejects_wrong_derivative(learner: ModuleType, device: torch.device) -> None:
+def test_rejects_wrong_derivative(learner: Any, remote: Remote, device: torch.device) -> None:
     """False for a slightly wrong derivative, and for one that ignores grad_output"""
-    torch.manual_seed(1)
+    remote.torch.manual_seed(1)  # check_backward draws its inputs there
     _expect(
         learner,
+        remote,
         "a sigmoid whose backward is 1% too large",
-        _SigmoidOnePercentOff.apply,
+        _SigmoidOnePercentOff,
         ((3, 4),),
         device,
         False,
@@ -171,8 +229,9 @@ def test_rejects_wrong_derivative(learner: ModuleType, device: torch.device) -> 
     )
     _expect(
         learner,
+        remote,
         "a sigmoid whose backward ignores grad_output",
-        _SigmoidNoGradOutput.apply,
+        _SigmoidNoGradOutput,
         ((3, 4),),
         device,
         False,
@@ -182,13 +241,16 @@ def test_rejects_wrong_derivative(learner: ModuleType, device: torch.device) -> 
     )
 
 
-def test_rejects_wrong_for_negative_inputs(learner: ModuleType, device: torch.device) -> None:
+def test_rejects_wrong_for_negative_inputs(
+    learner: Any, remote: Remote, device: torch.device
+) -> None:
     """False for a backward that is wrong only for negative inputs"""
-    torch.manual_seed(2)
+    remote.torch.manual_seed(2)  # check_backward draws its inputs there
     _expect(
         learner,
+        remote,
         "elu, whose backward is right for x > 0 only",
-        _ELUPositiveSideOnly.apply,
+        _ELUPositiveSideOnly,
         ((3, 4),),
         device,
         False,
@@ -197,13 +259,14 @@ def test_rejects_wrong_for_negative_inputs(learner: ModuleType, device: torch.de
     )
 
 
-def test_rejects_wrong_second_input(learner: ModuleType, device: torch.device) -> None:
+def test_rejects_wrong_second_input(learner: Any, remote: Remote, device: torch.device) -> None:
     """False when only the second input's gradient is wrong"""
-    torch.manual_seed(3)
+    remote.torch.manual_seed(3)  # check_backward draws its inputs there
     _expect(
         learner,
+        remote,
         "x * y + sin(x), whose gradient for y is wrong",
-        _BilinearWrongY.apply,
+        _BilinearWrongY,
         ((2, 3), (3,)),
         device,
         False,
@@ -212,46 +275,41 @@ def test_rejects_wrong_second_input(learner: ModuleType, device: torch.device) -
     )
 
 
-def test_inputs(learner: ModuleType, device: torch.device) -> None:
+def test_inputs(learner: Any, remote: Remote, device: torch.device) -> None:
     """fn gets float64 inputs of the given shapes, on the given device"""
-    torch.manual_seed(4)
+    remote.torch.manual_seed(4)  # check_backward draws its inputs there
     shapes = ((2, 3), (4,), (1, 5))
-    calls: list[list[torch.Tensor]] = []
-
-    def record(*xs: torch.Tensor) -> torch.Tensor:
-        calls.append(list(xs))
-        return xs[0].sin().sum() * xs[1].cos() + xs[2].square().sum()
-
+    spy = _spy_on(remote, _mixed)
     shown = _call("fn", shapes)
-    learner.check_backward(record, *shapes, device=str(device))
+    learner.check_backward(spy, *shapes, device=str(device))
+    calls: list[list[Any]] = remote.value(spy.calls)  # what each call was given, at once
     assert calls, f"{shown} never called fn"
     for xs in calls:
-        got = [tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__ for x in xs]
+        got = [x[0] if isinstance(x, tuple) else x for x in xs]
         assert got == [tuple(s) for s in shapes], (
             f"{shown} called fn with inputs of shapes {got}, expected {list(shapes)}: one "
             "tensor per shape, in order"
         )
-        for i, x in enumerate(xs):
-            assert x.dtype == torch.float64, (
-                f"{shown} called fn with input {i} in {x.dtype}, expected torch.float64: in "
+        for i, (_, dtype, on, _) in enumerate(xs):
+            assert dtype == torch.float64, (
+                f"{shown} called fn with input {i} in {dtype}, expected torch.float64: in "
                 "float32 the finite differences are too noisy to judge a backward"
             )
-            assert same_device(x.device, device), (
-                f"{shown} called fn with input {i} on {x.device}, expected {device} (the "
-                "device argument)"
+            assert same_device(on, device), (
+                f"{shown} called fn with input {i} on {on}, expected {device} (the device argument)"
             )
-    assert any(all(x.requires_grad for x in xs) for xs in calls), (
+    assert any(all(x[3] for x in xs) for xs in calls), (
         f"{shown} never called fn with every input requiring grad, so some gradients were "
         "never checked"
     )
 
 
-def test_default_dtype_untouched(learner: ModuleType, device: torch.device) -> None:
+def test_default_dtype_untouched(learner: Any, remote: Remote, device: torch.device) -> None:
     """check_backward leaves torch's default dtype as it was"""
-    torch.manual_seed(5)
+    remote.torch.manual_seed(5)  # check_backward draws its inputs there
     try:
-        learner.check_backward(_Sigmoid.apply, (2, 3), device=str(device))
-        dtype = torch.get_default_dtype()
+        learner.check_backward(_spy_on(remote, _Sigmoid), (2, 3), device=str(device))
+        dtype = remote.torch.get_default_dtype()  # the learner process's global setting
         assert dtype == torch.float32, (
             f"after check_backward(...), torch.get_default_dtype() is {dtype}, expected "
             "torch.float32: a test helper that changes global settings makes every test "
@@ -259,4 +317,4 @@ def test_default_dtype_untouched(learner: ModuleType, device: torch.device) -> N
             "(dtype=torch.float64)"
         )
     finally:
-        torch.set_default_dtype(torch.float32)
+        remote.torch.set_default_dtype(torch.float32)

@@ -1,11 +1,11 @@
 """Hidden checks for leaf-init: raw weights created and updated in place, as leaves."""
 
 import math
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, forbid, plain, same_device
+from trainer.checks import Remote, assert_close, forbid, plain, same_device
 
 LEAF_ERROR = "leaf Variable that requires grad is being used in an in-place operation"
 SHAPES = [(1, 1), (5, 3), (48, 64)]  # (n_in, n_out)
@@ -21,19 +21,25 @@ def _explain_leaf_error(exc: RuntimeError, where: str) -> AssertionError:
     )
 
 
-def _init(learner: ModuleType, n_in: int, n_out: int, device: torch.device):
+def _type_name(value: object) -> str:
+    """The class name of a value, or of a learner object (which reports its class)."""
+    remote = getattr(value, "_type", None)
+    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
+
+
+def _init(learner: Any, n_in: int, n_out: int, device: torch.device) -> Any:
     try:
         params = learner.init_params(n_in, n_out, device=device)
     except RuntimeError as exc:
         raise _explain_leaf_error(exc, f"init_params({n_in}, {n_out})") from None
     assert isinstance(params, tuple) and len(params) == 2, (
-        f"init_params({n_in}, {n_out}) returned {type(params).__name__}, expected a tuple "
+        f"init_params({n_in}, {n_out}) returned {_type_name(params)}, expected a tuple "
         "(weight, bias)"
     )
     return params
 
 
-def _step(learner: ModuleType, params: list[torch.Tensor], lr: float) -> None:
+def _step(learner: Any, params: list[Any], lr: float) -> None:
     try:
         learner.sgd_step_(params, lr)
     except RuntimeError as exc:
@@ -47,6 +53,12 @@ def _leaves(device: torch.device, seed: int) -> list[torch.Tensor]:
     return [weight, bias]
 
 
+def _theirs(remote: Remote, leaves: list[torch.Tensor]) -> list[Any]:
+    """Copies of the leaves in the learner process (still leaves that require grad), where
+    the learner's sgd_step_ can change them and their .grad."""
+    return [remote.tensor(leaf.detach().clone().requires_grad_()) for leaf in leaves]
+
+
 def _loss(params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     weight, bias = params
     return (torch.tanh(x @ weight.T + bias) - y).pow(2).mean()
@@ -56,7 +68,7 @@ def _batch(device: torch.device, rows: int = 6) -> tuple[torch.Tensor, torch.Ten
     return (torch.randn(rows, 5) * 1.5).to(device), torch.randn(rows, 3).to(device)
 
 
-def test_init_leaves(learner: ModuleType, device: torch.device) -> None:
+def test_init_leaves(learner: Any, device: torch.device) -> None:
     """init_params returns float32 leaf tensors that require grad"""
     for n_in, n_out in SHAPES:
         call = f"init_params({n_in}, {n_out})"
@@ -79,17 +91,18 @@ def test_init_leaves(learner: ModuleType, device: torch.device) -> None:
                 "gradient. Create it with requires_grad=True (and fill it under "
                 "torch.no_grad()), or call .requires_grad_() once it is filled"
             )
-            assert t.grad_fn is None and t.is_leaf, (
-                f"{name} from {call} has grad_fn={type(t.grad_fn).__name__}: it was computed "
+            grad_fn = t.grad_fn
+            assert grad_fn is None and t.is_leaf, (
+                f"{name} from {call} has grad_fn={_type_name(grad_fn)}: it was computed "
                 "from another tensor, so it is not a leaf, and backward() will not fill its "
                 ".grad. Fill the tensor you created in place, under torch.no_grad(), instead "
                 "of building a new one from it"
             )
 
 
-def test_init_values(learner: ModuleType, device: torch.device) -> None:
+def test_init_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """init_params draws weight from U(-1/sqrt(n_in), 1/sqrt(n_in)) and zeroes bias"""
-    torch.manual_seed(0)
+    remote.torch.manual_seed(0)  # the learner's draws
     for n_in, n_out in SHAPES:
         call = f"init_params({n_in}, {n_out})"
         weight, bias = (plain(t).cpu() for t in _init(learner, n_in, n_out, device))
@@ -112,12 +125,15 @@ def test_init_values(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_step_in_place(learner: ModuleType, device: torch.device) -> None:
+def test_step_in_place(learner: Any, remote: Remote, device: torch.device) -> None:
     """sgd_step_ moves the caller's tensors by -lr * grad"""
-    params = _leaves(device, 1)
-    _loss(params, *_batch(device)).backward()
-    before = [p.detach().clone() for p in params]
-    grads = [plain(p.grad).clone() for p in params]
+    leaves = _leaves(device, 1)
+    _loss(leaves, *_batch(device)).backward()
+    before = [p.detach().clone() for p in leaves]
+    grads = [plain(p.grad).clone() for p in leaves]
+    params = _theirs(remote, leaves)
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g  # the gradient computed here, set on the learner's copy
     _step(learner, params, 0.3)
     for name, p, old, g in zip(("weight", "bias"), params, before, grads, strict=True):
         value = plain(p, name)
@@ -129,10 +145,13 @@ def test_step_in_place(learner: ModuleType, device: torch.device) -> None:
         assert_close(value, old - 0.3 * g, what=f"{name} after sgd_step_(params, lr=0.3)")
 
 
-def test_step_keeps_leaves(learner: ModuleType, device: torch.device) -> None:
+def test_step_keeps_leaves(learner: Any, remote: Remote, device: torch.device) -> None:
     """after sgd_step_, the tensors are still leaves that require grad"""
-    params = _leaves(device, 2)
-    _loss(params, *_batch(device)).backward()
+    leaves = _leaves(device, 2)
+    _loss(leaves, *_batch(device)).backward()
+    params = _theirs(remote, leaves)
+    for p, leaf in zip(params, leaves, strict=True):
+        p.grad = plain(leaf.grad)
     _step(learner, params, 0.1)
     for name, p in zip(("weight", "bias"), params, strict=True):
         assert p.requires_grad, (
@@ -140,18 +159,22 @@ def test_step_keeps_leaves(learner: ModuleType, device: torch.device) -> None:
             "compute its gradient. Don't switch requires_grad off to get around the error; "
             "update under torch.no_grad()"
         )
-        assert p.is_leaf and p.grad_fn is None, (
-            f"after sgd_step_, {name} has grad_fn={type(p.grad_fn).__name__}: the update was "
+        grad_fn = p.grad_fn
+        assert p.is_leaf and grad_fn is None, (
+            f"after sgd_step_, {name} has grad_fn={_type_name(grad_fn)}: the update was "
             "recorded by autograd, so it is no longer a leaf. Update under torch.no_grad()"
         )
 
 
-def test_step_clears_grad(learner: ModuleType, device: torch.device) -> None:
+def test_step_clears_grad(learner: Any, remote: Remote, device: torch.device) -> None:
     """two sgd_step_ calls in a row each use only their own loss's gradient"""
-    params = _leaves(device, 3)
+    leaves = _leaves(device, 3)
     batches = [_batch(device), _batch(device, rows=1)]
-    twins = [p.detach().clone().requires_grad_() for p in params]
-    summed = [p.detach().clone() for p in params]  # what steps on accumulated grads give
+    twins = [p.detach().clone().requires_grad_() for p in leaves]
+    summed = [p.detach().clone() for p in leaves]  # what steps on accumulated grads give
+    # the learner's copies, and their loss's backward (which adds into .grad) where they are
+    params = _theirs(remote, leaves)
+    their_loss = remote.define(_loss)
     for x, y in batches:
         grads = torch.autograd.grad(_loss(twins, x, y), twins)
         with torch.no_grad():
@@ -162,16 +185,20 @@ def test_step_clears_grad(learner: ModuleType, device: torch.device) -> None:
             "computes nothing for them: update under torch.no_grad() instead of switching "
             "requires_grad off"
         )
-        _loss(params, x, y).backward()
-        stale = [plain(p.grad).clone() for p in params]
+        their_loss(params, x, y).backward()
+        stale = [
+            plain(p.grad, f"{name}.grad")
+            for name, p in zip(("weight", "bias"), params, strict=True)
+        ]
         _step(learner, params, 0.2)
         with torch.no_grad():
             for s, g in zip(summed, stale, strict=True):
                 s -= 0.2 * g
     for name, p, twin, acc in zip(("weight", "bias"), params, twins, summed, strict=True):
-        accumulated = torch.allclose(plain(p), acc, rtol=1e-5, atol=1e-6)
+        value = plain(p, name)
+        accumulated = torch.allclose(value, acc, rtol=1e-5, atol=1e-6)
         assert_close(
-            p,
+            value,
             twin.detach(),
             what=f"{name} after two steps",
             inputs="two different batches, lr=0.2",
@@ -186,7 +213,7 @@ def test_step_clears_grad(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_autograd_sees_updates(learner: ModuleType, device: torch.device) -> None:
+def test_autograd_sees_updates(learner: Any, remote: Remote, device: torch.device) -> None:
     """autograd still sees the updates (no .data)"""
     forbid(
         learner,
@@ -194,13 +221,15 @@ def test_autograd_sees_updates(learner: ModuleType, device: torch.device) -> Non
         why="Changing p.data hides the change from autograd: a graph that saved the old "
         "values then silently computes wrong gradients. Use torch.no_grad() instead",
     )
-    params = _leaves(device, 4)
+    leaves = _leaves(device, 4)
+    before = leaves[0].detach().clone()
+    # the graph is built where the learner's update happens: in the learner process
+    params = _theirs(remote, leaves)
     x = _batch(device)[0].requires_grad_()  # so the graph saves the weights themselves
-    loss = _loss(params, x, torch.zeros(6, 3, device=device))
+    loss = remote.define(_loss)(params, remote.tensor(x), torch.zeros(6, 3, device=device))
     loss.backward(retain_graph=True)
-    before = params[0].detach().clone()
     _step(learner, params, 0.1)
-    assert not torch.equal(params[0].detach(), before), (
+    assert not torch.equal(plain(params[0], "weight"), before), (
         "sgd_step_ did not change the caller's weight at all, so there is no update for "
         "autograd to see: change each tensor in place, under torch.no_grad()"
     )

@@ -1,47 +1,48 @@
 """Hidden checks for loss-leak: ``train_epoch`` must log a number, not the graphs."""
 
 import copy
-import gc
-import weakref
-from types import ModuleType
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, sgd_step
+from trainer.checks import Remote, assert_close, sgd_step
 
 IN, HIDDEN, OUT = 5, 7, 3
 LR = 0.05
 
 
+# _Probe and _Net are defined in the learner process too (remote.define), where the learner's
+# train_epoch runs them: self-contained (torch, nn only), sizes as arguments.
 class _Probe(torch.autograd.Function):
     """The identity, as a graph node the checks can hold a weak reference to."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
         return x.clone()
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: object, grad: torch.Tensor) -> torch.Tensor:
         return grad
 
 
 class _Net(nn.Module):
     """A small MLP that records, at each forward, how many earlier batches' graphs are alive."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_in: int, hidden: int, n_out: int) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(IN, HIDDEN)
-        self.fc2 = nn.Linear(HIDDEN, OUT)
-        self.graphs: list[weakref.ref[Any]] = []
+        self.fc1 = nn.Linear(n_in, hidden)
+        self.fc2 = nn.Linear(hidden, n_out)
+        self.graphs: list = []  # weak references to each batch's _Probe node
         self.alive_at_forward: list[int] = []
 
     def alive(self) -> int:
         return sum(ref() is not None for ref in self.graphs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import weakref
+
         self.alive_at_forward.append(self.alive())
         h = _Probe.apply(torch.tanh(self.fc1(x)))
         if h.grad_fn is not None:  # the graph node lives exactly as long as this batch's graph
@@ -50,13 +51,30 @@ class _Net(nn.Module):
 
 
 def _setup(
-    sizes: list[int], device: torch.device
-) -> tuple[_Net, list[tuple[torch.Tensor, torch.Tensor]]]:
-    model = _Net().to(device)
+    remote: Remote, sizes: list[int], device: torch.device
+) -> tuple[Any, _Net, list[tuple[torch.Tensor, torch.Tensor]]]:
+    """The model handed to the learner (in its process), its twin here with the same
+    weights, and the batches."""
+    twin = _Net(IN, HIDDEN, OUT).to(device)
     batches = [
         ((torch.randn(n, IN) * 2).to(device), (torch.randn(n, OUT) + 0.5).to(device)) for n in sizes
     ]
-    return model, batches
+    remote.define(_Probe)
+    model = remote.define(_Net)(IN, HIDDEN, OUT).to(device)
+    model.load_state_dict(dict(twin.state_dict()))
+    return model, twin, batches
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, or of a learner object (which reports its class)."""
+    remote = getattr(value, "_type", None)
+    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
+
+
+def _as_float(remote: Remote, value: object) -> float:
+    """A float's number. A float subclass (numpy's float64) stays a learner object, and numpy
+    scalars do not travel by value: float() of it is taken there, and comes back as a float."""
+    return value if type(value) is float else remote.eval("float(v)", v=value)
 
 
 def _reference(
@@ -81,12 +99,12 @@ def _describe(sizes: list[int]) -> str:
 CASES = [[4], [6, 3, 5, 1, 8]]
 
 
-def test_returns_mean_loss(learner: ModuleType, device: torch.device) -> None:
+def test_returns_mean_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """train_epoch returns the mean batch loss as a Python float"""
     torch.manual_seed(0)
     for sizes in CASES:
-        model, batches = _setup(sizes, device)
-        _, expected = _reference(model, batches)
+        model, twin, batches = _setup(remote, sizes, device)
+        _, expected = _reference(twin, batches)
         got = learner.train_epoch(model, batches, LR)
         if isinstance(got, torch.Tensor):
             graph = " with a grad_fn (an autograd graph)" if got.grad_fn is not None else ""
@@ -96,11 +114,11 @@ def test_returns_mean_loss(learner: ModuleType, device: torch.device) -> None:
                 "whatever it is attached to (its graph, its device memory) alive"
             )
         assert isinstance(got, float), (
-            f"train_epoch returned {type(got).__name__} {got!r} for {_describe(sizes)}, "
+            f"train_epoch returned {_type_name(got)} {got!r} for {_describe(sizes)}, "
             "expected a Python float"
         )
         assert_close(
-            torch.tensor(got, dtype=torch.float64),
+            torch.tensor(_as_float(remote, got), dtype=torch.float64),
             torch.tensor(expected, dtype=torch.float64),
             what="the returned mean loss",
             inputs=_describe(sizes),
@@ -110,14 +128,16 @@ def test_returns_mean_loss(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_trains(learner: ModuleType, device: torch.device) -> None:
+def test_trains(learner: Any, remote: Remote, device: torch.device) -> None:
     """one SGD step per batch, as before"""
     torch.manual_seed(1)
     sizes = CASES[1]
-    model, batches = _setup(sizes, device)
-    trained, _ = _reference(model, batches)
+    model, twin, batches = _setup(remote, sizes, device)
+    trained, _ = _reference(twin, batches)
     learner.train_epoch(model, batches, LR)
-    for (name, got), want in zip(model.named_parameters(), trained.parameters(), strict=True):
+    # every parameter, by value, in one request
+    params = remote.value(remote.eval("dict(m.named_parameters())", m=model))
+    for (name, got), want in zip(params.items(), trained.parameters(), strict=True):
         assert_close(
             got,
             want,
@@ -130,13 +150,14 @@ def test_trains(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_graphs_freed(learner: ModuleType, device: torch.device) -> None:
+def test_graphs_freed(learner: Any, remote: Remote, device: torch.device) -> None:
     """each batch's autograd graph is freed before the next batch"""
     torch.manual_seed(2)
     sizes = CASES[1]
-    model, batches = _setup(sizes, device)
+    model, _, batches = _setup(remote, sizes, device)
+    # what train_epoch returns stays alive in the learner process while `result` lives here
     result = learner.train_epoch(model, batches, LR)
-    held = model.alive_at_forward
+    held: list[int] = remote.value(model.alive_at_forward)
     worst = max(range(len(held)), key=lambda i: held[i])
     # the previous batch's graph may still be alive while its `loss` variable is in scope
     assert held[worst] <= 1, (
@@ -146,8 +167,8 @@ def test_graphs_freed(learner: ModuleType, device: torch.device) -> None:
         "batch's graph, so memory grows with every step until the epoch ends. Accumulate a "
         "number (loss.item()) or a detached tensor (loss.detach())"
     )
-    gc.collect()
-    after = model.alive()
+    remote.module("gc").collect()  # where the graphs are
+    after = int(model.alive())
     assert after == 0, (
         f"after train_epoch returned, the autograd graphs of {after} batches were still "
         f"alive ({_describe(sizes)}): something train_epoch returned or kept still refers "

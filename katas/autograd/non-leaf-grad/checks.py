@@ -1,14 +1,13 @@
 """Hidden checks for non-leaf-grad: the gradient at an intermediate activation, with the
 training step's parameter gradients intact."""
 
-import copy
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, default_tolerances, plain
+from trainer.checks import Remote, assert_close, default_tolerances, plain
 
 N_IN, N_HIDDEN, N_CLASSES = 5, 7, 4
 SECOND_TIME = "backward through the graph a second time"
@@ -29,21 +28,33 @@ class _Counting(nn.Module):
 
 
 class _Classifier(nn.Module):
-    def __init__(self) -> None:
+    """Defined in the learner process too (remote.define): self-contained, sizes as arguments."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_classes: int) -> None:
         super().__init__()
-        self.encoder = _Counting(nn.Sequential(nn.Linear(N_IN, N_HIDDEN), nn.Tanh()))
-        self.head = _Counting(nn.Linear(N_HIDDEN, N_CLASSES))
+        self.encoder = _Counting(nn.Sequential(nn.Linear(n_in, n_hidden), nn.Tanh()))
+        self.head = _Counting(nn.Linear(n_hidden, n_classes))
 
 
-def _setup(seed: int, n: int, device: torch.device):
+SIZES = (N_IN, N_HIDDEN, N_CLASSES)
+
+
+def _setup(
+    remote: Remote, seed: int, n: int, device: torch.device
+) -> tuple[Any, _Classifier, torch.Tensor, torch.Tensor]:
+    """The model handed to the learner (in its process), its twin here with the same
+    weights, and a batch."""
     torch.manual_seed(seed)
-    model = _Classifier().to(device)
+    twin = _Classifier(*SIZES).to(device)
     x = (torch.randn(n, N_IN) * 2 - 0.3).to(device)
     y = torch.randint(0, N_CLASSES, (n,)).to(device)
-    return model, x, y
+    remote.define(_Counting)
+    model = remote.define(_Classifier)(*SIZES).to(device)
+    model.load_state_dict(dict(twin.state_dict()))
+    return model, twin, x, y
 
 
-def _call(learner: ModuleType, model: _Classifier, x: torch.Tensor, y: torch.Tensor):
+def _call(learner: Any, model: Any, x: torch.Tensor, y: torch.Tensor) -> Any:
     try:
         return learner.backward_with_feature_grad(model, x, y)
     except RuntimeError as exc:
@@ -68,7 +79,7 @@ def _expected_feature_grad(model: _Classifier, x: torch.Tensor, y: torch.Tensor)
         return (probs - onehot) @ head.weight / len(y)
 
 
-def _returned(learner: ModuleType, model: _Classifier, x: torch.Tensor, y: torch.Tensor):
+def _returned(learner: Any, model: Any, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     got = _call(learner, model, x, y)
     assert got is not None, (
         "backward_with_feature_grad returned None: h = model.encoder(x) is not a leaf (it "
@@ -79,10 +90,10 @@ def _returned(learner: ModuleType, model: _Classifier, x: torch.Tensor, y: torch
     return plain(got, "the returned gradient")
 
 
-def test_shape(learner: ModuleType, device: torch.device) -> None:
+def test_shape(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns a tensor shaped like h"""
     for seed, n in enumerate([1, 6]):
-        model, x, y = _setup(seed, n, device)
+        model, _, x, y = _setup(remote, seed, n, device)
         got = _returned(learner, model, x, y)
         assert tuple(got.shape) == (n, N_HIDDEN), (
             f"the returned gradient has shape {tuple(got.shape)}, expected {(n, N_HIDDEN)}, "
@@ -90,11 +101,11 @@ def test_shape(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_feature_grad(learner: ModuleType, device: torch.device) -> None:
+def test_feature_grad(learner: Any, remote: Remote, device: torch.device) -> None:
     """the returned tensor equals d loss / d h"""
     for seed, n in enumerate([1, 6, 3], start=10):
-        model, x, y = _setup(seed, n, device)
-        expected = _expected_feature_grad(model, x, y)
+        model, twin, x, y = _setup(remote, seed, n, device)
+        expected = _expected_feature_grad(twin, x, y)
         assert_close(
             _returned(learner, model, x, y),
             expected,
@@ -106,37 +117,37 @@ def test_feature_grad(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_parameter_grads(learner: ModuleType, device: torch.device) -> None:
+def test_parameter_grads(learner: Any, remote: Remote, device: torch.device) -> None:
     """every parameter gets d loss / d parameter, as from loss.backward()"""
     for seed, n in enumerate([1, 5], start=20):
-        model, x, y = _setup(seed, n, device)
-        twin = copy.deepcopy(model)
+        model, twin, x, y = _setup(remote, seed, n, device)
         F.cross_entropy(twin.head(twin.encoder(x)), y).backward()
         _call(learner, model, x, y)
-        assert any(p.grad is not None for p in model.parameters()), (
+        # every parameter's .grad, by value, in one request
+        grads = remote.value(remote.eval("{n: p.grad for n, p in m.named_parameters()}", m=model))
+        assert any(g is not None for g in grads.values()), (
             "after backward_with_feature_grad, no parameter has a .grad: the training step's "
             "backward never ran. torch.autograd.grad returns gradients without filling "
             ".grad; call loss.backward() as well (or use h.retain_grad() or a hook)"
         )
-        for (name, param), twin_param in zip(
-            model.named_parameters(), twin.parameters(), strict=True
-        ):
+        for (name, grad), twin_param in zip(grads.items(), twin.parameters(), strict=True):
             shown = name.replace(".inner", "")
-            assert param.grad is not None, (
-                f"after backward_with_feature_grad, {shown}.grad is None: "
-                + (
-                    "the encoder got no gradient. Detaching h (h.detach().requires_grad_()) "
-                    "makes it a leaf, but cuts the encoder out of the graph, so it stops "
-                    "learning"
-                    if shown.startswith("encoder")
-                    else "did backward() run on the loss?"
-                )
+            why = (
+                "the encoder got no gradient. Detaching h (h.detach().requires_grad_()) "
+                "makes it a leaf, but cuts the encoder out of the graph, so it stops "
+                "learning"
+                if shown.startswith("encoder")
+                else "did backward() run on the loss?"
+            )
+            assert grad is not None, (
+                f"after backward_with_feature_grad, {shown}.grad is None: {why}"
             )
             expected = plain(twin_param.grad)
             rtol, atol = default_tolerances(expected.dtype, expected.device)
-            doubled = torch.allclose(plain(param.grad), 2 * expected, rtol=10 * rtol, atol=atol)
+            got = plain(grad, f"{shown}.grad")
+            doubled = torch.allclose(got, 2 * expected, rtol=10 * rtol, atol=atol)
             assert_close(
-                param.grad,
+                got,
                 expected,
                 what=f"{shown}.grad",
                 inputs=f"a batch of {n}",
@@ -145,11 +156,11 @@ def test_parameter_grads(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_runs_once(learner: ModuleType, device: torch.device) -> None:
+def test_runs_once(learner: Any, remote: Remote, device: torch.device) -> None:
     """the encoder and the head run once per call"""
-    model, x, y = _setup(30, 4, device)
+    model, _, x, y = _setup(remote, 30, 4, device)
     _call(learner, model, x, y)
-    calls = {"encoder": model.encoder.calls, "head": model.head.calls}
+    calls = remote.value(remote.eval("{'encoder': m.encoder.calls, 'head': m.head.calls}", m=model))
     extra = {k: v for k, v in calls.items() if v != 1}
     assert not extra, (
         "in one call, "

@@ -1,13 +1,13 @@
 """Hidden checks for retain-graph: two losses backpropagated through one shared trunk."""
 
 import copy
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, default_tolerances, plain
+from trainer.checks import Remote, assert_close, default_tolerances, plain
 
 N_IN, N_HIDDEN, N_A, N_B = 5, 7, 3, 4
 SECOND_TIME = "backward through the graph a second time"
@@ -16,9 +16,9 @@ SECOND_TIME = "backward through the graph a second time"
 class _Trunk(nn.Module):
     """Linear + tanh that counts how often it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_in: int, n_hidden: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(N_IN, N_HIDDEN)
+        self.linear = nn.Linear(n_in, n_hidden)
         self.calls = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -27,20 +27,37 @@ class _Trunk(nn.Module):
 
 
 class _TwoHeadNet(nn.Module):
-    def __init__(self) -> None:
+    """Defined in the learner process too (remote.define): self-contained, sizes as arguments."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_a: int, n_b: int) -> None:
         super().__init__()
-        self.trunk = _Trunk()
-        self.head_a = nn.Linear(N_HIDDEN, N_A)
-        self.head_b = nn.Linear(N_HIDDEN, N_B)
+        self.trunk = _Trunk(n_in, n_hidden)
+        self.head_a = nn.Linear(n_hidden, n_a)
+        self.head_b = nn.Linear(n_hidden, n_b)
 
 
-def _setup(seed: int, n: int, device: torch.device) -> tuple[_TwoHeadNet, tuple[torch.Tensor, ...]]:
+SIZES = (N_IN, N_HIDDEN, N_A, N_B)
+
+
+def _setup(
+    remote: Remote, seed: int, n: int, device: torch.device
+) -> tuple[Any, _TwoHeadNet, tuple[torch.Tensor, ...]]:
+    """The model handed to the learner (in its process), its twin here with the same
+    weights, and a batch."""
     torch.manual_seed(seed)
-    model = _TwoHeadNet().to(device)
+    twin = _TwoHeadNet(*SIZES).to(device)
     x = (torch.randn(n, N_IN) * 2 + 0.3).to(device)
     y_a = (torch.randn(n, N_A) * 1.5).to(device)
     y_b = torch.randint(0, N_B, (n,)).to(device)
-    return model, (x, y_a, y_b)
+    remote.define(_Trunk)
+    model = remote.define(_TwoHeadNet)(*SIZES).to(device)
+    model.load_state_dict(dict(twin.state_dict()))
+    return model, twin, (x, y_a, y_b)
+
+
+def _grads(remote: Remote, model: Any) -> dict[str, torch.Tensor | None]:
+    """Every parameter's .grad in the learner process, by value, in one request."""
+    return remote.value(remote.eval("{n: p.grad for n, p in m.named_parameters()}", m=model))
 
 
 def _losses(model: _TwoHeadNet, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -59,7 +76,7 @@ def _reference_grads(model: _TwoHeadNet, batch: tuple[torch.Tensor, ...], which:
     return {name: g for (name, _), g in zip(twin.named_parameters(), grads, strict=True)}
 
 
-def _call(learner: ModuleType, model: _TwoHeadNet, batch: tuple[torch.Tensor, ...]) -> object:
+def _call(learner: Any, model: Any, batch: tuple[torch.Tensor, ...]) -> object:
     try:
         return learner.backward_both(model, *batch)
     except RuntimeError as exc:
@@ -96,14 +113,13 @@ def _diagnosis(name: str, got: torch.Tensor, refs: dict[str, dict[str, torch.Ten
     return "each parameter's gradient must be d(loss_a + loss_b)/d(parameter)"
 
 
-def test_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """every parameter gets the gradient of loss_a + loss_b"""
     for seed, n in [(0, 1), (1, 6)]:
-        model, batch = _setup(seed, n, device)
-        refs = {which: _reference_grads(model, batch, which) for which in ("a", "b", "a+b")}
+        model, twin, batch = _setup(remote, seed, n, device)
+        refs = {which: _reference_grads(twin, batch, which) for which in ("a", "b", "a+b")}
         _call(learner, model, batch)
-        for name, param in model.named_parameters():
-            got = param.grad
+        for name, got in _grads(remote, model).items():
             assert got is not None, (
                 f"after backward_both (batch of {n}), {name}.grad is None, expected the "
                 "gradient of loss_a + loss_b: did backward() run for both losses?"
@@ -119,9 +135,9 @@ def test_gradients(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_trunk_runs_once(learner: ModuleType, device: torch.device) -> None:
+def test_trunk_runs_once(learner: Any, remote: Remote, device: torch.device) -> None:
     """the trunk runs once per call"""
-    model, batch = _setup(2, 4, device)
+    model, _, batch = _setup(remote, 2, 4, device)
     _call(learner, model, batch)
     calls = model.trunk.calls
     assert calls == 1, (
@@ -132,21 +148,34 @@ def test_trunk_runs_once(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_returns_losses(learner: ModuleType, device: torch.device) -> None:
+def _type_name(value: object) -> str:
+    """The class name of a value, or of a learner object (which reports its class)."""
+    remote = getattr(value, "_type", None)
+    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
+
+
+def _as_float(remote: Remote, value: object) -> float:
+    """A float's number. A float subclass (numpy's float64) stays a learner object, and numpy
+    scalars do not travel by value: float() of it is taken there, and comes back as a float."""
+    return value if type(value) is float else remote.eval("float(v)", v=value)
+
+
+def test_returns_losses(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns loss_a and loss_b as Python floats"""
-    model, batch = _setup(3, 5, device)
+    model, twin, batch = _setup(remote, 3, 5, device)
     with torch.no_grad():
-        want = [float(v) for v in _losses(copy.deepcopy(model), batch)]
+        want = [float(v) for v in _losses(twin, batch)]
     got = _call(learner, model, batch)
     assert isinstance(got, tuple) and len(got) == 2, (
-        f"backward_both returned {type(got).__name__} {got!r}, expected a tuple "
+        f"backward_both returned {_type_name(got)} {got!r}, expected a tuple "
         "(loss_a, loss_b) of two floats"
     )
     for name, value, expected in zip(("loss_a", "loss_b"), got, want, strict=True):
         assert isinstance(value, float), (
-            f"backward_both returned {name} as {type(value).__name__}, expected a Python "
+            f"backward_both returned {name} as {_type_name(value)}, expected a Python "
             "float (loss.item()): a tensor kept for logging keeps its whole graph alive"
         )
+        value = _as_float(remote, value)
         assert abs(value - expected) <= 1e-5 * max(1.0, abs(expected)), (
             f"backward_both returned {name} = {value:.6g}, expected {expected:.6g} "
             "(for a batch of 5)"

@@ -1,30 +1,62 @@
 """Hidden checks for second-order: Hessian-vector products and a differentiable gradient
 penalty, both of which need create_graph=True."""
 
+import functools
 from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
 
-from trainer.checks import assert_close, gradcheck64, plain
+from trainer.checks import Remote, assert_close, gradcheck64, plain
 
 D, HIDDEN = 3, 7
 NO_GRAPH = "does not require grad and does not have a grad_fn"
 F32 = {"rtol": 1e-5, "atol": 1e-6}
 
 
-def _functions(n: int, device: torch.device) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
-    """Scalar test functions of a tensor with n elements, with non-trivial Hessians."""
+# Scalar test functions of x with non-trivial Hessians; a (5, n) and q (n, n) are constants.
+# Module level and self-contained: the learner's hvp gets them in its own process.
+def _sin_square(x: torch.Tensor, a: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return (x.sin() * x.pow(2)).sum()
+
+
+def _logsumexp(x: torch.Tensor, a: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return torch.logsumexp(a @ x.reshape(-1), dim=0)
+
+
+def _quartic(x: torch.Tensor, a: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return x.reshape(-1) @ q @ x.reshape(-1) / 2 + x.pow(4).sum() / 10
+
+
+FUNCTIONS = {
+    "f(x) = sum(sin(x) * x**2)": _sin_square,
+    "f(x) = logsumexp(A @ x)": _logsumexp,
+    "f(x) = x @ Q @ x / 2 + sum(x**4) / 10": _quartic,
+}
+
+Scalar = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _functions(remote: Remote, n: int, device: torch.device) -> dict[str, tuple[Scalar, Any]]:
+    """Each test function of a tensor with n elements: here, and in the learner process."""
     a = (torch.randn(5, n, dtype=torch.float64) * 0.7).to(device)
     q = torch.randn(n, n, dtype=torch.float64).to(device)
     return {
-        "f(x) = sum(sin(x) * x**2)": lambda x: (x.sin() * x.pow(2)).sum(),
-        "f(x) = logsumexp(A @ x)": lambda x: torch.logsumexp(a @ x.reshape(-1), dim=0),
-        "f(x) = x @ Q @ x / 2 + sum(x**4) / 10": lambda x: (
-            x.reshape(-1) @ q @ x.reshape(-1) / 2 + x.pow(4).sum() / 10
-        ),
+        name: (
+            functools.partial(fn, a=a, q=q),
+            remote.eval("lambda x: fn(x, a, q)", fn=remote.define(fn), a=a, q=q),
+        )
+        for name, fn in FUNCTIONS.items()
     }
+
+
+def _there(remote: Remote, x: torch.Tensor) -> Any:
+    """x in the learner process, non-contiguous where x is a transposed matrix (tensors travel
+    contiguous, so the transpose is taken there)."""
+    if x.dim() == 2 and not x.is_contiguous() and x.t().is_contiguous():
+        return remote.eval("x.t()", x=x.t())
+    return remote.tensor(x)
 
 
 def _hessian_times(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Tensor):
@@ -33,7 +65,7 @@ def _hessian_times(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v
     return (hessian.reshape(n, n) @ v.reshape(n)).reshape(x.shape)
 
 
-def _call_hvp(learner: ModuleType, f, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def _call_hvp(learner: Any, f: Any, x: Any, v: torch.Tensor) -> Any:
     try:
         return learner.hvp(f, x, v)
     except RuntimeError as exc:
@@ -46,7 +78,7 @@ def _call_hvp(learner: ModuleType, f, x: torch.Tensor, v: torch.Tensor) -> torch
         ) from None
 
 
-def test_hvp(learner: ModuleType, device: torch.device) -> None:
+def test_hvp(learner: Any, remote: Remote, device: torch.device) -> None:
     """hvp(f, x, v) equals the Hessian of f at x times v"""
     torch.manual_seed(0)
     inputs = [
@@ -57,16 +89,17 @@ def test_hvp(learner: ModuleType, device: torch.device) -> None:
     for x in inputs:
         x = x.to(device)
         v = torch.randn(x.shape, dtype=torch.float64).to(device)
-        for name, f in _functions(x.numel(), device).items():
+        theirs = _there(remote, x)
+        for name, (f, their_f) in _functions(remote, x.numel(), device).items():
             expected = _hessian_times(f, x, v)
-            got = _call_hvp(learner, f, x, v)
+            got = plain(_call_hvp(learner, their_f, theirs, v), "hvp(f, x, v)")
             leaf = x.detach().requires_grad_()
             accumulated = torch.autograd.grad(f(leaf), leaf)[0] + expected
             hint = (
                 "that is the gradient plus H v: backward() adds into .grad, so the second "
                 "backward added H v to the first gradient. torch.autograd.grad returns the "
                 "gradient without touching .grad"
-                if torch.allclose(plain(got, "hvp(f, x, v)"), accumulated)
+                if torch.allclose(got, accumulated)
                 else "H v is the gradient of (g * v).sum() with respect to x, where g = df/dx"
             )
             assert_close(
@@ -78,16 +111,18 @@ def test_hvp(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_hvp_leaves_grad_alone(learner: ModuleType, device: torch.device) -> None:
+def test_hvp_leaves_grad_alone(learner: Any, remote: Remote, device: torch.device) -> None:
     """hvp leaves x.grad as it was"""
     torch.manual_seed(1)
-    x = (torch.randn(5, dtype=torch.float64) * 1.2).to(device).requires_grad_()
+    # a leaf with a .grad, in the learner process (where its hvp could change them)
+    x = remote.tensor((torch.randn(5, dtype=torch.float64) * 1.2).to(device).requires_grad_())
     stale = torch.randn(5, dtype=torch.float64).to(device)
-    x.grad = stale.clone()
+    x.grad = stale
     v = torch.randn(5, dtype=torch.float64).to(device)
-    f = next(iter(_functions(5, device).values()))
+    _, f = next(iter(_functions(remote, 5, device).values()))
     _call_hvp(learner, f, x, v)
-    assert x.grad is not None and torch.equal(x.grad, stale), (
+    grad = x.grad
+    assert grad is not None and torch.equal(plain(grad, "x.grad"), stale), (
         "hvp changed x.grad of a tensor that requires grad (think of a model's weights, "
         "holding the gradient of the current step): that gradient is the optimizer's, and "
         "hvp must not touch it. Compute the inner gradients with torch.autograd.grad, which "
@@ -126,7 +161,7 @@ def _samples(n: int, device: torch.device, dtype: torch.dtype = torch.float32) -
     return (torch.randn(D, n, dtype=dtype) * 1.5 + 0.2).to(device).t()  # non-contiguous
 
 
-def test_penalty_value(learner: ModuleType, device: torch.device) -> None:
+def test_penalty_value(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradient_penalty equals mean((||d critic(x)_i / d x_i|| - 1)**2)"""
     torch.manual_seed(2)
     for n in (1, 5):
@@ -134,7 +169,8 @@ def test_penalty_value(learner: ModuleType, device: torch.device) -> None:
         x = _samples(n, device)
         g = _input_grads(weights, x)
         expected = ((g.norm(dim=1) - 1) ** 2).mean()
-        got = learner.gradient_penalty(_Critic(weights, as_parameters=True), x)
+        critic = remote.define(_Critic)(weights, as_parameters=True)
+        got = learner.gradient_penalty(critic, _there(remote, x))
         got_value = plain(got, "gradient_penalty(critic, x)")
         if n > 1 and torch.allclose(got_value, (g.norm() - 1) ** 2, **F32):
             hint = "you took one norm over the whole batch; the norm is per sample, dim=1"
@@ -152,22 +188,28 @@ def test_penalty_value(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_penalty_trains_critic(learner: ModuleType, device: torch.device) -> None:
+def test_penalty_trains_critic(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradient_penalty backpropagates into the critic's weights"""
     torch.manual_seed(3)
     weights = _weights(device, torch.float64)
-    x = _samples(4, device, torch.float64)
+    x = _there(remote, _samples(4, device, torch.float64))
     leaves = {k: w.clone().requires_grad_(k != "b2") for k, w in weights.items()}
-    penalty = learner.gradient_penalty(_Critic(leaves, as_parameters=False), x)
+    critic_class = remote.define(_Critic)
+    penalty = learner.gradient_penalty(critic_class(leaves, as_parameters=False), x)
     assert isinstance(penalty, torch.Tensor) and penalty.requires_grad, (
         "gradient_penalty(critic, x) does not require grad, so the critic's weights get no "
         "gradient from it and the penalty trains nothing. The input gradient was computed "
         "without create_graph=True: autograd did not record how it depends on the weights"
     )
 
-    def penalty_of(w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
-        critic = _Critic({"w1": w1, "b1": b1, "w2": w2, "b2": weights["b2"]}, False)
-        return learner.gradient_penalty(critic, x)
+    # the penalty as a function of the weights, built beside the learner's function
+    penalty_of = remote.eval(
+        "lambda w1, b1, w2: learner.gradient_penalty("
+        "critic_class({'w1': w1, 'b1': b1, 'w2': w2, 'b2': b2}, False), x)",
+        critic_class=critic_class,
+        b2=weights["b2"],
+        x=x,
+    )
 
     try:
         gradcheck64(
@@ -185,12 +227,14 @@ def test_penalty_trains_critic(learner: ModuleType, device: torch.device) -> Non
         ) from None
 
 
-def test_penalty_leaves_grad_alone(learner: ModuleType, device: torch.device) -> None:
+def test_penalty_leaves_grad_alone(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradient_penalty leaves the critic's .grad alone"""
     torch.manual_seed(4)
-    critic = _Critic(_weights(device), as_parameters=True)
-    learner.gradient_penalty(critic, _samples(3, device))
-    touched = [name for name, p in critic.named_parameters() if p.grad is not None]
+    critic = remote.define(_Critic)(_weights(device), as_parameters=True)
+    learner.gradient_penalty(critic, _there(remote, _samples(3, device)))
+    # every parameter's .grad, by value, in one request
+    grads = remote.value(remote.eval("{n: p.grad for n, p in c.named_parameters()}", c=critic))
+    touched = [name for name, grad in grads.items() if grad is not None]
     assert not touched, (
         f"after gradient_penalty, the critic's {', '.join(touched)} have a .grad: the inner "
         "gradient was computed with backward(), which also wrote d critic / d weights into "

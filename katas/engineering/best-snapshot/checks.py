@@ -2,14 +2,14 @@
 model holding a copy of the best epoch's parameters and buffers, restored into its own tensors."""
 
 from collections.abc import Mapping
-from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import sgd_step
+from trainer.checks import Remote
+from trainer.grading.judge.link import is_proxy
 
 N_IN, N_HIDDEN, N_OUT = 5, 7, 3
 # Scripted validation losses, one per epoch: the best epoch in the middle, first, alone, last.
@@ -62,7 +62,7 @@ class _Run:
         self, losses: list[float], seed: int, sizes: tuple[int, int, int], device: torch.device
     ) -> None:
         torch.manual_seed(seed)
-        self.model = _Net(*sizes).to(device).train()  # noqa: F821 (remote.define'd first)
+        self.model = _Net(*sizes).to(device).train()  # _Net: remote.define'd first
         self.losses = losses
         self.x = (torch.randn(12, sizes[0]) * 2 + 0.5).to(device)
         self.y = torch.randn(12, sizes[2]).to(device)
@@ -118,7 +118,7 @@ class _Seen:
         return min(range(len(self.losses)), key=self.losses.__getitem__)
 
     def call(self) -> str:
-        return f"fit(model, train_epoch, validate, epochs={len(self.losses)})"
+        return _call(self.losses)
 
     def scene(self) -> str:
         return f"{self.call()} with validation losses {self.losses}"
@@ -143,32 +143,64 @@ def _fit(
 ) -> _Seen:
     run = _start(remote, losses, seed, device)
     result = learner.fit(run.model, run.train_epoch, run.validate, len(losses))
-    seen = _Seen(losses, result, {})  if False else None  # placeholder
-    raise NotImplementedError
-def test_calls(learner: ModuleType, device: torch.device) -> None:
+    seen = _Seen(losses, result, _report(remote, run, f"after {_call(losses)}"))
+    expected = ["train_epoch", "validate"] * len(losses)
+    assert seen.calls == expected, (
+        f"{seen.call()} made the calls {seen.calls}, expected train_epoch then validate, once "
+        f"each per epoch: {expected}"
+    )
+    return seen
+
+
+def _call(losses: list[float]) -> str:
+    return f"fit(model, train_epoch, validate, epochs={len(losses)})"
+
+
+def _equal(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor], names: list[str]) -> bool:
+    return all(name in a and name in b and torch.equal(a[name], b[name]) for name in names)
+
+
+def _epoch_held(seen: _Seen, names: list[str]) -> int | None:
+    """Which epoch's values the model holds for ``names`` (1-based), or None."""
+    for epoch in reversed(range(len(seen.states))):
+        if _equal(seen.now, seen.states[epoch], names):
+            return epoch + 1
+    return None
+
+
+def _type_name(value: object) -> str:
+    """The type of a value as the learner's code made it (a learner object's own class)."""
+    if is_proxy(value):
+        return str(cast(Any, value)._type).rpartition(".")[2]
+    return type(value).__name__
+
+
+def test_calls(learner: Any, remote: Remote, device: torch.device) -> None:
     """each epoch runs train_epoch, then validate, once each"""
     for seed, losses in enumerate(SCRIPTS):
-        _fit(learner, losses, seed, device)
+        _fit(learner, remote, losses, seed, device)
 
 
-def test_best_loss(learner: ModuleType, device: torch.device) -> None:
+def test_best_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns the lowest validation loss, as a float"""
     for seed, losses in enumerate(SCRIPTS, start=10):
-        run = _fit(learner, losses, seed, device)
+        run = _fit(learner, remote, losses, seed, device)
         got = run.result
         assert isinstance(got, float), (
-            f"{run.scene()} returned {type(got).__name__}, expected a Python float"
+            f"{run.scene()} returned {_type_name(got)}, expected a Python float"
         )
+        if is_proxy(got):  # a float subclass (NumPy's float64): its value, as a float
+            got = remote.eval("float(v)", v=got)
         assert got == min(losses), (
             f"{run.scene()} returned {got}, expected {min(losses)}, the lowest of them"
         )
 
 
-def test_best_parameters(learner: ModuleType, device: torch.device) -> None:
+def test_best_parameters(learner: Any, remote: Remote, device: torch.device) -> None:
     """afterwards the model holds the parameters of its best epoch"""
     for seed, losses in enumerate(SCRIPTS, start=20):
-        run = _fit(learner, losses, seed, device)
-        names = [name for name, _ in run.model.named_parameters()]
+        run = _fit(learner, remote, losses, seed, device)
+        names = run.params
         best = run.best + 1
         held = _epoch_held(run, names)
         if held == best:
@@ -182,9 +214,9 @@ def test_best_parameters(learner: ModuleType, device: torch.device) -> None:
             else f"the parameters of epoch {held}"
         )
         why = ""
-        if held == last and run.model.loaded_live:
+        if held == last and run.loaded_live:
             why = f"The state dict you restored from shares memory with the model: {LIVE}"
-        elif held == last and run.model.loads == 0:
+        elif held == last and run.loads == 0:
             why = (
                 "fit never called model.load_state_dict: restore the snapshot into the model "
                 "object you were given, at the end (model.load_state_dict(best_state); "
@@ -200,19 +232,18 @@ def test_best_parameters(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_best_buffers(learner: ModuleType, device: torch.device) -> None:
+def test_best_buffers(learner: Any, remote: Remote, device: torch.device) -> None:
     """BatchNorm's running statistics come back from the best epoch too"""
     for seed, losses in enumerate(SCRIPTS[:2], start=30):
-        run = _fit(learner, losses, seed, device)
-        names = [name for name, _ in run.model.named_buffers()]
+        run = _fit(learner, remote, losses, seed, device)
+        names = run.buffers
         best = run.best + 1
         held = _epoch_held(run, names)
-        params = [name for name, _ in run.model.named_parameters()]
         hint = (
             ": the parameters came back but the buffers did not. parameters() and "
             "named_parameters() leave out buffers such as BatchNorm's running_mean, "
             "running_var and num_batches_tracked; model.state_dict() holds both"
-            if _epoch_held(run, params) == best
+            if _epoch_held(run, run.params) == best
             else ". The parameters are off the same way: fix that check first"
         )
         assert held == best, (
@@ -223,29 +254,34 @@ def test_best_buffers(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_same_objects(learner: ModuleType, device: torch.device) -> None:
+TENSORS = "[*run.model.named_parameters(), *run.model.named_buffers()]"
+
+
+def test_same_objects(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model keeps its own parameter and buffer objects"""
     for seed, losses in enumerate(SCRIPTS[:2], start=40):
-        run = _Run(losses, seed, device)
-        before = {
-            name: id(t) for name, t in [*run.model.named_parameters(), *run.model.named_buffers()]
-        }
+        run = _start(remote, losses, seed, device)
+        # proxies: the same learner-side object is the same proxy, while the judge holds it
+        before = dict(iter(remote.eval(TENSORS, run=run)))
         learner.fit(run.model, run.train_epoch, run.validate, len(losses))
-        after = dict([*run.model.named_parameters(), *run.model.named_buffers()])
-        replaced = [name for name, ident in before.items() if id(after.get(name)) != ident]
+        after = dict(iter(remote.eval(TENSORS, run=run)))
+        replaced = [name for name, t in before.items() if after.get(name) is not t]
+        scene = f"{_call(losses)} with validation losses {losses}"
         assert not replaced, (
-            f"after {run.scene()}, these tensors of the model are new objects: "
+            f"after {scene}, these tensors of the model are new objects: "
             f"{', '.join(replaced)}. An optimizer built before fit still holds the old "
             "parameters, so it would go on training tensors the model no longer uses. Copy the "
             "snapshot's values into the existing tensors: model.load_state_dict(best_state), "
             "without assign=True"
         )
-        not_trainable = [
-            name
-            for name, p in run.model.named_parameters()
-            if type(p) is not nn.Parameter or not p.requires_grad
-        ]
+        trainable = remote.value(
+            remote.eval(
+                "[(n, type(p) is nn.Parameter and p.requires_grad is True)"
+                " for n, p in run.model.named_parameters()]",
+                run=run,
+            )
+        )
+        not_trainable = [name for name, ok in trainable if ok is not True]
         assert not not_trainable, (
-            f"after {run.scene()}, these parameters no longer require grad: "
-            f"{', '.join(not_trainable)}"
+            f"after {scene}, these parameters no longer require grad: {', '.join(not_trainable)}"
         )

@@ -2,15 +2,13 @@
 activations are freed after the forward pass and rebuilt one block at a time during backward,
 with gradients equal to the plain run's."""
 
-import warnings
-import weakref
-from types import ModuleType
 from typing import Any
 
 import torch
 from torch import nn
 
-from trainer.checks import assert_close
+from trainer.checks import Remote, assert_close, plain
+from trainer.grading.judge.link import is_proxy
 
 WIDTH = 6
 HIDDEN = (9, 8, 11, 7)  # one block per entry, each with its own hidden width
@@ -18,22 +16,38 @@ BATCH = 5
 
 
 class _Tracker:
-    """What the blocks did, in order: forward calls, recomputations and backward passes."""
+    """What the blocks did, in order: forward calls, recomputations and backward passes.
+
+    Lives in the learner process with the blocks (``remote.define``); read back by value."""
 
     def __init__(self) -> None:
         self.phase = "forward"
-        self.inner: list[tuple[int, weakref.ref[torch.Tensor]]] = []
+        self.inner: list[tuple[int, object]] = []  # (block index, weakref to its hidden activation)
         self.events: list[tuple[str, int]] = []
+
+    def note(self, index: int, h: torch.Tensor) -> None:
+        import weakref
+
+        self.inner.append((index, weakref.ref(h)))
+
+    def report(self) -> tuple[list[int], list[int], list[tuple[str, int]]]:
+        """Blocks run in the forward pass, those whose hidden activation is alive, events."""
+        seen = [index for index, _ in self.inner]
+        alive = [index for index, ref in self.inner if ref() is not None]
+        return seen, alive, list(self.events)
 
 
 class _Block(nn.Module):
     """A residual MLP block with dropout. Its hidden activation ``h`` is an input of ``sin``,
-    which saves it for backward, so ``h`` lives exactly as long as autograd keeps it."""
+    which saves it for backward, so ``h`` lives exactly as long as autograd keeps it.
 
-    def __init__(self, index: int, hidden: int, tracker: _Tracker) -> None:
+    The learner's encoder gets these blocks in the learner process; their twins here (same
+    weights) give the plain run."""
+
+    def __init__(self, index: int, width: int, hidden: int, tracker: object) -> None:
         super().__init__()
-        self.up = nn.Linear(WIDTH, hidden)
-        self.down = nn.Linear(hidden, WIDTH)
+        self.up = nn.Linear(width, hidden)
+        self.down = nn.Linear(hidden, width)
         self.drop = nn.Dropout(0.25)
         self.index = index
         self.tracker = tracker
@@ -45,22 +59,63 @@ class _Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.up(x)
         if self.tracker.phase == "forward":
-            self.tracker.inner.append((self.index, weakref.ref(h)))
+            self.tracker.note(self.index, h)
         else:
             self.tracker.events.append(("recompute", self.index))
         return x + self.drop(self.down(torch.sin(h)))
 
 
-def _blocks(seed: int, device: torch.device) -> tuple[list[_Block], _Tracker]:
-    """The same blocks (same initial weights) for the same seed."""
-    torch.manual_seed(seed)
-    tracker = _Tracker()
-    blocks = [_Block(i, hidden, tracker).double().to(device) for i, hidden in enumerate(HIDDEN)]
+def _make_blocks(
+    width: int, hidden: list[int], states: list[dict[str, torch.Tensor]], device: torch.device
+) -> tuple[list[nn.Module], object]:
+    """In the learner process: the blocks, with the given weights, and their tracker."""
+    tracker = _Tracker()  # _Tracker, _Block: remote.define'd first
+    blocks = []
+    for index, (size, state) in enumerate(zip(hidden, states, strict=True)):
+        block = _Block(index, width, size, tracker).double().to(device)
+        block.load_state_dict(state)
+        blocks.append(block)
     return blocks, tracker
 
 
-def _plain(blocks: list[_Block], x: torch.Tensor) -> torch.Tensor:
-    for block in blocks:
+def _run_encoder(
+    encoder: nn.Module, x: torch.Tensor, seed: int, weights: torch.Tensor | None
+) -> tuple[object, list[tuple[str, str]]]:
+    """In the learner process: the encoder's forward pass (seeded, for the dropout masks), then
+    ``(out * weights).sum().backward()`` when weights are given and out requires grad; what
+    it returned, and the warnings raised meanwhile (message, file)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.manual_seed(seed)  # the same dropout masks as the plain run's in the judge
+        out = encoder(x)
+        if weights is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+            (out * weights).sum().backward()
+    return out, [(str(w.message), str(w.filename)) for w in caught]
+
+
+def _blocks(remote: Remote, seed: int, device: torch.device) -> tuple[Any, Any, list[_Block]]:
+    """The learner process's blocks and tracker, and their twins here: the same initial
+    weights for the same seed."""
+    torch.manual_seed(seed)
+    twins = [
+        _Block(i, WIDTH, hidden, _Tracker()).double().to(device) for i, hidden in enumerate(HIDDEN)
+    ]
+    remote.define(_Tracker)
+    remote.define(_Block)
+    made = remote.define(_make_blocks)(
+        WIDTH, list(HIDDEN), [dict(twin.state_dict()) for twin in twins], device
+    )
+    blocks, tracker = made
+    return blocks, tracker, twins
+
+
+def _plain_run(twins: list[_Block], x: torch.Tensor, seed: int) -> torch.Tensor:
+    """The plain run, here: the blocks one after the other, with the same dropout masks."""
+    torch.manual_seed(seed)
+    for block in twins:
+        block.train()
         x = block(x)
     return x
 
@@ -77,10 +132,17 @@ def _weights(device: torch.device) -> torch.Tensor:
     return (torch.rand(BATCH, WIDTH, dtype=torch.float64) + 0.5).to(device)
 
 
-def _encoder(learner: ModuleType, blocks: list[_Block]) -> nn.Module:
+def _type_name(value: object) -> str:
+    """The type of a value as the learner's code made it (a learner object's own class)."""
+    if is_proxy(value):
+        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
+    return type(value).__name__
+
+
+def _encoder(learner: Any, blocks: Any) -> Any:
     encoder = learner.Encoder(blocks)
     assert isinstance(encoder, nn.Module), (
-        f"Encoder(blocks) is a {type(encoder).__name__}, expected an nn.Module"
+        f"Encoder(blocks) is a {_type_name(encoder)}, expected an nn.Module"
     )
     return encoder.train()
 
@@ -94,27 +156,23 @@ def _blocks_named(indices: list[int]) -> str:
 CALL = f"Encoder(blocks)(x) with {len(HIDDEN)} residual blocks and x of shape ({BATCH}, {WIDTH})"
 
 
-def _forward(encoder: nn.Module, x: torch.Tensor, seed: int) -> Any:
-    torch.manual_seed(seed)  # the same dropout masks for the learner's run and the plain run
-    return encoder(x)
+def _output(
+    remote: Remote, encoder: Any, x: Any, seed: int, weights: torch.Tensor | None = None
+) -> tuple[Any, list[tuple[str, str]]]:
+    """The encoder's output (a tensor, checked), then its backward with ``weights``; the
+    warnings raised meanwhile."""
+    out, caught = remote.define(_run_encoder)(encoder, x, seed, weights)
+    assert isinstance(out, torch.Tensor), f"{CALL} returned a {_type_name(out)}, expected a tensor"
+    return out, caught
 
 
-def _output(encoder: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
-    out = _forward(encoder, x, seed)
-    assert isinstance(out, torch.Tensor), (
-        f"{CALL} returned a {type(out).__name__}, expected a tensor"
-    )
-    return out
-
-
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """the output equals running the blocks one after the other"""
-    blocks, _ = _blocks(1, device)
-    twins, _ = _blocks(1, device)
+    blocks, _, twins = _blocks(remote, 1, device)
     x = _input(2, device, requires_grad=True)
-    out = _output(_encoder(learner, blocks), x, seed=3)
+    out, _ = _output(remote, _encoder(learner, blocks), remote.tensor(x), seed=3)
     with torch.no_grad():
-        expected = _forward(nn.Sequential(*twins).train(), x, seed=3)
+        expected = _plain_run(twins, x, seed=3)
     assert_close(
         out,
         expected,
@@ -131,20 +189,23 @@ RNG_HINT = (
 )
 
 
-def _compare_grads(blocks: list[_Block], twins: list[_Block], inputs: str) -> None:
-    for index, (block, twin) in enumerate(zip(blocks, twins, strict=True)):
-        for (name, param), expected in zip(
-            block.named_parameters(), twin.parameters(), strict=True
-        ):
+def _compare_grads(remote: Remote, blocks: Any, twins: list[_Block], inputs: str) -> None:
+    grads = remote.value(
+        remote.eval(
+            "[[(n, p.grad) for n, p in b.named_parameters()] for b in blocks]", blocks=blocks
+        )
+    )
+    for index, (block, twin) in enumerate(zip(grads, twins, strict=True)):
+        for (name, grad), expected in zip(block, twin.parameters(), strict=True):
             assert expected.grad is not None  # the plain run reaches every parameter
-            assert param.grad is not None, (
+            assert grad is not None, (
                 f"after backward, the parameters of block {index} ({name} and the rest) have "
                 f"no gradient ({inputs}), expected the plain run's: a block whose input "
                 "was cut from the graph (detach, no_grad) passes no gradient back to the "
                 "blocks before it"
             )
             assert_close(
-                param.grad,
+                grad,
                 expected.grad,
                 what=f"the gradient of block {index}'s {name}",
                 inputs=inputs,
@@ -152,37 +213,34 @@ def _compare_grads(blocks: list[_Block], twins: list[_Block], inputs: str) -> No
             )
 
 
-def test_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradients equal those of the plain run"""
-    blocks, _ = _blocks(4, device)
-    twins, _ = _blocks(4, device)
+    blocks, _, twins = _blocks(remote, 4, device)
     weights = _weights(device)
     x = _input(5, device, requires_grad=True)
-    twin_x = x.detach().clone().requires_grad_()
+    their_x = remote.tensor(x.detach().clone().requires_grad_())  # a leaf there
     inputs = CALL + ", in training mode (dropout on), loss (out * w).sum()"
-    out = _output(_encoder(learner, blocks), x, seed=6)
-    assert out.requires_grad, (
+    out, _ = _output(remote, _encoder(learner, blocks), their_x, seed=6, weights=weights)
+    assert out.requires_grad is True, (
         f"the output of {CALL} does not require grad, though x does: the blocks ran without "
         "autograd (torch.no_grad() or detach), so nothing can be trained"
     )
-    (out * weights).sum().backward()
-    (_forward(nn.Sequential(*twins).train(), twin_x, seed=6) * weights).sum().backward()
-    assert x.grad is not None, f"after backward, x.grad is None ({inputs}), expected dL/dx"
-    assert_close(x.grad, twin_x.grad, what="x.grad", inputs=inputs, hint=RNG_HINT)
-    _compare_grads(blocks, twins, inputs)
+    (_plain_run(twins, x, seed=6) * weights).sum().backward()
+    grad = their_x.grad
+    assert grad is not None, f"after backward, x.grad is None ({inputs}), expected dL/dx"
+    assert_close(plain(grad, "x.grad"), x.grad, what="x.grad", inputs=inputs, hint=RNG_HINT)
+    _compare_grads(remote, blocks, twins, inputs)
 
 
-def test_input_without_grad(learner: ModuleType, device: torch.device) -> None:
+def test_input_without_grad(learner: Any, remote: Remote, device: torch.device) -> None:
     """every block's parameters get gradients when the input does not require grad"""
-    blocks, _ = _blocks(7, device)
-    twins, _ = _blocks(7, device)
+    blocks, _, twins = _blocks(remote, 7, device)
     weights = _weights(device)
     x = _input(8, device, requires_grad=False)  # a batch of data, as in training
     inputs = CALL + ", x a batch of data that does not require grad"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a check of its own reports the warnings
-        out = _output(_encoder(learner, blocks), x, seed=9)
-    assert out.requires_grad, (
+    # the warnings are recorded and dropped: a check of its own reports them
+    out, _ = _output(remote, _encoder(learner, blocks), x, seed=9, weights=weights)
+    assert out.requires_grad is True, (
         f"the output of {CALL} does not require grad when x does not (x is a batch of data, "
         "as in training): no parameter can get a gradient. Either the blocks ran without "
         "autograd (torch.no_grad()), or checkpoint ran its reentrant version "
@@ -190,26 +248,22 @@ def test_input_without_grad(learner: ModuleType, device: torch.device) -> None:
         "tensors you pass it, and the block's parameters are not among them. Use "
         "use_reentrant=False"
     )
-    (out * weights).sum().backward()
-    (_forward(nn.Sequential(*twins).train(), x, seed=9) * weights).sum().backward()
-    _compare_grads(blocks, twins, inputs)
+    (_plain_run(twins, x, seed=9) * weights).sum().backward()
+    _compare_grads(remote, blocks, twins, inputs)
 
 
-def test_no_warnings(learner: ModuleType, device: torch.device) -> None:
+def test_no_warnings(learner: Any, remote: Remote, device: torch.device) -> None:
     """checkpoint runs without warnings (use_reentrant given explicitly)"""
-    blocks, _ = _blocks(10, device)
+    blocks, _, _ = _blocks(remote, 10, device)
     x = _input(11, device, requires_grad=False)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = _output(_encoder(learner, blocks), x, seed=12)
-        if out.requires_grad:
-            out.sum().backward()
+    ones = torch.ones(BATCH, WIDTH, dtype=torch.float64, device=device)  # out.sum().backward()
+    _, caught = _output(remote, _encoder(learner, blocks), x, seed=12, weights=ones)
     about = [
-        str(w.message).strip()
-        for w in caught
-        if "checkpoint" in str(w.message)
-        or "use_reentrant" in str(w.message)
-        or w.filename.replace("\\", "/").endswith("torch/utils/checkpoint.py")
+        message.strip()
+        for message, filename in caught
+        if "checkpoint" in message
+        or "use_reentrant" in message
+        or filename.replace("\\", "/").endswith("torch/utils/checkpoint.py")
     ]
     if not about:
         return
@@ -229,17 +283,18 @@ def test_no_warnings(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_activations_freed(learner: ModuleType, device: torch.device) -> None:
+def test_activations_freed(learner: Any, remote: Remote, device: torch.device) -> None:
     """after the forward pass, the blocks' inner activations are freed"""
-    blocks, tracker = _blocks(13, device)
-    x = _input(14, device, requires_grad=True)
-    out = _output(_encoder(learner, blocks), x, seed=15)
-    seen = sorted({index for index, _ in tracker.inner})
+    blocks, tracker, _ = _blocks(remote, 13, device)
+    x = remote.tensor(_input(14, device, requires_grad=True))
+    out, _ = _output(remote, _encoder(learner, blocks), x, seed=15)
+    seen, alive, _ = remote.value(tracker.report())
+    seen = sorted(set(seen))
     assert seen == list(range(len(HIDDEN))), (
         f"{CALL} ran blocks {seen} during the forward pass, expected each of the "
         f"{len(HIDDEN)} blocks once"
     )
-    alive = sorted({index for index, ref in tracker.inner if ref() is not None})
+    alive = sorted(set(alive))
     last = len(HIDDEN) - 1
     kept = [index for index in alive if index != last]
     assert not kept, (
@@ -252,17 +307,18 @@ def test_activations_freed(learner: ModuleType, device: torch.device) -> None:
     del out
 
 
-def test_recompute_one_at_a_time(learner: ModuleType, device: torch.device) -> None:
+def test_recompute_one_at_a_time(learner: Any, remote: Remote, device: torch.device) -> None:
     """during backward, the blocks are recomputed one at a time"""
-    blocks, tracker = _blocks(16, device)
-    x = _input(17, device, requires_grad=True)
-    out = _output(_encoder(learner, blocks), x, seed=18)
+    blocks, tracker, _ = _blocks(remote, 16, device)
+    x = remote.tensor(_input(17, device, requires_grad=True))
+    out, _ = _output(remote, _encoder(learner, blocks), x, seed=18)
     tracker.phase = "backward"
-    if not out.requires_grad:
+    if out.requires_grad is not True:
         return  # no backward to watch: "gradients equal those of the plain run" says why
-    out.sum().backward()
+    remote.eval("out.sum().backward()", out=out)
+    _, _, events = remote.value(tracker.report())
     waiting: list[int] = []
-    for kind, index in tracker.events:
+    for kind, index in events:
         if kind == "recompute":
             others = [i for i in waiting if i != index]
             assert not others, (

@@ -2,13 +2,12 @@
 sequences on the right to the batch's longest, with a bool mask built from the lengths."""
 
 from collections.abc import Sequence
-from functools import partial
-from types import ModuleType
+from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
+from trainer.grading.judge.link import is_proxy
 
 EOT = 50256
 VOCAB = EOT + 1
@@ -26,14 +25,17 @@ MASK_FROM_LENGTHS = (
 )
 
 
-def _batch(lengths: Sequence[int], pad_id: int, seed: int, device: torch.device) -> list:
+def _make_batch(
+    lengths: list[int], pad_id: int, seed: int, device: torch.device, vocab: int
+) -> list:
     """(tokens, label) pairs of random ids. Each sequence ends with pad_id, as GPT-2 text ends
     with <|endoftext|>, and the longer ones hold it inside too; every other one is a strided
-    view."""
+    view. Run in the learner process too (``remote.define``): the views stay views there
+    (a tensor sent by value arrives contiguous), and the seeded generator gives the same ids."""
     data = torch.Generator().manual_seed(seed)
     batch = []
     for i, n in enumerate(lengths):
-        base = torch.randint(0, VOCAB, (2 * n,), generator=data)
+        base = torch.randint(0, vocab, (2 * n,), generator=data)
         tokens = base[::2] if i % 2 else base[:n]
         tokens[-1] = pad_id
         if n > 2:
@@ -41,6 +43,39 @@ def _batch(lengths: Sequence[int], pad_id: int, seed: int, device: torch.device)
         label = int(torch.randint(0, 5, (), generator=data))
         batch.append((tokens.to(device), label))
     return batch
+
+
+def _batch(
+    remote: Remote, lengths: Sequence[int], pad_id: int, seed: int, device: torch.device
+) -> tuple[Any, list]:
+    """The batch in the learner process (strided views included), and its copy here."""
+    theirs = remote.define(_make_batch)(list(lengths), pad_id, seed, device, VOCAB)
+    return theirs, _make_batch(list(lengths), pad_id, seed, device, VOCAB)
+
+
+def _load_all(dataset: list, collate: object, pad_id: int) -> list:
+    """In the learner process: every batch of a DataLoader with the learner's collate_fn."""
+    from functools import partial
+
+    from torch.utils.data import DataLoader
+
+    return list(DataLoader(dataset, batch_size=3, collate_fn=partial(collate, pad_id=pad_id)))
+
+
+def _type_name(value: object) -> str:
+    """The type of a value as the learner's code made it (a learner object's own class)."""
+    if is_proxy(value):
+        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
+    return type(value).__name__
+
+
+def _items(remote: Remote, got: Any) -> list[Any]:
+    """The items of the learner's tuple or list: by value in one request where they are plain
+    data, else one proxy each (so plain() names the one that is not)."""
+    try:
+        return list(remote.value(got)) if is_proxy(got) else list(got)
+    except TypeError:
+        return list(got)
 
 
 def _reference(batch: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -60,8 +95,8 @@ def _describe(lengths: Sequence[int], pad_id: int) -> str:
 
 
 def _collate(
-    learner: ModuleType, batch: list, pad_id: int, inputs: str
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    learner: Any, remote: Remote, batch: Any, pad_id: int, inputs: str
+) -> tuple[Any, Any, Any]:
     try:
         got = learner.pad_collate(batch, pad_id)
     except RuntimeError as exc:
@@ -76,20 +111,21 @@ def _collate(
                 else ""
             )
         ) from None
-    assert isinstance(got, (tuple, list)) and len(got) == 3, (
-        f"pad_collate returned {type(got).__name__}"
-        + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+    items = _items(remote, got) if isinstance(got, (tuple, list)) else None
+    assert items is not None and len(items) == 3, (
+        f"pad_collate returned {_type_name(got)}"
+        + (f" of length {len(items)}" if items is not None else "")
         + f" for {inputs}, expected a tuple (tokens, mask, labels)"
     )
-    return got[0], got[1], got[2]
+    return items[0], items[1], items[2]
 
 
-def test_tokens(learner: ModuleType, device: torch.device) -> None:
+def test_tokens(learner: Any, remote: Remote, device: torch.device) -> None:
     """tokens: row i is sequence i, padded on the right with pad_id to the longest"""
     for seed, (lengths, pad_id) in enumerate(CASES):
-        batch = _batch(lengths, pad_id, seed, device)
+        theirs, batch = _batch(remote, lengths, pad_id, seed, device)
         inputs = _describe(lengths, pad_id)
-        tokens, _, _ = _collate(learner, batch, pad_id, inputs)
+        tokens, _, _ = _collate(learner, remote, theirs, pad_id, inputs)
         expected, _, _ = _reference(batch, pad_id)
         got = plain(tokens, "tokens (the first item pad_collate returns)")
         hint = ""
@@ -123,12 +159,12 @@ def test_tokens(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_mask(learner: ModuleType, device: torch.device) -> None:
+def test_mask(learner: Any, remote: Remote, device: torch.device) -> None:
     """mask is True exactly at the real tokens: mask.sum(1) equals the lengths"""
     for seed, (lengths, pad_id) in enumerate(CASES, start=10):
-        batch = _batch(lengths, pad_id, seed, device)
+        theirs, batch = _batch(remote, lengths, pad_id, seed, device)
         inputs = _describe(lengths, pad_id)
-        _, mask, _ = _collate(learner, batch, pad_id, inputs)
+        _, mask, _ = _collate(learner, remote, theirs, pad_id, inputs)
         _, expected, _ = _reference(batch, pad_id)
         got = plain(mask, "mask (the second item pad_collate returns)")
         assert got.dtype == torch.bool, (
@@ -157,15 +193,15 @@ def test_mask(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_labels(learner: ModuleType, device: torch.device) -> None:
+def test_labels(learner: Any, remote: Remote, device: torch.device) -> None:
     """labels come back as an int64 tensor, in batch order"""
     for seed, (lengths, pad_id) in enumerate(CASES, start=20):
-        batch = _batch(lengths, pad_id, seed, device)
+        theirs, batch = _batch(remote, lengths, pad_id, seed, device)
         inputs = _describe(lengths, pad_id)
-        _, _, labels = _collate(learner, batch, pad_id, inputs)
+        _, _, labels = _collate(learner, remote, theirs, pad_id, inputs)
         _, _, expected = _reference(batch, pad_id)
         assert isinstance(labels, torch.Tensor), (
-            f"labels (the third item pad_collate returns) is a {type(labels).__name__} for "
+            f"labels (the third item pad_collate returns) is a {_type_name(labels)} for "
             f"{inputs}, expected an int64 tensor of shape ({len(lengths)},): "
             "torch.tensor([label for _, label in batch])"
         )
@@ -178,28 +214,29 @@ def test_labels(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_dataloader(learner: ModuleType, device: torch.device) -> None:
+def test_dataloader(learner: Any, remote: Remote, device: torch.device) -> None:
     """as a DataLoader's collate_fn, every batch comes out padded, the last smaller one too"""
     lengths = [3, 9, 1, 4, 6, 2, 5]
-    dataset = _batch(lengths, EOT, 30, device)
-    collate_fn = partial(learner.pad_collate, pad_id=EOT)
+    theirs, dataset = _batch(remote, lengths, EOT, 30, device)
     scene = f"DataLoader(dataset, batch_size=3, collate_fn=partial(pad_collate, pad_id={EOT}))"
     try:
-        batches = list(DataLoader(dataset, batch_size=3, collate_fn=collate_fn))
+        loaded = remote.define(_load_all)(theirs, learner.pad_collate, EOT)
     except RuntimeError as exc:
         text = " ".join(str(exc).split())[:200]
         raise AssertionError(
             f"iterating {scene} over sequences of lengths {lengths} raised RuntimeError: {text}"
         ) from None
+    batches = _items(remote, loaded)
     assert len(batches) == 3, (
         f"{scene} over {len(lengths)} sequences yielded {len(batches)} batches, expected 3"
     )
     for number, got in enumerate(batches):
         start = 3 * number
         inputs = f"batch {number + 1} of {scene}, " + _describe(lengths[start : start + 3], EOT)
-        assert isinstance(got, (tuple, list)) and len(got) == 3, (
-            f"{inputs}: the loader yielded a {type(got).__name__}, expected (tokens, mask, labels)"
+        items = _items(remote, got) if isinstance(got, (tuple, list)) else None
+        assert items is not None and len(items) == 3, (
+            f"{inputs}: the loader yielded a {_type_name(got)}, expected (tokens, mask, labels)"
         )
         expected = _reference(dataset[start : start + 3], EOT)
-        for name, value, want in zip(("tokens", "mask", "labels"), got, expected, strict=True):
+        for name, value, want in zip(("tokens", "mask", "labels"), items, expected, strict=True):
             assert_close(plain(value, name), want, what=name, inputs=inputs)

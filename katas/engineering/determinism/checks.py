@@ -2,56 +2,83 @@
 draws from and makes torch choose deterministic kernels; ``train(x, y, seed)`` then repeats
 bit for bit, whatever was drawn in between."""
 
-import os
-import random
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable, Iterator
+from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
-from trainer.checks import plain
+from trainer.checks import Remote, plain
+from trainer.grading.judge.link import is_proxy
 
 CUBLAS = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_FIXED = (":4096:8", ":16:8")
 
+# The generators, flags and environment under test are the learner process's: the functions
+# below run there (remote.define), and send back plain values for the checks to decide on.
 
-@pytest.fixture(autouse=True)
-def _global_state(device: torch.device) -> Iterator[None]:
-    """Leave the process as each check found it: generators, algorithm flags, environment."""
+
+def _keep_global_state(device: torch.device) -> Callable[[], None]:
+    """In the learner process: a function that puts back its generators, algorithm flags and
+    environment as they are now."""
+    import os
+    import random
+
+    import numpy as np
+
     py_state, np_state = random.getstate(), np.random.get_state()
+    cpu_state = torch.get_rng_state()
+    gpu_state = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
     flags = (
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),
     )
     cudnn = (torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
-    env = os.environ.get(CUBLAS)
-    gpus = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=gpus):
-        try:
-            yield
-        finally:
-            random.setstate(py_state)
-            np.random.set_state(np_state)
-            torch.use_deterministic_algorithms(flags[0], warn_only=flags[1])
-            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
-            if env is None:
-                os.environ.pop(CUBLAS, None)
-            else:
-                os.environ[CUBLAS] = env
+    env = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+
+    def restore() -> None:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_rng_state(cpu_state)
+        if gpu_state is not None:
+            torch.cuda.set_rng_state(gpu_state, device)
+        torch.use_deterministic_algorithms(flags[0], warn_only=flags[1])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
+        if env is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = env
+
+    return restore
+
+
+@pytest.fixture(autouse=True)
+def _global_state(remote: Remote, device: torch.device) -> Iterator[None]:
+    """Leave the learner process as each check found it: generators, algorithm flags,
+    environment (the process serves every check of a grading)."""
+    restore = remote.define(_keep_global_state)(device)
+    yield
+    restore()
 
 
 def _untidy() -> None:
-    """The state a long-running process may be in when seed_everything is called."""
+    """In the learner process: the state a long-running process may be in when seed_everything
+    is called."""
+    import os
+
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.deterministic = False
-    os.environ.pop(CUBLAS, None)
+    os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
 def _consume(device: torch.device) -> None:
-    """Other code (a data pipeline, a library) draws from every global generator."""
+    """In the learner process: other code (a data pipeline, a library) draws from every global
+    generator."""
+    import random
+
+    import numpy as np
+
     random.random()
     np.random.rand(3)
     torch.rand(5)
@@ -60,10 +87,14 @@ def _consume(device: torch.device) -> None:
 
 
 def _draws(device: torch.device) -> dict[str, list[float]]:
-    """A few draws from each global generator, as plain numbers."""
+    """In the learner process: a few draws from each global generator, as plain numbers."""
+    import random
+
+    import numpy as np
+
     draws = {
         "Python's random (random.random())": [random.random() for _ in range(3)],
-        "NumPy's global generator (np.random.rand())": np.random.rand(3).tolist(),
+        "NumPy's global generator (np.random.rand())": [float(v) for v in np.random.rand(3)],
         "torch's CPU generator (torch.rand())": torch.rand(3).tolist(),
     }
     if device.type == "cuda":
@@ -71,6 +102,34 @@ def _draws(device: torch.device) -> dict[str, list[float]]:
             3, device=device
         ).tolist()
     return draws
+
+
+def _flags() -> dict[str, object]:
+    """In the learner process: torch's algorithm flags and the cuBLAS environment variable."""
+    import os
+
+    return {
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
+        "cudnn_deterministic": torch.backends.cudnn.deterministic,
+        "benchmark": torch.backends.cudnn.benchmark,
+        "cublas": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    }
+
+
+def _consumed(remote: Remote, device: torch.device) -> None:
+    remote.define(_consume)(device)
+
+
+def _drawn(remote: Remote, device: torch.device) -> dict[str, list[float]]:
+    return dict(remote.value(remote.define(_draws)(device)))
+
+
+def _flags_after_seeding(learner: Any, remote: Remote) -> dict[str, Any]:
+    """The learner process's flags after seed_everything(7), called in an untidy process."""
+    remote.define(_untidy)()
+    learner.seed_everything(7)
+    return dict(remote.value(remote.define(_flags)()))
 
 
 SEEDING_HINTS = {
@@ -91,35 +150,55 @@ def _numbers(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
 
 
+def _type_name(value: object) -> str:
+    """The type of a value as the learner's code made it (a learner object's own class)."""
+    if is_proxy(value):
+        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
+    return type(value).__name__
+
+
 def _run(
-    learner: ModuleType, x: torch.Tensor, y: torch.Tensor, seed: int
+    learner: Any, remote: Remote, x: torch.Tensor, y: torch.Tensor, seed: int
 ) -> tuple[dict[str, torch.Tensor], list[float]]:
     call = f"train(x, y, seed={seed})"
     got = learner.train(x, y, seed)
     assert isinstance(got, tuple) and len(got) == 2, (
-        f"{call} returned {type(got).__name__}, expected a tuple (state_dict, losses)"
+        f"{call} returned {_type_name(got)}, expected a tuple (state_dict, losses)"
     )
     state, losses = got
     assert isinstance(state, dict) and state, (
-        f"{call} returned {type(state).__name__} as its first item, expected the model's "
+        f"{call} returned {_type_name(state)} as its first item, expected the model's "
         "state_dict (a non-empty dict of tensors)"
     )
-    assert isinstance(losses, list) and all(isinstance(v, float) for v in losses), (
+    items = remote.eval("[(k, v) for k, v in s.items()]", s=state)
+    try:
+        pairs = remote.value(items)  # names and tensors, in one request
+    except TypeError:  # not all plain tensors: one proxy each, so plain() names the culprit
+        pairs = list(items)
+    values = None
+    if isinstance(losses, list):
+        try:  # float subclasses (NumPy's float64) as the floats they are
+            values = remote.value(
+                remote.eval("[float(v) if isinstance(v, float) else v for v in l]", l=losses)
+            )
+        except TypeError:
+            values = None
+    assert values is not None and all(isinstance(v, float) for v in values), (
         f"{call} returned {losses!r} as its second item, expected a list of float losses"
     )
-    return {name: plain(t, f"state_dict()[{name!r}]").clone() for name, t in state.items()}, losses
+    return {name: plain(t, f"state_dict()[{name!r}]").clone() for name, t in pairs}, values
 
 
-def test_two_runs_equal(learner: ModuleType, device: torch.device) -> None:
+def test_two_runs_equal(learner: Any, remote: Remote, device: torch.device) -> None:
     """two train runs with the same seed end bitwise equal"""
     torch.manual_seed(0)
     x = (torch.randn(10, 5) * 1.5 + 0.2).to(device)
     y = (torch.randn(10, 3) - 0.4).to(device)
     for seed in (3, 41):
-        _consume(device)
-        first_state, first_losses = _run(learner, x, y, seed)
-        _consume(device)  # whatever ran between the two runs drew from every generator
-        second_state, second_losses = _run(learner, x, y, seed)
+        _consumed(remote, device)
+        first_state, first_losses = _run(learner, remote, x, y, seed)
+        _consumed(remote, device)  # whatever ran between the two runs drew from every generator
+        second_state, second_losses = _run(learner, remote, x, y, seed)
         call = f"train(x, y, seed={seed}) with x of shape (10, 5), called twice"
         assert first_state.keys() == second_state.keys(), (
             f"{call}: the two state_dicts have different keys, {sorted(first_state)} and "
@@ -148,15 +227,15 @@ def test_two_runs_equal(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_seeds_every_generator(learner: ModuleType, device: torch.device) -> None:
+def test_seeds_every_generator(learner: Any, remote: Remote, device: torch.device) -> None:
     """seed_everything makes Python's random, NumPy and torch repeat their draws"""
     for seed in (0, 1234):
-        _consume(device)
+        _consumed(remote, device)
         learner.seed_everything(seed)
-        first = _draws(device)
-        _consume(device)
+        first = _drawn(remote, device)
+        _consumed(remote, device)
         learner.seed_everything(seed)
-        second = _draws(device)
+        second = _drawn(remote, device)
         for generator, values in first.items():
             assert values == second[generator], (
                 f"after seed_everything({seed}), {generator} gave {_numbers(values)}; after "
@@ -165,12 +244,12 @@ def test_seeds_every_generator(learner: ModuleType, device: torch.device) -> Non
             )
 
 
-def test_seed_is_used(learner: ModuleType, device: torch.device) -> None:
+def test_seed_is_used(learner: Any, remote: Remote, device: torch.device) -> None:
     """different seeds give different draws"""
     learner.seed_everything(1)
-    one = _draws(device)
+    one = _drawn(remote, device)
     learner.seed_everything(2)
-    two = _draws(device)
+    two = _drawn(remote, device)
     for generator, values in one.items():
         assert values != two[generator], (
             f"seed_everything(1) and seed_everything(2) both make {generator} give "
@@ -180,12 +259,11 @@ def test_seed_is_used(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_deterministic_algorithms(learner: ModuleType, device: torch.device) -> None:
+def test_deterministic_algorithms(learner: Any, remote: Remote, device: torch.device) -> None:
     """torch raises on operations that have no deterministic implementation"""
-    _untidy()
-    learner.seed_everything(7)
-    cudnn_only = torch.backends.cudnn.deterministic
-    assert torch.are_deterministic_algorithms_enabled(), (
+    flags = _flags_after_seeding(learner, remote)
+    cudnn_only = flags["cudnn_deterministic"]
+    assert flags["deterministic"] is True, (
         "after seed_everything(7), torch.are_deterministic_algorithms_enabled() is False, "
         "expected True. "
         + (
@@ -198,7 +276,7 @@ def test_deterministic_algorithms(learner: ModuleType, device: torch.device) -> 
         )
         + "Call torch.use_deterministic_algorithms(True)"
     )
-    assert not torch.is_deterministic_algorithms_warn_only_enabled(), (
+    assert flags["warn_only"] is False, (
         "after seed_everything(7), deterministic algorithms are on with warn_only=True, "
         "expected an error: with warn_only, an operation that has no deterministic "
         "implementation prints a warning and runs anyway, so two runs can still differ and "
@@ -206,23 +284,21 @@ def test_deterministic_algorithms(learner: ModuleType, device: torch.device) -> 
     )
 
 
-def test_cudnn_benchmark_off(learner: ModuleType, device: torch.device) -> None:
+def test_cudnn_benchmark_off(learner: Any, remote: Remote, device: torch.device) -> None:
     """cuDNN's autotuner is off"""
-    _untidy()  # repro.py turns it on at import, as many training scripts do
-    learner.seed_everything(7)
-    assert torch.backends.cudnn.benchmark is False, (
+    # untidy first: repro.py turns it on at import, as many training scripts do
+    benchmark = _flags_after_seeding(learner, remote)["benchmark"]
+    assert benchmark is False, (
         f"after seed_everything(7), torch.backends.cudnn.benchmark is "
-        f"{torch.backends.cudnn.benchmark!r}, expected False: the autotuner times several "
+        f"{benchmark!r}, expected False: the autotuner times several "
         "convolution kernels on the first batches and keeps the fastest, and which one wins "
         "can change from run to run, each rounding differently. Set it to False"
     )
 
 
-def test_cublas_workspace(learner: ModuleType, device: torch.device) -> None:
+def test_cublas_workspace(learner: Any, remote: Remote, device: torch.device) -> None:
     """cuBLAS gets a fixed workspace (CUBLAS_WORKSPACE_CONFIG)"""
-    _untidy()
-    learner.seed_everything(7)
-    value = os.environ.get(CUBLAS)
+    value = _flags_after_seeding(learner, remote)["cublas"]
     assert value in CUBLAS_FIXED, (
         f"after seed_everything(7), os.environ['{CUBLAS}'] is {value!r}, expected ':4096:8' "
         "(or ':16:8'). With deterministic algorithms on, every matrix product on a GPU "

@@ -2,14 +2,13 @@
 output through a forward hook, keeps backward working, and restores the module on exit."""
 
 from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.modules import module as module_globals
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 F64 = torch.float64
 CHANNEL_HINT = (
@@ -82,8 +81,20 @@ def _wb(layer: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return layer.weight, layer.bias
 
 
-def _net(kind: type[nn.Module], device: torch.device) -> nn.Module:
-    return kind().to(device=device, dtype=F64).eval()
+def _copy_of(
+    kind: type[nn.Module], state: dict[str, torch.Tensor], device: torch.device, dtype: torch.dtype
+) -> nn.Module:
+    """``kind`` with the weights ``state``, in eval mode (defined in the learner process)."""
+    net = kind().to(device=device, dtype=dtype)
+    net.load_state_dict(state)
+    return net.eval()
+
+
+def _nets(kind: type[nn.Module], remote: Remote, device: torch.device) -> tuple[Any, nn.Module]:
+    """The same model twice: the learner process's (for ablate) and the judge's (the reference)."""
+    ours = kind().to(device=device, dtype=F64).eval()
+    theirs = remote.define(_copy_of)(remote.define(kind), dict(ours.state_dict()), device, F64)
+    return theirs, ours
 
 
 def _input(net: nn.Module, n: int, device: torch.device) -> torch.Tensor:
@@ -91,35 +102,43 @@ def _input(net: nn.Module, n: int, device: torch.device) -> torch.Tensor:
     return (torch.randn(shape, dtype=F64) * 2 + 0.3).to(device)
 
 
-def _hooks(net: nn.Module) -> dict[str, int]:
+def _hook_counts(net: nn.Module) -> dict[str, int]:
+    """Forward (pre-)hooks per submodule and global ones (defined in the learner process)."""
     counts = {
         name or "the model": len(m._forward_hooks) + len(m._forward_pre_hooks)
         for name, m in net.named_modules()
     }
+    module_globals = torch.nn.modules.module
     counts["global module hooks"] = len(module_globals._global_forward_hooks) + len(
         module_globals._global_forward_pre_hooks
     )
     return counts
 
 
+def _hooks(remote: Remote, net: Any) -> dict[str, int]:
+    counts: dict[str, int] = remote.value(remote.define(_hook_counts)(net))
+    return counts
+
+
 def _ablated(
-    learner: ModuleType, net: nn.Module, name: str, channel: int, x: torch.Tensor
+    learner: Any, remote: Remote, net: Any, name: str, channel: int, x: torch.Tensor
 ) -> torch.Tensor:
-    with learner.ablate(net.get_submodule(name), channel):
-        return net(x)
+    """model(x) inside ``ablate(model.<name>, channel)``, without grad, by value."""
+    with remote.torch.no_grad(), learner.ablate(net.get_submodule(name), channel):
+        return plain(net(x), "the model's output")
 
 
-def test_values(learner: ModuleType, device: torch.device) -> None:
+def test_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """inside ablate(module, k), the model runs with channel k of module's output zeroed"""
     torch.manual_seed(0)
     cases = [(_Mlp, "inp", 0), (_Mlp, "fc", 5), (_Mlp, "out", 2)]
     cases += [(_Cnn, "conv1", 3), (_Cnn, "conv2", 1)]
     for kind, name, channel in cases:
-        net = _net(kind, device)
+        theirs, net = _nets(kind, remote, device)
         for n in (1, 4):
             x = _input(net, n, device)
+            got = _ablated(learner, remote, theirs, name, channel, x)
             with torch.no_grad():
-                got = plain(_ablated(learner, net, name, channel, x), "the model's output")
                 expected = _reference(net, x, name, channel)
                 try:  # the module's input may have fewer channels
                     on_input: torch.Tensor | None = _reference(net, x, name, channel, True)
@@ -150,20 +169,21 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_backward(learner: ModuleType, device: torch.device) -> None:
+def test_backward(learner: Any, remote: Remote, device: torch.device) -> None:
     """backward inside ablate works and gives the ablated model's gradients (Sigmoid, Tanh too)
 
     Sigmoid and Tanh save their output for backward, so an in-place edit of it breaks backward.
     """
     torch.manual_seed(1)
     for kind, name, channel, n in [(_Mlp, "gate", 1, 3), (_Cnn, "act", 2, 1), (_Mlp, "fc", 4, 2)]:
-        net = _net(kind, device)
+        theirs, net = _nets(kind, remote, device)
         x = _input(net, n, device)
-        mine, ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+        mine = remote.tensor(x.clone().requires_grad_())  # a leaf where the model runs
+        ref = x.clone().requires_grad_()
         call = f"ablate(model.{name}, {channel})"
         try:
-            with learner.ablate(net.get_submodule(name), channel):
-                out = net(mine)
+            with learner.ablate(theirs.get_submodule(name), channel):
+                out = theirs(mine)
                 upstream = torch.randn(out.shape, dtype=F64).to(device)
                 assert out.requires_grad, (
                     f"inside {call}, the model's output does not require grad: the ablated "
@@ -179,13 +199,14 @@ def test_backward(learner: ModuleType, device: torch.device) -> None:
                 "(clone, then zero; or multiply by a mask)"
             ) from None
         _reference(net, ref, name, channel).backward(upstream)
-        assert mine.grad is not None, (
+        grad = mine.grad
+        assert grad is not None, (
             f"inside {call}, backward left x.grad as None: the ablated output is cut off from "
             "the graph (built from output.detach()?), so no gradient reaches x or the layers "
             "before the module"
         )
         assert_close(
-            mine.grad,
+            grad,
             ref.grad,
             what=f"x.grad inside {call}",
             inputs=f"x of shape {tuple(x.shape)} and a random upstream gradient",
@@ -193,14 +214,14 @@ def test_backward(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_aliased_output(learner: ModuleType, device: torch.device) -> None:
+def test_aliased_output(learner: Any, remote: Remote, device: torch.device) -> None:
     """ablating a Dropout in eval mode (it returns its input) leaves the skip connection alone"""
     torch.manual_seed(2)
     for n, channel in [(1, 4), (3, 0)]:
-        net = _net(_Mlp, device)
+        theirs, net = _nets(_Mlp, remote, device)
         x = _input(net, n, device)
+        got = _ablated(learner, remote, theirs, "drop", channel, x)
         with torch.no_grad():
-            got = _ablated(learner, net, "drop", channel, x)
             expected = _reference(net, x, "drop", channel)
         assert_close(
             got,
@@ -213,52 +234,64 @@ def test_aliased_output(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_restored(learner: ModuleType, device: torch.device) -> None:
+def _keep_output(module: nn.Module, args: Any, output: torch.Tensor) -> None:
+    """A hook of the experimenter's own, which ablate must leave in place."""
+
+
+def test_restored(learner: Any, remote: Remote, device: torch.device) -> None:
     """after the with block, the module behaves as before and no hook is left"""
     torch.manual_seed(3)
-    net = _net(_Mlp, device)
-    theirs = net.fc.register_forward_hook(lambda *args: None)
+    theirs, net = _nets(_Mlp, remote, device)
+    handle = theirs.fc.register_forward_hook(remote.define(_keep_output))
     try:
-        before = _hooks(net)
+        before = _hooks(remote, theirs)
         x = _input(net, 4, device)
-        with torch.no_grad():
-            original = net(x).clone()
-            _ablated(learner, net, "fc", 2, x)
-            after_exit = net(x)
-        _assert_restored(net, before, original, after_exit, "after the with block ended")
+        with remote.torch.no_grad():
+            original = plain(theirs(x), "the model's output")
+            _ablated(learner, remote, theirs, "fc", 2, x)
+            after_exit = theirs(x)
+        after = _hooks(remote, theirs)
+        _assert_restored(before, after, original, after_exit, "after the with block ended")
     finally:
-        theirs.remove()
+        handle.remove()
 
 
 class _ExperimentFailed(RuntimeError):
     """Raised inside the with block, as a failing experiment would."""
 
 
-def test_restored_on_error(learner: ModuleType, device: torch.device) -> None:
+def _fail_inside(context: Any) -> None:
+    """``with context:`` around an experiment that raises (defined in the learner process, so
+    the context manager's ``__exit__`` sees the exception)."""
+    try:
+        with context:
+            raise _ExperimentFailed("a shape mismatch in the experiment")
+    except _ExperimentFailed:
+        pass
+
+
+def test_restored_on_error(learner: Any, remote: Remote, device: torch.device) -> None:
     """the module is restored even if the with block raises"""
     torch.manual_seed(4)
-    net = _net(_Cnn, device)
-    before = _hooks(net)
+    theirs, net = _nets(_Cnn, remote, device)
+    before = _hooks(remote, theirs)
     x = _input(net, 2, device)
-    with torch.no_grad():
-        original = net(x).clone()
-        try:
-            with learner.ablate(net.conv1, 1):
-                raise _ExperimentFailed("a shape mismatch in the experiment")
-        except _ExperimentFailed:
-            pass
-        after_exit = net(x)
-    _assert_restored(net, before, original, after_exit, "after an error inside the with block")
+    remote.define(_ExperimentFailed)
+    with remote.torch.no_grad():
+        original = plain(theirs(x), "the model's output")
+        remote.define(_fail_inside)(learner.ablate(theirs.conv1, 1))
+        after_exit = theirs(x)
+    after = _hooks(remote, theirs)
+    _assert_restored(before, after, original, after_exit, "after an error inside the with block")
 
 
 def _assert_restored(
-    net: nn.Module,
     before: dict[str, int],
+    after: dict[str, int],
     original: torch.Tensor,
     after_exit: torch.Tensor,
     when: str,
 ) -> None:
-    after = _hooks(net)
     gone = [name for name in after if after[name] < before[name]]
     assert not gone, (
         f"{when}, a forward hook that ablate did not register is gone from {', '.join(gone)}: "

@@ -1,15 +1,14 @@
 """Hidden checks for batchnorm: ``MyBatchNorm1d`` must keep its running statistics like
 ``nn.BatchNorm1d``: buffers updated in train mode only, without autograd history."""
 
-import copy
 from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain
 
 F64 = torch.float64
 BUFFERS = ["running_mean", "running_var", "num_batches_tracked"]
@@ -27,18 +26,24 @@ def _call(c: int, kwargs: dict[str, float]) -> str:
     return "MyBatchNorm1d(" + ", ".join([str(c)] + [f"{k}={v}" for k, v in kwargs.items()]) + ")"
 
 
+def _assign(model: nn.Module, values: dict[str, torch.Tensor]) -> None:
+    """``model.<name>.copy_(value)`` for each, without autograd (also defined in the learner
+    process, for the learner's module)."""
+    with torch.no_grad():
+        for name, value in values.items():
+            getattr(model, name).copy_(value)
+
+
 def _models(
-    learner: ModuleType, c: int, kwargs: dict[str, float], device: torch.device
-) -> tuple[nn.Module, nn.BatchNorm1d]:
+    learner: Any, remote: Remote, c: int, kwargs: dict[str, float], device: torch.device
+) -> tuple[Any, nn.BatchNorm1d]:
     """The learner's module and nn.BatchNorm1d, float64, with the same random weight and bias."""
     mine = learner.MyBatchNorm1d(c, **kwargs).double().to(device)
     ref = nn.BatchNorm1d(c, **kwargs).double().to(device)
     weight = (torch.rand(c, dtype=F64) * 1.5 + 0.25).to(device)
     bias = torch.randn(c, dtype=F64).to(device)
-    with torch.no_grad():
-        for model in (mine, ref):
-            model.weight.copy_(weight)
-            model.bias.copy_(bias)
+    remote.define(_assign)(mine, {"weight": weight, "bias": bias})
+    _assign(ref, {"weight": weight, "bias": bias})
     return mine, ref
 
 
@@ -51,14 +56,24 @@ def _batch(n: int, c: int, device: torch.device, step: int = 0) -> torch.Tensor:
     return (torch.randn(n, c, dtype=F64) * scale.t() + shift.t()).to(device)
 
 
+def _there(remote: Remote, x: torch.Tensor, requires_grad: bool = False) -> Any:
+    """A leaf copy of the batch ``x`` in the learner process, with its layout: a transposed
+    batch stays non-contiguous there (tensors travel contiguous)."""
+    if x.is_contiguous():
+        return remote.tensor(x.detach().clone().requires_grad_(requires_grad))
+    if x.dim() != 2 or not x.t().is_contiguous():
+        raise TypeError("_there: only contiguous tensors and transposed matrices keep their layout")
+    return remote.eval("x.t().requires_grad_(g)", x=x.detach().t(), g=requires_grad)
+
+
 def _train(
-    mine: nn.Module, ref: nn.Module, n: int, c: int, device: torch.device
+    remote: Remote, mine: Any, ref: nn.Module, n: int, c: int, device: torch.device
 ) -> list[torch.Tensor]:
     mine.train()
     ref.train()
     batches = [_batch(n, c, device, step) for step in range(STEPS)]
     for x in batches:
-        mine(x)
+        mine(_there(remote, x))
         ref(x)
     return batches
 
@@ -83,12 +98,12 @@ def _matches(got: torch.Tensor, alternative: torch.Tensor) -> bool:
     )
 
 
-def _buffer(model: nn.Module, name: str, call: str) -> torch.Tensor:
+def _buffer(model: Any, name: str, call: str) -> torch.Tensor:
     value = getattr(model, name, None)
     return plain(value, f"{call}.{name}")
 
 
-def test_registered(learner: ModuleType, device: torch.device) -> None:
+def test_registered(learner: Any, device: torch.device) -> None:
     """weight and bias are parameters; the running statistics are buffers"""
     for c, _, kwargs in CASES:
         call = _call(c, kwargs)
@@ -116,16 +131,16 @@ def test_registered(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_train_mode(learner: ModuleType, device: torch.device) -> None:
+def test_train_mode(learner: Any, remote: Remote, device: torch.device) -> None:
     """in train mode, the output and its gradients match nn.BatchNorm1d"""
     torch.manual_seed(1)
     for c, n, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, ref = _models(learner, c, kwargs, device)
+        mine, ref = _models(learner, remote, c, kwargs, device)
         for step in (0, 1):  # contiguous, then a transposed (non-contiguous) batch
             x = _batch(n, c, device, step)
             inputs = f"float64 x of shape {(n, c)}" + (", non-contiguous" if step else "")
-            x_mine, x_ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+            x_mine, x_ref = _there(remote, x, requires_grad=True), x.clone().requires_grad_()
             out = mine.train()(x_mine)
             expected = ref.train()(x_ref)
             weight, bias = ref.weight.detach(), ref.bias.detach()
@@ -151,12 +166,13 @@ def test_train_mode(learner: ModuleType, device: torch.device) -> None:
                 "them: compute them with autograd on, from x itself (not under torch.no_grad() "
                 "or from x.detach()); only the running-statistics update is kept out of autograd"
             )
-            assert x_mine.grad is not None, (
+            x_grad = x_mine.grad
+            assert x_grad is not None, (
                 f"after {call}(x).backward(g) in train mode, x.grad is None ({inputs}): the "
                 "output is not connected to x"
             )
             assert_close(
-                x_mine.grad,
+                x_grad,
                 x_ref.grad,
                 what=f"x.grad after {call}(x).backward(g)",
                 inputs=f"{inputs} and a random upstream gradient g",
@@ -175,13 +191,13 @@ def test_train_mode(learner: ModuleType, device: torch.device) -> None:
                 getattr(ref, name).grad = None
 
 
-def test_running_mean(learner: ModuleType, device: torch.device) -> None:
+def test_running_mean(learner: Any, remote: Remote, device: torch.device) -> None:
     """after 5 training steps, running_mean matches nn.BatchNorm1d"""
     torch.manual_seed(2)
     for c, n, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, ref = _models(learner, c, kwargs, device)
-        batches = _train(mine, ref, n, c, device)
+        mine, ref = _models(learner, remote, c, kwargs, device)
+        batches = _train(remote, mine, ref, n, c, device)
         got = _buffer(mine, "running_mean", call)
         momentum = kwargs.get("momentum", 0.1)
         flipped = _running(batches, 0.0, 1 - momentum, lambda x: x.mean(0))
@@ -202,13 +218,13 @@ def test_running_mean(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_running_var(learner: ModuleType, device: torch.device) -> None:
+def test_running_var(learner: Any, remote: Remote, device: torch.device) -> None:
     """after 5 training steps, running_var matches nn.BatchNorm1d"""
     torch.manual_seed(3)
     for c, n, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, ref = _models(learner, c, kwargs, device)
-        batches = _train(mine, ref, n, c, device)
+        mine, ref = _models(learner, remote, c, kwargs, device)
+        batches = _train(remote, mine, ref, n, c, device)
         got = _buffer(mine, "running_var", call)
         momentum = kwargs.get("momentum", 0.1)
         biased = _running(batches, 1.0, momentum, lambda x: x.var(0, unbiased=False))
@@ -229,13 +245,13 @@ def test_running_var(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_num_batches_tracked(learner: ModuleType, device: torch.device) -> None:
+def test_num_batches_tracked(learner: Any, remote: Remote, device: torch.device) -> None:
     """num_batches_tracked counts the training batches"""
     torch.manual_seed(4)
     c, n, kwargs = CASES[1]
     call = _call(c, kwargs)
-    mine, ref = _models(learner, c, kwargs, device)
-    _train(mine, ref, n, c, device)
+    mine, ref = _models(learner, remote, c, kwargs, device)
+    _train(remote, mine, ref, n, c, device)
     assert_close(
         _buffer(mine, "num_batches_tracked", call),
         ref.num_batches_tracked,
@@ -245,18 +261,17 @@ def test_num_batches_tracked(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_eval_output(learner: ModuleType, device: torch.device) -> None:
+def test_eval_output(learner: Any, remote: Remote, device: torch.device) -> None:
     """in eval mode, the output is normalised with the running statistics"""
     torch.manual_seed(5)
     for c, _, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, ref = _models(learner, c, kwargs, device)
+        mine, ref = _models(learner, remote, c, kwargs, device)
         running_mean = torch.randn(c, dtype=F64).to(device)
         running_var = (torch.rand(c, dtype=F64) * 2 + 0.05).to(device)
-        with torch.no_grad():
-            for model in (mine, ref):
-                model.running_mean.copy_(running_mean)
-                model.running_var.copy_(running_var)
+        running = {"running_mean": running_mean, "running_var": running_var}
+        remote.define(_assign)(mine, running)
+        _assign(ref, running)
         mine.eval()
         for n, step in [(1, 0), (6, 1)]:  # a single example, and a non-contiguous batch
             x = _batch(n, c, device, step)
@@ -264,7 +279,7 @@ def test_eval_output(learner: ModuleType, device: torch.device) -> None:
                 x, running_mean, running_var, ref.weight, ref.bias, training=False, eps=ref.eps
             )
             assert_close(
-                mine(x),
+                mine(_there(remote, x)),
                 expected,
                 what=f"{call}(x) in eval mode",
                 inputs=f"x of shape {(n, c)} and random running statistics",
@@ -274,17 +289,17 @@ def test_eval_output(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_eval_leaves_buffers(learner: ModuleType, device: torch.device) -> None:
+def test_eval_leaves_buffers(learner: Any, remote: Remote, device: torch.device) -> None:
     """eval mode leaves every buffer bitwise unchanged"""
     torch.manual_seed(6)
     for c, n, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, ref = _models(learner, c, kwargs, device)
-        _train(mine, ref, n, c, device)
+        mine, ref = _models(learner, remote, c, kwargs, device)
+        _train(remote, mine, ref, n, c, device)
         mine.eval()
         before = {name: _buffer(mine, name, call).clone() for name in BUFFERS}
         for step in range(3):
-            mine(_batch(n + step, c, device, step))
+            mine(_there(remote, _batch(n + step, c, device, step)))
         changed = [
             name for name in BUFFERS if not torch.equal(_buffer(mine, name, call), before[name])
         ]
@@ -295,26 +310,34 @@ def test_eval_leaves_buffers(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_no_history(learner: ModuleType, device: torch.device) -> None:
+def test_no_history(learner: Any, remote: Remote, device: torch.device) -> None:
     """the running statistics carry no autograd history"""
     torch.manual_seed(7)
     for c, n, kwargs in CASES:
         call = _call(c, kwargs)
-        mine, _ = _models(learner, c, kwargs, device)
+        mine, _ = _models(learner, remote, c, kwargs, device)
         mine.train()
         for step in range(3):
-            x = _batch(n, c, device, step).requires_grad_()
+            x = _there(remote, _batch(n, c, device, step), requires_grad=True)
             (mine(x) * torch.randn(n, c, dtype=F64).to(device)).sum().backward()
         for name in BUFFERS:
             buffer = getattr(mine, name)
             assert isinstance(buffer, torch.Tensor) and not buffer.requires_grad, (
                 f"after 3 training steps on inputs that require grad, {call}.{name} has "
-                f"requires_grad=True (grad_fn={type(buffer.grad_fn).__name__}): its update was "
+                f"requires_grad=True (grad_fn={_type_name(buffer.grad_fn)}): its update was "
                 "recorded by autograd, so every step's graph stays reachable from the buffer "
                 "(memory grows each step) and copy.deepcopy(model) fails. Update the running "
                 "statistics under torch.no_grad() (or from detached statistics), in place"
             )
         try:
-            copy.deepcopy(mine)
+            remote.module("copy").deepcopy(mine)  # where the module lives
         except RuntimeError as exc:
             raise AssertionError(f"copy.deepcopy({call}) after training failed: {exc}") from None
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, or of the learner-side object a proxy stands for."""
+    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__

@@ -1,11 +1,10 @@
 """Hidden checks for buffer: RunningNorm's statistics are buffers, never parameters."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
-from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain, same_device, sgd_step
+from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device, sgd_step
 
 STATS = ["running_mean", "running_var"]
 F32 = {"rtol": 1e-5, "atol": 1e-6}  # lerp_ and (1 - m) * a + m * b differ by a few ulps
@@ -21,7 +20,7 @@ def _call(n: int, momentum: float | None) -> str:
     return f"RunningNorm({n})" if momentum is None else f"RunningNorm({n}, momentum={momentum})"
 
 
-def _build(learner: ModuleType, n: int, momentum: float | None, device: torch.device) -> nn.Module:
+def _build(learner: Any, n: int, momentum: float | None, device: torch.device) -> Any:
     norm = learner.RunningNorm(n) if momentum is None else learner.RunningNorm(n, momentum)
     return norm.to(device)
 
@@ -34,7 +33,7 @@ def _batch(
     return x.to(device)
 
 
-def _stat(norm: nn.Module, name: str, call: str) -> torch.Tensor:
+def _stat(norm: Any, name: str, call: str) -> torch.Tensor:
     try:
         value = getattr(norm, name)
     except AttributeError:
@@ -46,7 +45,7 @@ def _normalise(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.
     return (x - mean) / torch.sqrt(var + 1e-5)
 
 
-def test_buffers_not_parameters(learner: ModuleType, device: torch.device) -> None:
+def test_buffers_not_parameters(learner: Any, device: torch.device) -> None:
     """running_mean and running_var are buffers, and RunningNorm has no parameters"""
     for n, momentum, _ in CASES:
         call = _call(n, momentum)
@@ -64,7 +63,7 @@ def test_buffers_not_parameters(learner: ModuleType, device: torch.device) -> No
         )
 
 
-def test_state_dict(learner: ModuleType, device: torch.device) -> None:
+def test_state_dict(learner: Any, device: torch.device) -> None:
     """state_dict() holds exactly running_mean and running_var, and loads them back"""
     torch.manual_seed(1)
     for n, momentum, _ in CASES:
@@ -91,7 +90,7 @@ def test_state_dict(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_train_updates(learner: ModuleType, device: torch.device) -> None:
+def test_train_updates(learner: Any, device: torch.device) -> None:
     """in train mode, forward updates the moving averages, then normalises with them"""
     torch.manual_seed(2)
     for n, momentum, sizes in CASES:
@@ -132,7 +131,7 @@ def test_train_updates(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_eval_frozen(learner: ModuleType, device: torch.device) -> None:
+def test_eval_frozen(learner: Any, device: torch.device) -> None:
     """in eval mode, forward normalises with the statistics and leaves them bitwise unchanged"""
     torch.manual_seed(3)
     for n, momentum, sizes in CASES:
@@ -159,7 +158,7 @@ def test_eval_frozen(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_no_history(learner: ModuleType, device: torch.device) -> None:
+def test_no_history(learner: Any, device: torch.device) -> None:
     """the statistics carry no autograd history, so every training step's backward works"""
     torch.manual_seed(4)
     n, momentum, _ = CASES[0]
@@ -172,19 +171,25 @@ def test_no_history(learner: ModuleType, device: torch.device) -> None:
             value = getattr(norm, name)
             assert not value.requires_grad and value.grad_fn is None, (
                 f"after training step {step} with an x that requires grad, {call}.{name} "
-                f"requires grad (grad_fn={type(value.grad_fn).__name__}): the update was "
+                f"requires grad (grad_fn={_type_name(value.grad_fn)}): the update was "
                 "recorded by autograd, so each batch's graph stays attached to the "
                 "statistics. Update them under torch.no_grad(), or from x.detach()"
             )
         out.pow(2).sum().backward()
 
 
-def test_unfreeze_and_step(learner: ModuleType, device: torch.device) -> None:
+def test_unfreeze_and_step(learner: Any, remote: Remote, device: torch.device) -> None:
     """requires_grad_(True) and an optimizer step on parameters() leave the statistics alone"""
     torch.manual_seed(5)
+    remote.torch.manual_seed(5)  # the Linear's initial weights, drawn where the model lives
     n, momentum, _ = CASES[0]
     call = _call(n, momentum)
-    model = nn.Sequential(nn.Linear(3, n), learner.RunningNorm(n)).to(device).train()
+    model = remote.eval(
+        "nn.Sequential(nn.Linear(3, n), norm).to(device).train()",
+        n=n,
+        norm=learner.RunningNorm(n),
+        device=device,
+    )
     model.requires_grad_(True)  # fine-tuning: unfreeze everything
     params = list(model.parameters())
     out = model(_batch(6, 3, device))
@@ -201,7 +206,7 @@ def test_unfreeze_and_step(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
+def test_double_and_to(learner: Any, device: torch.device) -> None:
     """norm.double() and .to(device) convert the statistics"""
     torch.manual_seed(6)
     n, momentum, _ = CASES[0]
@@ -221,3 +226,11 @@ def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
     out = norm(x)
     mean, var = 0.1 * x.mean(0), 0.9 + 0.1 * x.var(0, unbiased=False)
     assert_close(out, _normalise(x, mean, var), what=f"{call}.double()(x) in train mode")
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, or of the learner-side object a proxy stands for."""
+    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__

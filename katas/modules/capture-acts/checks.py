@@ -3,14 +3,13 @@ forward hooks, as detached copies, and leaves no hook behind."""
 
 import contextlib
 from collections.abc import Sequence
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.modules import module as module_globals
 
-from trainer.checks import assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain
 
 
 class _Net(nn.Module):
@@ -27,8 +26,20 @@ class _Net(nn.Module):
         return self.head(self.block(self.act(self.stem(x))))
 
 
-def _net(inplace: bool, device: torch.device) -> _Net:
-    return _Net(inplace).to(device)
+def _copy_of(inplace: bool, state: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
+    """A _Net with the weights ``state`` (defined in the learner process, after _Net)."""
+    net = _Net(inplace).to(device)
+    net.load_state_dict(state)
+    return net
+
+
+def _nets(inplace: bool, remote: Remote, device: torch.device) -> tuple[Any, _Net]:
+    """The same model twice: the learner process's (for capture) and the judge's (the
+    reference)."""
+    ours = _Net(inplace).to(device)
+    remote.define(_Net)
+    theirs = remote.define(_copy_of)(inplace, dict(ours.state_dict()), device)
+    return theirs, ours
 
 
 def _reference(net: _Net, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -53,37 +64,44 @@ def _call(names: Sequence[str], n: int) -> str:
 
 
 def _capture(
-    learner: ModuleType, net: nn.Module, x: torch.Tensor, names: Sequence[str]
+    learner: Any, net: Any, x: torch.Tensor, names: Sequence[str]
 ) -> dict[str, torch.Tensor]:
     return _plain_captures(learner.capture(net, x, list(names)), names, _call(names, x.shape[0]))
 
 
 def _plain_captures(got: object, names: Sequence[str], call: str) -> dict[str, torch.Tensor]:
     """The learner's result as plain tensors, after checking it is a dict keyed by names."""
-    assert isinstance(got, dict), f"{call} returned a {type(got).__name__}, expected a dict"
+    assert isinstance(got, dict), f"{call} returned a {_type_name(got)}, expected a dict"
     assert_same_names(got, names, what=f"the keys of {call}")
     return {name: plain(got[name], f"the capture of {name!r}") for name in names}
 
 
-def _hooks(net: nn.Module) -> dict[str, int]:
-    """How many forward (pre-)hooks each submodule has, plus the global ones."""
+def _hook_counts(net: nn.Module) -> dict[str, int]:
+    """How many forward (pre-)hooks each submodule has, plus the global ones (defined in the
+    learner process)."""
     counts = {
         name or "the model": len(m._forward_hooks) + len(m._forward_pre_hooks)
         for name, m in net.named_modules()
     }
+    module_globals = torch.nn.modules.module
     counts["global module hooks"] = len(module_globals._global_forward_hooks) + len(
         module_globals._global_forward_pre_hooks
     )
     return counts
 
 
-def test_values(learner: ModuleType, device: torch.device) -> None:
+def _hooks(remote: Remote, net: Any) -> dict[str, int]:
+    counts: dict[str, int] = remote.value(remote.define(_hook_counts)(net))
+    return counts
+
+
+def test_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """each capture equals the output of the submodule with that name"""
     torch.manual_seed(0)
-    net = _net(inplace=False, device=device)
+    theirs, net = _nets(False, remote, device)
     for names, n in [(["stem", "block.0", "block", "head"], 4), (["block.2"], 1)]:
         x = _input(n, device)
-        got = _capture(learner, net, x, names)
+        got = _capture(learner, theirs, x, names)
         expected = _reference(net, x)
         for name in names:
             assert_close(
@@ -97,14 +115,14 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_survives_inplace(learner: ModuleType, device: torch.device) -> None:
+def test_survives_inplace(learner: Any, remote: Remote, device: torch.device) -> None:
     """captures survive a following ReLU(inplace=True)"""
     torch.manual_seed(1)
-    net = _net(inplace=True, device=device)
+    theirs, net = _nets(True, remote, device)
     names = ["stem", "act", "block.0", "head"]
     for n in (3, 1):
         x = _input(n, device)
-        got = _capture(learner, net, x, names)
+        got = _capture(learner, theirs, x, names)
         expected = _reference(net, x)
         for name in names:
             clipped = (
@@ -129,19 +147,21 @@ def test_survives_inplace(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_hooks_removed(learner: ModuleType, device: torch.device) -> None:
+def test_hooks_removed(learner: Any, remote: Remote, device: torch.device) -> None:
     """after capture returns, only the hooks that were there before remain"""
     torch.manual_seed(2)
-    net = _net(inplace=True, device=device)
-    calls: list[int] = []
-    theirs = net.block.register_forward_hook(lambda *args: calls.append(1))
+    theirs, _ = _nets(True, remote, device)
+    calls = remote.eval("[]")  # in the learner process, beside the model and its hooks
+    handle = theirs.block.register_forward_hook(
+        remote.eval("lambda *args: calls.append(1)", calls=calls)
+    )
     try:
-        before = _hooks(net)
+        before = _hooks(remote, theirs)
         x = _input(4, device)
-        raw = learner.capture(net, x, ["stem", "block"])
+        raw = learner.capture(theirs, x, ["stem", "block"])
         got = _plain_captures(raw, ["stem", "block"], _call(["stem", "block"], 4))
         saved = {name: value.clone() for name, value in got.items()}
-        after = _hooks(net)
+        after = _hooks(remote, theirs)
         left = [
             f"{name} ({after[name] - before[name]})" for name in after if after[name] > before[name]
         ]
@@ -157,26 +177,26 @@ def test_hooks_removed(learner: ModuleType, device: torch.device) -> None:
             "old dict of captures alive. Keep each handle and call handle.remove()"
         )
         calls.clear()
-        net(_input(2, device))
-        assert calls, "the model's own forward hook on block stopped firing after capture"
+        theirs(_input(2, device))
+        assert len(calls) > 0, "the model's own forward hook on block stopped firing after capture"
         changed = [name for name in saved if not torch.equal(plain(raw[name]), saved[name])]
         assert not changed, (
             f"a forward pass after capture returned changed the captures it returned "
             f"({', '.join(changed)}): its hooks are still running"
         )
     finally:
-        theirs.remove()
+        handle.remove()
 
 
-def test_hooks_removed_on_error(learner: ModuleType, device: torch.device) -> None:
+def test_hooks_removed_on_error(learner: Any, remote: Remote, device: torch.device) -> None:
     """hooks are removed even when the forward pass raises"""
     torch.manual_seed(3)
-    net = _net(inplace=False, device=device)
-    before = _hooks(net)
+    theirs, _ = _nets(False, remote, device)
+    before = _hooks(remote, theirs)
     bad = torch.randn(2, 6).to(device)  # the model expects 5 features
     with contextlib.suppress(Exception):  # the forward pass's error, passed on to the caller
-        learner.capture(net, bad, ["stem", "block.0", "head"])
-    after = _hooks(net)
+        learner.capture(theirs, bad, ["stem", "block.0", "head"])
+    after = _hooks(remote, theirs)
     left = [
         f"{name} ({after[name] - before[name]})" for name in after if after[name] > before[name]
     ]
@@ -187,16 +207,24 @@ def test_hooks_removed_on_error(learner: ModuleType, device: torch.device) -> No
     )
 
 
-def test_detached(learner: ModuleType, device: torch.device) -> None:
+def test_detached(learner: Any, remote: Remote, device: torch.device) -> None:
     """captures are detached: they keep no autograd graph alive"""
     torch.manual_seed(4)
-    net = _net(inplace=False, device=device)
-    x = _input(3, device).requires_grad_()
-    got = learner.capture(net, x, ["stem", "block"])
-    assert isinstance(got, dict), f"capture returned a {type(got).__name__}, expected a dict"
+    theirs, _ = _nets(False, remote, device)
+    x = remote.tensor(_input(3, device).requires_grad_())  # a leaf that requires grad there
+    got = learner.capture(theirs, x, ["stem", "block"])
+    assert isinstance(got, dict), f"capture returned a {_type_name(got)}, expected a dict"
     attached = [name for name, value in got.items() if getattr(value, "requires_grad", False)]
     assert not attached, (
         f"with x requiring grad, the captures of {', '.join(attached)} require grad: each one "
         "keeps the forward graph (and every activation it saved) alive for as long as you keep "
         "the capture. Store output.detach().clone()"
     )
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, or of the learner-side object a proxy stands for."""
+    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__

@@ -1,6 +1,6 @@
 """Hidden checks for containers: the trunk's layers and the task heads must be registered."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -31,11 +31,11 @@ def _linears(net: nn.Module, sizes: list[int], heads: Heads) -> list[tuple[str, 
             module = getattr(net, attr)[key]
         except (AttributeError, KeyError, IndexError, TypeError) as exc:
             raise AssertionError(
-                f"net.{attr}{shown} failed with {type(exc).__name__}: {exc}. The trunk's "
+                f"net.{attr}{shown} failed with {_type_name(exc)}: {exc}. The trunk's "
                 "layers must be reachable by position, the heads by task name"
             ) from None
         assert isinstance(module, nn.Linear), (
-            f"net.{attr}{shown} is a {type(module).__name__}, expected an nn.Linear "
+            f"net.{attr}{shown} is a {_type_name(module)}, expected an nn.Linear "
             "(apply the ReLU in forward)"
         )
         found.append((f"{attr}.{key}", module))
@@ -59,7 +59,7 @@ def _reference(
 def _check_outputs(net: nn.Module, sizes: list[int], heads: Heads, x: torch.Tensor) -> None:
     call = _call(sizes, heads)
     out = net(x)
-    assert isinstance(out, dict), f"{call}(x) returned a {type(out).__name__}, expected a dict"
+    assert isinstance(out, dict), f"{call}(x) returned a {_type_name(out)}, expected a dict"
     assert_same_names(out, heads, what=f"the keys of {call}(x)")
     expected = _reference(_linears(net, sizes, heads), x, heads)
     for task in heads:
@@ -72,7 +72,7 @@ def _check_outputs(net: nn.Module, sizes: list[int], heads: Heads, x: torch.Tens
         )
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, device: torch.device) -> None:
     """forward runs the trunk with ReLU, then every head"""
     torch.manual_seed(0)
     for sizes, heads, batch in CASES:
@@ -80,7 +80,7 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
         _check_outputs(net, sizes, heads, (torch.randn(batch, sizes[0]) * 2).to(device))
 
 
-def test_parameters(learner: ModuleType, device: torch.device) -> None:
+def test_parameters(learner: Any, device: torch.device) -> None:
     """Net's parameters include every layer and head"""
     for sizes, heads, _ in CASES:
         net = learner.Net(sizes, heads).to(device)
@@ -97,7 +97,7 @@ def test_parameters(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_state_dict_keys(learner: ModuleType, device: torch.device) -> None:
+def test_state_dict_keys(learner: Any, device: torch.device) -> None:
     """state_dict keys are layers.<i>.* and heads.<task>.*"""
     for sizes, heads, _ in CASES:
         net = learner.Net(sizes, heads).to(device)
@@ -112,7 +112,7 @@ def test_state_dict_keys(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_train_eval(learner: ModuleType, device: torch.device) -> None:
+def test_train_eval(learner: Any, device: torch.device) -> None:
     """net.eval() and net.train() reach every layer and head"""
     sizes, heads, _ = CASES[2]
     net = learner.Net(sizes, heads).to(device)
@@ -127,7 +127,7 @@ def test_train_eval(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
+def test_double_and_to(learner: Any, device: torch.device) -> None:
     """net.double() and net.to(device) convert every layer and head"""
     torch.manual_seed(4)
     sizes, heads, _ = CASES[0]
@@ -145,7 +145,7 @@ def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
     _check_outputs(net, sizes, heads, torch.randn(3, sizes[0], dtype=torch.float64).to(device))
 
 
-def test_optimizer_step(learner: ModuleType, device: torch.device) -> None:
+def test_optimizer_step(learner: Any, device: torch.device) -> None:
     """one optimizer step updates every layer and head"""
     torch.manual_seed(5)
     sizes, heads, _ = CASES[2]
@@ -167,3 +167,15 @@ def test_optimizer_step(learner: ModuleType, device: torch.device) -> None:
         f"after an SGD step on net.parameters(), the weights of {', '.join(stuck)} did not "
         "change: an optimizer only receives the parameters of registered submodules"
     )
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, of the learner-side object a proxy stands for, or of the
+    exception the learner's code raised (not the judge-side class that carries it here)."""
+    if isinstance(value, BaseException):
+        name = getattr(value, "remote_type", "")  # raised by the learner's code: its own class
+    else:
+        name = getattr(value, "_type", "")  # a proxy names its learner-side class
+    if not isinstance(name, str) or not name:
+        name = type(value).__name__
+    return name.rpartition(".")[2]

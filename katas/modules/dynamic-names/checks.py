@@ -1,6 +1,6 @@
 """Hidden checks for dynamic-names: the blocks built in a loop are registered as block_<i>."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,7 +36,7 @@ def _blocks(tower: nn.Module, widths: list[int]) -> list[nn.Linear]:
                 f"Tower({widths}).{name} failed with AttributeError: {exc}. {NAMING}"
             ) from None
         assert isinstance(block, nn.Linear), (
-            f"Tower({widths}).{name} is a {type(block).__name__}, expected an nn.Linear"
+            f"Tower({widths}).{name} is a {_type_name(block)}, expected an nn.Linear"
         )
         blocks.append(block)
     return blocks
@@ -54,7 +54,7 @@ def _input(
     return (torch.randn(batch, widths[0], dtype=dtype) * 1.5 + 0.2).to(device)
 
 
-def test_children(learner: ModuleType, device: torch.device) -> None:
+def test_children(learner: Any, device: torch.device) -> None:
     """named_children() is block_0, block_1, … in order"""
     for widths, _ in CASES:
         tower = learner.Tower(widths).to(device)
@@ -71,7 +71,7 @@ def test_children(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_old_checkpoint(learner: ModuleType, device: torch.device) -> None:
+def test_old_checkpoint(learner: Any, device: torch.device) -> None:
     """an old checkpoint (block_<i>.weight, block_<i>.bias) loads strictly and is used"""
     torch.manual_seed(1)
     for widths, batch in CASES:
@@ -102,7 +102,7 @@ def test_old_checkpoint(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, device: torch.device) -> None:
     """forward applies block_0, block_1, … in order, each followed by tanh"""
     torch.manual_seed(2)
     for widths, batch in CASES:
@@ -118,7 +118,7 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_optimizer_step(learner: ModuleType, device: torch.device) -> None:
+def test_optimizer_step(learner: Any, device: torch.device) -> None:
     """one SGD step on tower.parameters() updates every block"""
     torch.manual_seed(3)
     widths, _ = CASES[2]
@@ -145,7 +145,7 @@ def test_optimizer_step(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
+def test_double_and_to(learner: Any, device: torch.device) -> None:
     """tower.double() and tower.to(device) convert every block"""
     torch.manual_seed(4)
     widths, _ = CASES[0]
@@ -163,3 +163,15 @@ def test_double_and_to(learner: ModuleType, device: torch.device) -> None:
     x = _input(widths, 3, device, dtype=torch.float64)
     weights = [(b.weight, b.bias) for b in blocks]
     assert_close(tower(x), _reference(weights, x), what=f"Tower({widths}).double()(x)")
+
+
+def _type_name(value: object) -> str:
+    """The class name of a value, of the learner-side object a proxy stands for, or of the
+    exception the learner's code raised (not the judge-side class that carries it here)."""
+    if isinstance(value, BaseException):
+        name = getattr(value, "remote_type", "")  # raised by the learner's code: its own class
+    else:
+        name = getattr(value, "_type", "")  # a proxy names its learner-side class
+    if not isinstance(name, str) or not name:
+        name = type(value).__name__
+    return name.rpartition(".")[2]

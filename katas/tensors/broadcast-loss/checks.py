@@ -157,9 +157,8 @@ def test_inputs_unchanged(learner: Any, remote: Remote, device: torch.device) ->
         # made in the learner process, so that what mse does to them can be seen
         theirs = remote.tensor(before[0]), remote.tensor(before[1])
         quietly(learner.mse, *theirs)
-        after = remote.value(remote.eval("[pred, target]", pred=theirs[0], target=theirs[1]))
-        for name, tensor, old in zip(("pred", "target"), after, before, strict=True):
-            tensor = plain(tensor, name)
+        for name, their, old in zip(("pred", "target"), theirs, before, strict=True):
+            tensor = plain(their, name)
             assert tensor.shape == old.shape and torch.equal(tensor, old), (
                 f"mse changed {name} (now of shape {tuple(tensor.shape)}, was "
                 f"{tuple(old.shape)}, N = {n}): methods with a trailing underscore "

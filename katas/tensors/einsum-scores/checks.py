@@ -1,11 +1,11 @@
 """Hidden checks for einsum-scores: (B, Tq, H, D) x (B, Tk, H, D) -> (B, H, Tq, Tk) / sqrt(D)."""
 
 import math
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 Sizes = tuple[int, int, int, int, int]  # B, Tq, Tk, H, D
 # all sizes distinct within a case; each of B, Tq, Tk, H, D is 1 somewhere
@@ -50,7 +50,7 @@ def _describe(q: torch.Tensor, k: torch.Tensor, extra: str = "") -> str:
     return f"q of shape {tuple(q.shape)}, k of shape {tuple(k.shape)}, {q.dtype}{extra}"
 
 
-def _scores(learner: ModuleType, q: torch.Tensor, k: torch.Tensor, described: str) -> torch.Tensor:
+def _scores(learner: Any, q: Any, k: Any, described: str) -> Any:
     try:
         return learner.attention_scores(q, k)
     except RuntimeError as exc:
@@ -72,7 +72,7 @@ def _in_letters(shape: tuple[int, ...], sizes: Sizes) -> str:
     return "(" + ", ".join(names.get(n, str(n)) for n in shape) + ")"
 
 
-def test_shape(learner: ModuleType, device: torch.device) -> None:
+def test_shape(learner: Any, device: torch.device) -> None:
     """attention_scores(q, k) has shape (B, H, Tq, Tk)"""
     torch.manual_seed(0)
     for sizes in ((2, 3, 5, 4, 6), (3, 4, 6, 2, 5)):
@@ -89,7 +89,7 @@ def test_shape(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_values(learner: ModuleType, device: torch.device) -> None:
+def test_values(learner: Any, device: torch.device) -> None:
     """scores[b, h, i, j] = q[b, i, h] · k[b, j, h] / √D"""
     torch.manual_seed(1)
     for n, sizes in enumerate(CASES):
@@ -107,7 +107,7 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_fused_projection(learner: ModuleType, device: torch.device) -> None:
+def test_fused_projection(learner: Any, remote: Remote, device: torch.device) -> None:
     """works on q and k sliced out of a fused projection (non-contiguous)"""
     torch.manual_seed(2)
     batch, t_q, t_k, heads, dim = 2, 3, 5, 4, 6
@@ -116,14 +116,24 @@ def test_fused_projection(learner: ModuleType, device: torch.device) -> None:
     # cross-attention: q computed head-major, (B, H, Tq, D), then transposed
     q_major = (torch.randn(batch, heads, t_q, dim) * 1.5).to(device)
     kv = (torch.randn(batch, t_k, 2, heads, dim) * 1.5).to(device)
+    # the views are made in the learner process (tensors travel as contiguous copies)
+    their_qkv, their_q_major, their_kv = (remote.tensor(t) for t in (qkv, q_major, kv))
     cases = [
-        (qkv[:, :, 0], qkv[:, :, 1], "q and k slices of one fused qkv tensor"),
-        (q_major.transpose(1, 2), kv[:, :, 0], "q transposed, k a slice of a fused kv"),
+        (
+            (qkv[:, :, 0], qkv[:, :, 1]),
+            (their_qkv[:, :, 0], their_qkv[:, :, 1]),
+            "q and k slices of one fused qkv tensor",
+        ),
+        (
+            (q_major.transpose(1, 2), kv[:, :, 0]),
+            (their_q_major.transpose(1, 2), their_kv[:, :, 0]),
+            "q transposed, k a slice of a fused kv",
+        ),
     ]
-    for q, k, how in cases:
+    for (q, k), (their_q, their_k), how in cases:
         described = _describe(q, k, f"; {how}")
         assert_close(
-            _scores(learner, q, k, described),
+            _scores(learner, their_q, their_k, described),
             _reference(q, k),
             what="attention_scores(q, k)",
             inputs=described,
@@ -131,7 +141,7 @@ def test_fused_projection(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_scale(learner: ModuleType, device: torch.device) -> None:
+def test_scale(learner: Any, device: torch.device) -> None:
     """the scores are q·k scaled by 1/√D, D the size of one head"""
     torch.manual_seed(3)
     sizes = (2, 3, 5, 4, 9)  # H = 4, D = 9, H * D = 36: every plausible scale differs

@@ -1,10 +1,10 @@
 """Hidden checks for expand-write: ``random_walk`` must not write through an expanded view."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 # (T, B, N): steps, walkers, dimensions; all distinct, with B = 1, N = 1, T = 1 and T = 0
 CASES = [(4, 3, 5), (6, 1, 2), (1, 5, 3), (3, 2, 1), (0, 4, 2), (0, 1, 3)]
@@ -34,10 +34,10 @@ def _reference(start: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     return torch.stack(rows).to(start.dtype)
 
 
-def _walk(learner: ModuleType, start: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-    described = _describe(start, steps)
+def _call(learner: Any, start: Any, steps: Any, described: str) -> tuple[Any, torch.Tensor]:
+    """random_walk(start, steps): the result (a learner object) and its plain copy."""
     try:
-        return plain(learner.random_walk(start, steps), "random_walk(start, steps)")
+        result = learner.random_walk(start, steps)
     except RuntimeError as exc:
         error = str(exc).rstrip(".")
         why = (
@@ -50,16 +50,21 @@ def _walk(learner: ModuleType, start: torch.Tensor, steps: torch.Tensor) -> torc
         raise AssertionError(
             f"random_walk(start, steps) raised RuntimeError for {described}: {error}{why}"
         ) from None
+    return result, plain(result, "random_walk(start, steps)")
 
 
-def test_values(learner: ModuleType, device: torch.device) -> None:
+def _walk(learner: Any, start: Any, steps: Any, described: str) -> torch.Tensor:
+    return _call(learner, start, steps, described)[1]
+
+
+def test_values(learner: Any, device: torch.device) -> None:
     """random_walk(start, steps)[b] is start + steps[0, b] + ... + steps[T-1, b]"""
     torch.manual_seed(0)
     for i, case in enumerate(CASES):
         dtype = torch.float64 if i == 2 else torch.float32
         start, steps = _inputs(case, device, dtype)
         expected = _reference(start, steps)
-        got = _walk(learner, start.clone(), steps.clone())
+        got = _walk(learner, start, steps, _describe(start, steps))
         hint = ""
         if case[0] > 0 and got.shape == expected.shape and torch.equal(got, start.expand_as(got)):
             hint = (
@@ -78,49 +83,49 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_inputs_unchanged(learner: ModuleType, device: torch.device) -> None:
+def test_inputs_unchanged(learner: Any, remote: Remote, device: torch.device) -> None:
     """start and steps are unchanged after the call"""
     torch.manual_seed(1)
     for case in sorted(CASES, key=lambda c: c[1]):  # one walker first: the silent case
         start, steps = _inputs(case, device)
-        start_before, steps_before = start.clone(), steps.clone()
         described = _describe(start, steps)
-        _walk(learner, start, steps)
-        assert torch.equal(start, start_before), (
+        # made in the learner process, so that what random_walk does to them can be seen
+        their_start, their_steps = remote.tensor(start), remote.tensor(steps)
+        _walk(learner, their_start, their_steps, described)
+        assert torch.equal(plain(their_start, "start"), start), (
             f"random_walk(start, steps) changed start ({described}): start + the steps was "
             "written into start's own memory. With one walker, expand() and .contiguous() "
             "return a view of start, and an in-place add_ on it moves the start point of "
             "every later rollout"
         )
-        assert torch.equal(steps, steps_before), (
+        assert torch.equal(plain(their_steps, "steps"), steps), (
             f"random_walk(start, steps) changed steps ({described}): the caller's tensors "
             "must stay as they were"
         )
 
 
-def test_own_memory(learner: ModuleType, device: torch.device) -> None:
+def test_own_memory(learner: Any, remote: Remote, device: torch.device) -> None:
     """each walker's result has its own memory: writing into one leaves the rest alone"""
     torch.manual_seed(2)
     for case in CASES:
         start, steps = _inputs(case, device)
         described = _describe(start, steps)
-        start_before = start.clone()
-        got = _walk(learner, start, steps)
+        their_start = remote.tensor(start)  # in the learner process, to see writes into it
+        result, got = _call(learner, their_start, steps, described)
         assert got.dim() == 2 and got.shape[0] == case[1], (
             f"random_walk(start, steps) has shape {tuple(got.shape)}, expected "
             f"{(case[1], case[2])} ({described})"
         )
-        others = got[1:].clone()
         try:
-            got[0].add_(1.0)  # the caller moves walker 0 on, in place
+            result[0].add_(1.0)  # the caller moves walker 0 on, in place (in their process)
         except RuntimeError as exc:
             raise AssertionError(
                 f"writing into walker 0 of the result raised RuntimeError ({described}): {exc}"
             ) from None
         changed = []
-        if not torch.equal(got[1:], others):
+        if not torch.equal(plain(result, "random_walk(start, steps)")[1:], got[1:]):
             changed.append("the other walkers")
-        if not torch.equal(start, start_before):
+        if not torch.equal(plain(their_start, "start"), start):
             changed.append("start")
         assert not changed, (
             f"after result[0].add_(1), {' and '.join(changed)} changed too ({described}): "

@@ -1,18 +1,23 @@
 """Hidden checks for no-alias-crop: ``crop`` returns a patch that owns its memory."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 Box = tuple[int, int, int, int]  # top, left, height, width
 
 
 def _image(
-    shape: tuple[int, int, int], device: torch.device, dtype: torch.dtype, channels_last: bool
-) -> torch.Tensor:
-    """A (C, H, W) image; channels_last builds it as (H, W, C), as decoders do, then permutes."""
+    remote: Remote,
+    shape: tuple[int, int, int],
+    device: torch.device,
+    dtype: torch.dtype,
+    channels_last: bool,
+) -> tuple[torch.Tensor, Any]:
+    """A (C, H, W) image, here and in the learner process (the same values and layout);
+    channels_last builds it as (H, W, C), as decoders do, then permutes."""
     channels, height, width = shape
     stored = (height, width, channels) if channels_last else shape
     if dtype == torch.uint8:
@@ -20,7 +25,11 @@ def _image(
     else:
         data = torch.rand(stored, dtype=dtype) * 2 - 0.5
     data = data.to(device)  # contiguous, so .to() keeps it; the view is made on the device
-    return data.permute(2, 0, 1) if channels_last else data
+    # tensors travel as contiguous copies: the learner's view is made in its own process
+    theirs = remote.tensor(data)
+    if channels_last:
+        return data.permute(2, 0, 1), theirs.permute(2, 0, 1)
+    return data, theirs
 
 
 def _describe(img: torch.Tensor, box: Box, layout: str) -> str:
@@ -34,7 +43,7 @@ def _describe(img: torch.Tensor, box: Box, layout: str) -> str:
 LAYOUTS = [("contiguous", False), ("channels last: an (H, W, C) tensor permuted", True)]
 
 
-def test_values(learner: ModuleType, device: torch.device) -> None:
+def test_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """crop(img, top, left, height, width) is img[:, top:top+height, left:left+width]"""
     torch.manual_seed(0)
     cases: list[tuple[tuple[int, int, int], Box]] = [
@@ -46,11 +55,11 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
     for dtype in (torch.uint8, torch.float32):
         for layout, channels_last in LAYOUTS:
             for shape, box in cases:
-                img = _image(shape, device, dtype, channels_last)
+                img, theirs = _image(remote, shape, device, dtype, channels_last)
                 top, left, height, width = box
                 expected = img[:, top : top + height, left : left + width].clone()
                 assert_close(
-                    learner.crop(img, *box),
+                    learner.crop(theirs, *box),
                     expected,
                     what="crop(img, top, left, height, width)",
                     inputs=_describe(img, box, layout),
@@ -61,18 +70,20 @@ def test_values(learner: ModuleType, device: torch.device) -> None:
                 )
 
 
-def _assert_independent(learner: ModuleType, img: torch.Tensor, box: Box, layout: str) -> None:
+def _assert_independent(
+    learner: Any, img: torch.Tensor, theirs: Any, box: Box, layout: str
+) -> None:
     described = _describe(img, box, layout)
-    before = img.clone()
-    patch = plain(learner.crop(img, *box), "crop(img, ...)")
+    patch = learner.crop(theirs, *box)
+    plain(patch, "crop(img, ...)")
     try:
-        patch.add_(1)  # what the caller's in-place normalisation does
+        patch.add_(1)  # what the caller's in-place normalisation does (in the learner process)
     except RuntimeError as exc:
         raise AssertionError(
             f"writing into the crop raised RuntimeError ({described}): {exc}. The crop must be "
             "an ordinary tensor the caller can change in place"
         ) from None
-    changed = int((img != before).sum())
+    changed = int((plain(theirs, "img") != img).sum())
     assert changed == 0, (
         f"after patch.add_(1) on the crop, {changed} values of img changed too ({described}): "
         "the crop shares img's memory, so in-place normalisation corrupts the cached image. "
@@ -81,31 +92,31 @@ def _assert_independent(learner: ModuleType, img: torch.Tensor, box: Box, layout
     )
 
 
-def test_rows(learner: ModuleType, device: torch.device) -> None:
+def test_rows(learner: Any, remote: Remote, device: torch.device) -> None:
     """writing into a crop of whole rows leaves img unchanged"""
     torch.manual_seed(1)
     for dtype in (torch.float32, torch.uint8):
         for layout, channels_last in LAYOUTS:
             for shape, box in [((1, 6, 8), (2, 0, 3, 8)), ((3, 7, 5), (4, 0, 1, 5))]:
-                img = _image(shape, device, dtype, channels_last)
-                _assert_independent(learner, img, box, layout)
+                img, theirs = _image(remote, shape, device, dtype, channels_last)
+                _assert_independent(learner, img, theirs, box, layout)
 
 
-def test_columns(learner: ModuleType, device: torch.device) -> None:
+def test_columns(learner: Any, remote: Remote, device: torch.device) -> None:
     """writing into a crop of whole columns leaves img unchanged"""
     torch.manual_seed(2)
     for dtype in (torch.float32, torch.uint8):
         for layout, channels_last in LAYOUTS:
             for shape, box in [((1, 6, 8), (0, 3, 6, 4)), ((3, 7, 5), (0, 2, 7, 1))]:
-                img = _image(shape, device, dtype, channels_last)
-                _assert_independent(learner, img, box, layout)
+                img, theirs = _image(remote, shape, device, dtype, channels_last)
+                _assert_independent(learner, img, theirs, box, layout)
 
 
-def test_whole_image(learner: ModuleType, device: torch.device) -> None:
+def test_whole_image(learner: Any, remote: Remote, device: torch.device) -> None:
     """writing into a crop of the whole image leaves img unchanged"""
     torch.manual_seed(3)
     for dtype in (torch.float32, torch.uint8):
         for layout, channels_last in LAYOUTS:
             for shape in ((3, 5, 4), (1, 2, 9)):
-                img = _image(shape, device, dtype, channels_last)
-                _assert_independent(learner, img, (0, 0, shape[1], shape[2]), layout)
+                img, theirs = _image(remote, shape, device, dtype, channels_last)
+                _assert_independent(learner, img, theirs, (0, 0, shape[1], shape[2]), layout)

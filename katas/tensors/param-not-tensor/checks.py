@@ -1,10 +1,17 @@
 """Hidden checks for param-not-tensor: ``Scale.alpha`` must be a trainable ``nn.Parameter``."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, assert_same_names, plain, same_device, sgd_step
+from trainer.checks import (
+    Remote,
+    assert_close,
+    assert_same_names,
+    plain,
+    same_device,
+    sgd_step,
+)
 
 
 def _rand(
@@ -13,7 +20,7 @@ def _rand(
     return (torch.randn(shape, dtype=dtype) * 3 + 0.5).to(device)
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, device: torch.device) -> None:
     """Scale(init)(x) returns x * init"""
     torch.manual_seed(0)
     # inits are exact in float32, so x * alpha and x * init agree bit for bit
@@ -30,11 +37,15 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
         assert_close(model(x), x * init, what=f"{call}(x)", inputs=f"x of shape {shape}")
 
 
-def test_registered(learner: ModuleType, device: torch.device) -> None:
+def test_registered(learner: Any, remote: Remote, device: torch.device) -> None:
     """alpha is one of Scale's parameters"""
     model = learner.Scale(0.5).to(device)
-    names = [name for name, _ in model.named_parameters()]
-    if "alpha" in dict(model.named_buffers()):
+    names, buffers = remote.value(
+        remote.eval(
+            "([n for n, _ in m.named_parameters()], [n for n, _ in m.named_buffers()])", m=model
+        )
+    )
+    if "alpha" in buffers:
         why = (
             "You registered alpha as a buffer: buffers move and save with the model, "
             "but the optimizer never trains them"
@@ -47,7 +58,7 @@ def test_registered(learner: ModuleType, device: torch.device) -> None:
     assert_same_names(names, ["alpha"], what="Scale(0.5).named_parameters()", hint=why)
 
 
-def _loss(model: torch.nn.Module, call: str, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+def _loss(model: Any, call: str, x: torch.Tensor, w: torch.Tensor) -> Any:
     out = model(x)
     assert isinstance(out, torch.Tensor) and out.requires_grad, (
         f"{call}(x) does not require grad, so backward cannot reach alpha: the output must be "
@@ -57,7 +68,7 @@ def _loss(model: torch.nn.Module, call: str, x: torch.Tensor, w: torch.Tensor) -
     return (out * w).sum()
 
 
-def test_gets_gradient(learner: ModuleType, device: torch.device) -> None:
+def test_gets_gradient(learner: Any, device: torch.device) -> None:
     """alpha requires grad and backward fills alpha.grad"""
     torch.manual_seed(1)
     model = learner.Scale(1.5).to(device)
@@ -78,7 +89,7 @@ def test_gets_gradient(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_sgd_step(learner: ModuleType, device: torch.device) -> None:
+def test_sgd_step(learner: Any, device: torch.device) -> None:
     """one SGD step on model.parameters() moves alpha"""
     torch.manual_seed(2)
     model = learner.Scale(-0.75).to(device)
@@ -97,7 +108,7 @@ def test_sgd_step(learner: ModuleType, device: torch.device) -> None:
     assert_close(after, expected, what="alpha after one SGD step (lr=0.1)", rtol=1e-5)
 
 
-def test_moves_with_module(learner: ModuleType, device: torch.device) -> None:
+def test_moves_with_module(learner: Any, device: torch.device) -> None:
     """model.double() and model.to(device) convert alpha with the module"""
     torch.manual_seed(3)
     model = learner.Scale(0.5).double().to(device)

@@ -1,10 +1,10 @@
 """Hidden checks for underscore-contract: ``ema_`` works in place, ``ema`` is pure."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 # (shape, decay): a single number, N >= 2, three dimensions; decay 0 and 1 at the ends
 CASES: list[tuple[tuple[int, ...], float]] = [
@@ -39,7 +39,7 @@ def _tolerance(dtype: torch.dtype) -> dict[str, float]:
     return F32 if dtype == torch.float32 else {}
 
 
-def test_ema_values(learner: ModuleType, device: torch.device) -> None:
+def test_ema_values(learner: Any, device: torch.device) -> None:
     """ema(avg, x, decay) returns decay * avg + (1 - decay) * x"""
     torch.manual_seed(0)
     for i, (shape, decay) in enumerate(CASES):
@@ -47,7 +47,7 @@ def test_ema_values(learner: ModuleType, device: torch.device) -> None:
         avg, x = _pair(shape, device, dtype)
         expected = _expected(avg, x, decay)
         assert_close(
-            learner.ema(avg.clone(), x.clone(), decay),
+            learner.ema(avg, x, decay),  # copies: changes to them do not reach avg and x
             expected,
             what="ema(avg, x, decay)",
             inputs=_describe(avg, decay),
@@ -56,15 +56,22 @@ def test_ema_values(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_ema_pure(learner: ModuleType, device: torch.device) -> None:
+def _now(avg: Any, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The values of the learner process's avg and x, now."""
+    return plain(avg, "avg"), plain(x, "x")
+
+
+def test_ema_pure(learner: Any, remote: Remote, device: torch.device) -> None:
     """ema leaves avg and x unchanged and returns a new tensor"""
     torch.manual_seed(1)
     for shape, decay in CASES:
-        avg, x = _pair(shape, device, torch.float32)
-        avg_before, x_before = avg.clone(), x.clone()
-        described = _describe(avg, decay)
+        avg_before, x_before = _pair(shape, device, torch.float32)
+        described = _describe(avg_before, decay)
+        # made in the learner process, so that what ema does to them can be seen
+        avg, x = remote.tensor(avg_before), remote.tensor(x_before)
         out = learner.ema(avg, x, decay)
-        for name, tensor, before in (("avg", avg, avg_before), ("x", x, x_before)):
+        avg_after, x_after = _now(avg, x)
+        for name, tensor, before in (("avg", avg_after, avg_before), ("x", x_after, x_before)):
             assert torch.equal(tensor, before), (
                 f"ema(avg, x, decay) changed {name} ({described}): a function without a "
                 "trailing underscore must leave its inputs alone. mul_, add_, +=, *= and "
@@ -74,25 +81,27 @@ def test_ema_pure(learner: ModuleType, device: torch.device) -> None:
             f"ema(avg, x, decay) returned one of its inputs ({described}): it must return "
             "a new tensor"
         )
-        result = plain(out, "ema(avg, x, decay)")
-        result.add_(1)  # the caller changes the result in place
-        assert torch.equal(avg, avg_before) and torch.equal(x, x_before), (
+        plain(out, "ema(avg, x, decay)")
+        remote.eval("out.detach().add_(1)", out=out)  # the caller changes the result in place
+        avg_after, x_after = _now(avg, x)
+        assert torch.equal(avg_after, avg_before) and torch.equal(x_after, x_before), (
             f"writing into the tensor ema(avg, x, decay) returned changed avg or x "
             f"({described}): the result shares their memory; it must be a new tensor"
         )
 
 
-def test_ema__values(learner: ModuleType, device: torch.device) -> None:
+def test_ema__values(learner: Any, remote: Remote, device: torch.device) -> None:
     """ema_(avg, x, decay) sets avg to decay * avg + (1 - decay) * x and leaves x alone"""
     torch.manual_seed(2)
     for i, (shape, decay) in enumerate(CASES):
         dtype = torch.float64 if i % 2 else torch.float32
-        avg, x = _pair(shape, device, dtype)
-        avg_before, x_before = avg.clone(), x.clone()
-        expected = _expected(avg, x, decay)
-        described = _describe(avg, decay)
+        avg_before, x_before = _pair(shape, device, dtype)
+        expected = _expected(avg_before, x_before, decay)
+        described = _describe(avg_before, decay)
+        avg, x = remote.tensor(avg_before), remote.tensor(x_before)  # to see ema_'s writes
         learner.ema_(avg, x, decay)
-        if torch.equal(avg, avg_before) and not torch.equal(expected, avg_before):
+        avg_after, x_after = _now(avg, x)
+        if torch.equal(avg_after, avg_before) and not torch.equal(expected, avg_before):
             hint = (
                 "avg did not change at all: assigning to the name avg inside the function "
                 "only rebinds a local variable. Write into the tensor itself, with in-place "
@@ -101,28 +110,29 @@ def test_ema__values(learner: ModuleType, device: torch.device) -> None:
         else:
             hint = f"avg must become {FORMULA}: decay weights the old average"
         assert_close(
-            avg,
+            avg_after,
             expected,
             what="avg after ema_(avg, x, decay)",
             inputs=described,
             hint=hint,
             **_tolerance(dtype),
         )
-        assert torch.equal(x, x_before), (
+        assert torch.equal(x_after, x_before), (
             f"ema_(avg, x, decay) changed x ({described}): only avg may change; x is the "
             "live model's weight"
         )
 
 
-def test_ema__returns_avg(learner: ModuleType, device: torch.device) -> None:
+def test_ema__returns_avg(learner: Any, remote: Remote, device: torch.device) -> None:
     """ema_ returns avg itself, as torch's in-place methods do"""
     torch.manual_seed(3)
     for shape, decay in CASES[:3]:
-        avg, x = _pair(shape, device, torch.float32)
+        avg_here, x = _pair(shape, device, torch.float32)
+        avg = remote.tensor(avg_here)  # the caller's tensor, in the learner process
         out = learner.ema_(avg, x, decay)
         assert out is avg, (
             f"ema_(avg, x, decay) returned {_kind(out)}, expected avg itself "
-            f"({_describe(avg, decay)}): in-place methods (add_, mul_, ...) return the "
+            f"({_describe(avg_here, decay)}): in-place methods (add_, mul_, ...) return the "
             "tensor they changed, so calls can be chained and `avg = ema_(avg, x, d)` "
             "stays correct"
         )
@@ -133,35 +143,40 @@ def _kind(value: object) -> str:
         return "None"
     if isinstance(value, torch.Tensor):
         return "a different tensor object"
-    return f"a {type(value).__name__}"
+    # a learner object names its type in _type (its class here is only the proxy's)
+    name = str(getattr(value, "_type", "") or type(value).__name__)
+    return f"a {name.rpartition('.')[2]}"
 
 
-def test_ema__writes_memory(learner: ModuleType, device: torch.device) -> None:
+def test_ema__writes_memory(learner: Any, remote: Remote, device: torch.device) -> None:
     """ema_ writes into avg's memory: avg._version goes up and a view updates its base"""
     torch.manual_seed(4)
     # EMA weights often live in one flat buffer, each parameter a view of it
     for view, index in (("a row", (2, slice(None))), ("a column", (slice(None), 1))):
         for decay in (0.9, 0.5):
-            base = (torch.randn(4, 5) * 2 + 0.5).to(device)
-            avg = base[index]
-            x = (torch.randn(avg.shape) * 3 - 1).to(device)
+            base_before = (torch.randn(4, 5) * 2 + 0.5).to(device)
+            x = (torch.randn(base_before[index].shape) * 3 - 1).to(device)
             described = f"avg = {view} of a (4, 5) tensor base, decay={decay}"
             outside = torch.ones(4, 5, dtype=torch.bool, device=device)
             outside[index] = False
-            base_before, version = base.clone(), avg._version
+            base = remote.tensor(base_before)  # the view is made in the learner process
+            avg = base[index]
+            version = avg._version
             learner.ema_(avg, x, decay)
-            assert avg._version > version, (
-                f"avg._version is still {avg._version} after ema_ ({described}): no in-place "
+            now = avg._version
+            assert now > version, (
+                f"avg._version is still {now} after ema_ ({described}): no in-place "
                 "operation was recorded on avg. Either avg was never written (`avg = ...` "
                 "only rebinds a local name) or its data was swapped behind autograd's back "
                 "(`avg.data = ...`). Write into it with in-place ops such as mul_ and add_"
             )
-            assert torch.equal(base[index], plain(avg, "avg")), (
+            base_after, avg_after = plain(base, "base"), plain(avg, "avg")
+            assert torch.equal(base_after[index], avg_after), (
                 f"after ema_, avg and the part of base it views disagree ({described}): avg "
                 "no longer shares base's memory. Assigning avg.data or calling avg.set_ points "
                 "avg at new memory; write into the existing memory with in-place ops"
             )
-            assert torch.equal(base[outside], base_before[outside]), (
+            assert torch.equal(base_after[outside], base_before[outside]), (
                 f"ema_ changed parts of base outside avg ({described}): only avg's own "
                 "elements may change"
             )

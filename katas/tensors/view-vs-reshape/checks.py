@@ -1,11 +1,11 @@
 """Hidden checks for view-vs-reshape: ``merge_heads`` turns (B, H, T, D) into (B, T, H*D)."""
 
 from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 import torch
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 Shape = tuple[int, int, int, int]
 # (B, H, T, D), all distinct within a shape; size 1 in each position in turn
@@ -29,7 +29,7 @@ def _reference(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _merge(learner: ModuleType, x: torch.Tensor, described: str) -> torch.Tensor:
+def _merge(learner: Any, x: Any, described: str) -> Any:
     try:
         return learner.merge_heads(x)
     except RuntimeError as exc:
@@ -49,14 +49,14 @@ def _describe(x: torch.Tensor, layout: str) -> str:
     return f"x of shape {tuple(x.shape)}, {x.dtype}, {layout}"
 
 
-def test_contiguous(learner: ModuleType, device: torch.device) -> None:
+def test_contiguous(learner: Any, remote: Remote, device: torch.device) -> None:
     """merge_heads(x)[b, t, h*D + d] equals x[b, h, t, d]"""
     torch.manual_seed(0)
     for i, shape in enumerate(SHAPES):
         dtype = torch.float64 if i % 2 else torch.float32
-        x = (torch.randn(shape, dtype=dtype) * 2 + 0.5).to(device)
-        before = x.clone()
-        described = _describe(x, "contiguous")
+        before = (torch.randn(shape, dtype=dtype) * 2 + 0.5).to(device)
+        described = _describe(before, "contiguous")
+        x = remote.tensor(before)  # in the learner process, so that changes to it can be seen
         got = _merge(learner, x, described)
         # moving values never changes them, so the comparison is exact
         assert_close(
@@ -68,10 +68,11 @@ def test_contiguous(learner: ModuleType, device: torch.device) -> None:
             atol=0,
             hint=ORDER_HINT,
         )
-        assert x.shape == before.shape and torch.equal(x, before), (
+        after = plain(x, "x")
+        assert after.shape == before.shape and torch.equal(after, before), (
             f"merge_heads(x) changed x in place ({described}; afterwards x has shape "
-            f"{tuple(x.shape)}): methods with a trailing underscore (transpose_, add_) modify "
-            "the tensor they are called on, and the caller still needs x"
+            f"{tuple(after.shape)}): methods with a trailing underscore (transpose_, add_) "
+            "modify the tensor they are called on, and the caller still needs x"
         )
 
 
@@ -80,27 +81,31 @@ def _randn(*size: int, device: torch.device) -> torch.Tensor:
     return (torch.randn(size) * 2 - 0.5).to(device)
 
 
-# Each layout builds its view on the device itself: .to(device) would compact a strided tensor.
+# Each layout is a contiguous tensor and the view to make of it. The view is made on the
+# device itself (.to(device) would compact a strided tensor), here and, since tensors travel
+# to the learner process as contiguous copies, there as well.
+View = Callable[[Any], Any]
 
 
-def _transposed(shape: Shape, device: torch.device) -> torch.Tensor:
+def _transposed(shape: Shape, device: torch.device) -> tuple[torch.Tensor, View]:
     """The usual attention layout: computed as (B, T, H, D), then transpose(1, 2)."""
     batch, n_heads, tokens, head_dim = shape
-    return _randn(batch, tokens, n_heads, head_dim, device=device).transpose(1, 2)
+    base = _randn(batch, tokens, n_heads, head_dim, device=device)
+    return base, lambda t: t.transpose(1, 2)
 
 
-def _sliced(shape: Shape, device: torch.device) -> torch.Tensor:
+def _sliced(shape: Shape, device: torch.device) -> tuple[torch.Tensor, View]:
     """Every other feature of a wider tensor."""
-    return _randn(*shape[:3], 2 * shape[3], device=device)[..., ::2]
+    return _randn(*shape[:3], 2 * shape[3], device=device), lambda t: t[..., ::2]
 
 
-def _expanded(shape: Shape, device: torch.device) -> torch.Tensor:
+def _expanded(shape: Shape, device: torch.device) -> tuple[torch.Tensor, View]:
     """One head broadcast to all heads (stride 0 along H)."""
     batch, _, tokens, head_dim = shape
-    return _randn(batch, 1, tokens, head_dim, device=device).expand(shape)
+    return _randn(batch, 1, tokens, head_dim, device=device), lambda t: t.expand(shape)
 
 
-def _as_strided(shape: Shape, device: torch.device) -> torch.Tensor:
+def _as_strided(shape: Shape, device: torch.device) -> tuple[torch.Tensor, View]:
     """Memory ordered T, D, B, H (H innermost, padded by one), starting at an offset."""
     batch, n_heads, tokens, head_dim = shape
     s_h = 1
@@ -108,10 +113,10 @@ def _as_strided(shape: Shape, device: torch.device) -> torch.Tensor:
     s_d = batch * s_b
     s_t = head_dim * s_d
     flat = _randn(3 + tokens * s_t, device=device)
-    return flat.as_strided(shape, (s_b, s_h, s_t, s_d), storage_offset=3)
+    return flat, lambda t: t.as_strided(shape, (s_b, s_h, s_t, s_d), storage_offset=3)
 
 
-LAYOUTS: list[tuple[str, Callable[[Shape, torch.device], torch.Tensor]]] = [
+LAYOUTS: list[tuple[str, Callable[[Shape, torch.device], tuple[torch.Tensor, View]]]] = [
     ("made by transpose(1, 2) of a (B, T, H, D) tensor", _transposed),
     ("a slice x[..., ::2] of a wider tensor", _sliced),
     ("expanded from one head", _expanded),
@@ -119,16 +124,17 @@ LAYOUTS: list[tuple[str, Callable[[Shape, torch.device], torch.Tensor]]] = [
 ]
 
 
-def test_non_contiguous(learner: ModuleType, device: torch.device) -> None:
+def test_non_contiguous(learner: Any, remote: Remote, device: torch.device) -> None:
     """merge_heads works on non-contiguous x: transposed, sliced, expanded, as_strided"""
     torch.manual_seed(1)
     for layout, make in LAYOUTS:
         for shape in ((2, 3, 5, 4), (3, 4, 2, 1), (1, 2, 6, 3)):
-            x = make(shape, device)
+            base, view = make(shape, device)
+            x = view(base)
             described = _describe(x, layout)
             expected = _reference(x)
             assert_close(
-                _merge(learner, x, described),
+                _merge(learner, view(remote.tensor(base)), described),
                 expected,
                 what="merge_heads(x)",
                 inputs=described,
@@ -138,12 +144,13 @@ def test_non_contiguous(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_gradient(learner: ModuleType, device: torch.device) -> None:
+def test_gradient(learner: Any, remote: Remote, device: torch.device) -> None:
     """gradients flow back through merge_heads to x"""
     torch.manual_seed(2)
     for shape in ((2, 3, 5, 4), (1, 2, 1, 3)):
-        x = torch.randn(shape, dtype=torch.float64, device=device, requires_grad=True)
-        described = _describe(x, "requiring grad")
+        start = torch.randn(shape, dtype=torch.float64, device=device, requires_grad=True)
+        described = _describe(start, "requiring grad")
+        x = remote.tensor(start)  # a leaf in the learner process, where backward runs
         out = _merge(learner, x, described)
         assert isinstance(out, torch.Tensor) and out.requires_grad, (
             f"merge_heads(x) does not require grad ({described}): the result must be computed "
@@ -157,11 +164,12 @@ def test_gradient(learner: ModuleType, device: torch.device) -> None:
         upstream = torch.randn(expected, dtype=torch.float64).to(device)
         # (out * g).sum().backward() is out.backward(g); a scalar loss, as in training
         (out * upstream).sum().backward()
-        leaf = x.detach().clone().requires_grad_()
+        leaf = start.detach().clone().requires_grad_()
         (_reference(leaf) * upstream).sum().backward()
-        assert x.grad is not None, f"x.grad is None after backward ({described})"
+        grad = x.grad
+        assert grad is not None, f"x.grad is None after backward ({described})"
         assert_close(
-            x.grad,
+            grad,
             leaf.grad,
             what="x.grad after merge_heads(x).backward(g)",
             inputs=f"{described} and a random upstream gradient g",
