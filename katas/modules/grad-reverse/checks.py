@@ -1,14 +1,12 @@
 """Hidden checks for grad-reverse: ``reverse_gradient(head, lambd)`` multiplies the gradient
 leaving ``head`` towards its input by ``-lambd``, and changes nothing else."""
 
-import copy
-from types import ModuleType
 from typing import Any
 
 import torch
 from torch import nn
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 F64 = torch.float64
 
@@ -23,33 +21,63 @@ class _Dann(nn.Module):
         self.domain = nn.Sequential(nn.Linear(7, 4), nn.ReLU(), nn.Linear(4, 2))
 
 
-def _pair(device: torch.device) -> tuple[_Dann, _Dann]:
-    """The model the learner's hook goes on, and an untouched copy as the reference."""
-    model = _Dann().to(device=device, dtype=F64)
-    return model, copy.deepcopy(model)
+def _backward(
+    model: nn.Module, leaf: torch.Tensor, weights: dict[str, torch.Tensor], heads: list[str]
+) -> dict[str, Any]:
+    """Backward of sum over heads of (head(features(x)) * weight).sum(); "x" and every
+    parameter's .grad by name (run in the learner process, beside the learner's hook)."""
+    model.zero_grad()
+    feats = model.features(leaf)
+    loss = sum((getattr(model, head)(feats) * weights[head]).sum() for head in heads)
+    loss.backward()
+    grads = {"x": leaf.grad}
+    grads.update({name: p.grad for name, p in model.named_parameters()})
+    return grads
+
+
+def _pair(remote: Remote, device: torch.device) -> tuple[Any, _Dann]:
+    """The model the learner's hook goes on (in the learner process), and an untouched copy
+    with the same weights as the reference (here)."""
+    ref = _Dann().to(device=device, dtype=F64)
+    model = remote.define(_Dann)().to(device=device, dtype=F64)
+    model.load_state_dict(dict(ref.state_dict()))
+    return model, ref
 
 
 def _input(n: int, device: torch.device) -> torch.Tensor:
     return (torch.randn(n, 5, dtype=F64) * 1.5 + 0.2).to(device)
 
 
-def _grads(
-    model: _Dann, x: torch.Tensor, weights: dict[str, torch.Tensor], heads: tuple[str, ...]
-) -> dict[str, torch.Tensor]:
-    """Gradients of sum over heads of (head(features(x)) * weight).sum(), by parameter name,
-    plus "x" for the input."""
-    model.zero_grad()
-    leaf = x.clone().requires_grad_()
-    feats = model.features(leaf)
-    loss = sum((getattr(model, head)(feats) * weights[head]).sum() for head in heads)
-    assert isinstance(loss, torch.Tensor)
-    loss.backward()
-    grads = {"x": leaf.grad}
-    grads.update({name: p.grad for name, p in model.named_parameters()})
+def _checked(grads: dict[str, Any], heads: tuple[str, ...]) -> dict[str, torch.Tensor]:
     used = ("x", "features", *heads)
     missing = [name for name, g in grads.items() if g is None and name.split(".")[0] in used]
     assert not missing, f"after backward, these have no gradient: {', '.join(missing)}"
     return {name: plain(g, f"{name}.grad") for name, g in grads.items() if g is not None}
+
+
+def _grads(
+    remote: Remote,
+    model: Any,
+    x: torch.Tensor,
+    weights: dict[str, torch.Tensor],
+    heads: tuple[str, ...],
+) -> dict[str, torch.Tensor]:
+    """The learner-side model's gradients (see _backward), fetched by value."""
+    leaf = remote.tensor(x.clone().requires_grad_())
+    found = remote.define(_backward)(model, leaf, weights, list(heads))
+    try:
+        grads = remote.value(found)
+    except TypeError:  # not plain data: plain() names what it is
+        names = remote.value(remote.eval("list(grads)", grads=found))
+        grads = {name: found[name] for name in names}
+    return _checked(grads, heads)
+
+
+def _reference_grads(
+    model: _Dann, x: torch.Tensor, weights: dict[str, torch.Tensor], heads: tuple[str, ...]
+) -> dict[str, torch.Tensor]:
+    """The same gradients of the untouched copy, computed here."""
+    return _checked(_backward(model, x.clone().requires_grad_(), weights, list(heads)), heads)
 
 
 def _weights(n: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -59,13 +87,18 @@ def _weights(n: int, device: torch.device) -> dict[str, torch.Tensor]:
     }
 
 
-def _handle(learner: ModuleType, model: _Dann, lambd: float, *, needed: bool = False) -> Any:
+def _type_name(value: object) -> str:
+    kind = getattr(value, "_type", None)  # a learner object: its class there
+    return kind.rpartition(".")[2] if isinstance(kind, str) else type(value).__name__
+
+
+def _handle(learner: Any, remote: Remote, model: Any, lambd: float, *, needed: bool = False) -> Any:
     """Apply the learner's reversal; only the check of remove() insists on the handle."""
     handle = learner.reverse_gradient(model.domain, lambd)
     if not needed:
         return handle
-    assert callable(getattr(handle, "remove", None)), (
-        f"reverse_gradient(model.domain, {lambd}) returned {type(handle).__name__}, expected "
+    assert remote.eval("callable(getattr(handle, 'remove', None))", handle=handle), (
+        f"reverse_gradient(model.domain, {lambd}) returned {_type_name(handle)}, expected "
         "the handle of the hook it registered (an object with .remove()), so the reversal can "
         "be switched off"
     )
@@ -76,11 +109,11 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and torch.allclose(a, b)
 
 
-def test_forward_unchanged(learner: ModuleType, device: torch.device) -> None:
+def test_forward_unchanged(learner: Any, remote: Remote, device: torch.device) -> None:
     """the domain classifier's output is unchanged"""
     torch.manual_seed(0)
-    model, ref = _pair(device)
-    _handle(learner, model, 0.7)
+    model, ref = _pair(remote, device)
+    _handle(learner, remote, model, 0.7)
     for n in (1, 4):
         x = _input(n, device)
         feats = model.features(x)
@@ -95,16 +128,16 @@ def test_forward_unchanged(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_features_reversed(learner: ModuleType, device: torch.device) -> None:
+def test_features_reversed(learner: Any, remote: Remote, device: torch.device) -> None:
     """the domain loss's gradient reaching the features is -lambd times the normal one"""
     torch.manual_seed(1)
     for lambd, n in [(0.3, 1), (2.0, 4)]:
-        model, ref = _pair(device)
-        _handle(learner, model, lambd)
+        model, ref = _pair(remote, device)
+        _handle(learner, remote, model, lambd)
         for step in range(2):  # the hook must keep working after a first backward
             x, weights = _input(n, device), _weights(n, device)
-            got = _grads(model, x, weights, ("domain",))
-            normal = _grads(ref, x, weights, ("domain",))
+            got = _grads(remote, model, x, weights, ("domain",))
+            normal = _reference_grads(ref, x, weights, ("domain",))
             for name in ("x", "features.0.weight", "features.0.bias"):
                 hint = "Multiply the gradient that leaves the domain classifier by -lambd"
                 if _same(got[name], normal[name]):
@@ -122,15 +155,15 @@ def test_features_reversed(learner: ModuleType, device: torch.device) -> None:
                 )
 
 
-def test_head_learns_normally(learner: ModuleType, device: torch.device) -> None:
+def test_head_learns_normally(learner: Any, remote: Remote, device: torch.device) -> None:
     """the domain classifier's own parameters get their normal gradients"""
     torch.manual_seed(2)
     lambd, n = 0.6, 3
-    model, ref = _pair(device)
-    _handle(learner, model, lambd)
+    model, ref = _pair(remote, device)
+    _handle(learner, remote, model, lambd)
     x, weights = _input(n, device), _weights(n, device)
-    got = _grads(model, x, weights, ("domain",))
-    normal = _grads(ref, x, weights, ("domain",))
+    got = _grads(remote, model, x, weights, ("domain",))
+    normal = _reference_grads(ref, x, weights, ("domain",))
     for name in ("domain.0.weight", "domain.0.bias", "domain.2.weight", "domain.2.bias"):
         assert_close(
             got[name],
@@ -145,16 +178,16 @@ def test_head_learns_normally(learner: ModuleType, device: torch.device) -> None
         )
 
 
-def test_task_not_reversed(learner: ModuleType, device: torch.device) -> None:
+def test_task_not_reversed(learner: Any, remote: Remote, device: torch.device) -> None:
     """the task loss's gradient into the shared features is not reversed"""
     torch.manual_seed(3)
     lambd, n = 0.5, 4
-    model, ref = _pair(device)
-    _handle(learner, model, lambd)
+    model, ref = _pair(remote, device)
+    _handle(learner, remote, model, lambd)
     x, weights = _input(n, device), _weights(n, device)
-    got = _grads(model, x, weights, ("task", "domain"))
-    task = _grads(ref, x, weights, ("task",))
-    domain = _grads(ref, x, weights, ("domain",))
+    got = _grads(remote, model, x, weights, ("task", "domain"))
+    task = _reference_grads(ref, x, weights, ("task",))
+    domain = _reference_grads(ref, x, weights, ("domain",))
     for name in ("x", "features.0.weight"):
         expected = task[name] - lambd * domain[name]
         both = _same(got[name], -lambd * (task[name] + domain[name]))
@@ -179,17 +212,17 @@ def test_task_not_reversed(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_remove(learner: ModuleType, device: torch.device) -> None:
+def test_remove(learner: Any, remote: Remote, device: torch.device) -> None:
     """handle.remove() brings back the normal gradients"""
     torch.manual_seed(4)
     lambd, n = 1.5, 2
-    model, ref = _pair(device)
-    handle = _handle(learner, model, lambd, needed=True)
+    model, ref = _pair(remote, device)
+    handle = _handle(learner, remote, model, lambd, needed=True)
     x, weights = _input(n, device), _weights(n, device)
-    _grads(model, x, weights, ("domain",))  # one reversed step first
+    _grads(remote, model, x, weights, ("domain",))  # one reversed step first
     handle.remove()
-    got = _grads(model, x, weights, ("domain",))
-    normal = _grads(ref, x, weights, ("domain",))
+    got = _grads(remote, model, x, weights, ("domain",))
+    normal = _reference_grads(ref, x, weights, ("domain",))
     for name in ("x", "features.0.weight", "domain.0.weight"):
         assert_close(
             got[name],

@@ -1,13 +1,13 @@
 """Hidden checks for init-order-identity: LoRALinear builds, and its reset keeps its parameters."""
 
 import math
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain, sgd_step
+from trainer.checks import Remote, assert_close, assert_same_names, plain, sgd_step
+from trainer.errors import LearnerRaised
 
 # (in_features, out_features, rank): rank 1 and an output width of 1 included
 SIZES = [(5, 3, 2), (7, 1, 1), (6, 9, 4)]
@@ -23,10 +23,10 @@ def _call(sizes: tuple[int, int, int]) -> str:
     return f"LoRALinear{sizes}"
 
 
-def _build(learner: ModuleType, sizes: tuple[int, int, int], device: torch.device) -> nn.Module:
+def _build(learner: Any, sizes: tuple[int, int, int], device: torch.device) -> Any:
     try:
         model = learner.LoRALinear(*sizes)
-    except Exception as exc:
+    except LearnerRaised as exc:
         text = str(exc).rstrip(".")
         if "before Module.__init__() call" in text:
             why = (
@@ -46,13 +46,29 @@ def _build(learner: ModuleType, sizes: tuple[int, int, int], device: torch.devic
             )
         else:
             why = ""
-        raise AssertionError(f"{_call(sizes)} raised {type(exc).__name__}: {text}{why}") from None
+        raise AssertionError(f"{_call(sizes)} raised {exc.short_type}: {text}{why}") from None
     return model.to(device)
 
 
-def _params(model: nn.Module, sizes: tuple[int, int, int]) -> dict[str, torch.Tensor]:
+def _named(remote: Remote, model: Any) -> dict[str, Any]:
+    """model.named_parameters() as a dict of learner objects (three requests)."""
+    found = remote.eval("dict(model.named_parameters())", model=model)
+    names = remote.value(remote.eval("list(found)", found=found))
+    return dict(zip(names, remote.eval("list(found.values())", found=found), strict=True))
+
+
+def _values(remote: Remote, params: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """plain() of each learner tensor in ``params``, fetched in one request."""
+    try:
+        fetched = remote.value(remote.eval("list(ps)", ps=list(params.values())))
+    except TypeError:  # one is not a plain tensor: plain() names it
+        fetched = list(params.values())
+    return {name: plain(v, name) for name, v in zip(params, fetched, strict=True)}
+
+
+def _params(remote: Remote, model: Any, sizes: tuple[int, int, int]) -> dict[str, Any]:
     """The four parameters, by name, after checking the names."""
-    found = dict(model.named_parameters())
+    found = _named(remote, model)
     assert_same_names(
         found,
         NAMES,
@@ -67,11 +83,12 @@ def _input(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
     return (torch.randn(shape) * 1.5 - 0.3).to(device)
 
 
-def test_builds(learner: ModuleType, device: torch.device) -> None:
+def test_builds(learner: Any, remote: Remote, device: torch.device) -> None:
     """LoRALinear builds, with parameters base.weight, base.bias, lora_a and lora_b"""
     for sizes in SIZES:
         n_in, n_out, rank = sizes
-        found = _params(_build(learner, sizes, device), sizes)
+        found = _params(remote, _build(learner, sizes, device), sizes)
+        shapes = remote.value(remote.eval("{n: tuple(p.shape) for n, p in ps.items()}", ps=found))
         expected = {
             "base.weight": (n_out, n_in),
             "base.bias": (n_out,),
@@ -79,21 +96,22 @@ def test_builds(learner: ModuleType, device: torch.device) -> None:
             "lora_b": (n_out, rank),
         }
         for name, shape in expected.items():
-            got = tuple(found[name].shape)
+            got = tuple(shapes[name])
             assert got == shape, f"{_call(sizes)}: {name} has shape {got}, expected {shape}"
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """forward returns base(x) + x @ lora_a.T @ lora_b.T"""
     torch.manual_seed(0)
     for sizes, batch in zip(SIZES, [(4,), (1,), (2, 3)], strict=True):
         n_in, n_out, rank = sizes
         model = _build(learner, sizes, device)
-        found = _params(model, sizes)
-        with torch.no_grad():  # a trained adapter: lora_b is no longer zero
+        found = _params(remote, model, sizes)
+        with remote.torch.no_grad():  # a trained adapter: lora_b is no longer zero
             found["lora_b"].copy_(torch.randn(n_out, rank))
         x = _input((*batch, n_in), device)
-        w, b, a, bb = (plain(found[n], n) for n in NAMES)
+        values = _values(remote, {n: found[n] for n in NAMES})
+        w, b, a, bb = (values[n] for n in NAMES)
         assert_close(
             model(x),
             F.linear(x, w, b) + (x @ a.T) @ bb.T,
@@ -103,38 +121,47 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_reset_values(learner: ModuleType, device: torch.device) -> None:
+def test_reset_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """reset_parameters() zeroes lora_b, redraws lora_a in ±1/sqrt(in_features), keeps base"""
     torch.manual_seed(1)
     for sizes in SIZES:
         n_in = sizes[0]
         call = _call(sizes)
         model = _build(learner, sizes, device)
-        found = _params(model, sizes)
+        found = _params(remote, model, sizes)
         x = _input((3, n_in), device)
         assert_close(
             model(x),
-            model.base(x),
+            plain(model.base(x), f"{call}.base(x)"),
             what=f"a fresh {call}(x)",
             hint="a fresh adapter must change nothing: lora_b starts at zero",
         )
-        with torch.no_grad():  # as if trained: every value far from its initial range
-            for p in found.values():
-                p.copy_(torch.randn(p.shape) + 10.0)
-        base = {n: plain(found[n]).clone() for n in ("base.weight", "base.bias")}
+        # as if trained: every value far from its initial range
+        shapes = remote.value(remote.eval("[tuple(p.shape) for p in ps]", ps=list(found.values())))
+        trained = [(torch.randn(shape) + 10.0).to(device) for shape in shapes]
+        with remote.torch.no_grad():
+            remote.eval("[p.copy_(v) for p, v in zip(ps, vs)]", ps=list(found.values()), vs=trained)
+        base = _values(remote, {n: found[n] for n in ("base.weight", "base.bias")})
         model.reset_parameters()
-        found = dict(model.named_parameters())
+        found = _named(remote, model)
+        assert_same_names(
+            found,
+            NAMES,
+            what=f"{call}.named_parameters() after reset_parameters()",
+            hint="the reset re-initialises the values of the existing parameters",
+        )
+        after = _values(remote, found)
         for name, before in base.items():
-            assert torch.equal(plain(found[name], name), before), (
+            assert torch.equal(after[name], before), (
                 f"{call}.reset_parameters() changed {name}: the reset re-initialises the "
                 "adapter only, the base layer keeps its (pretrained) weights"
             )
-        b = plain(found["lora_b"], "lora_b")
+        b = after["lora_b"]
         assert not b.any(), (
             f"after {call}.reset_parameters(), lora_b has {int(b.count_nonzero())} non-zero "
             f"values (max |value| {float(b.abs().max()):.3g}), expected all zeros"
         )
-        a = plain(found["lora_a"], "lora_a")
+        a = after["lora_a"]
         bound = 1 / math.sqrt(n_in)
         worst = float(a.abs().max())
         assert worst <= bound * (1 + 1e-6), (
@@ -148,13 +175,13 @@ def test_reset_values(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_reset_keeps_objects(learner: ModuleType, device: torch.device) -> None:
+def test_reset_keeps_objects(learner: Any, remote: Remote, device: torch.device) -> None:
     """reset_parameters() keeps the same Parameter objects"""
     for sizes in SIZES:
         model = _build(learner, sizes, device)
-        before = _params(model, sizes)
+        before = _params(remote, model, sizes)
         model.reset_parameters()
-        after = dict(model.named_parameters())
+        after = _named(remote, model)  # proxies of one learner object are one proxy: `is` holds
         replaced = [n for n in NAMES if after.get(n) is not before[n]]
         one = len(replaced) == 1
         assert not replaced, (
@@ -165,27 +192,35 @@ def test_reset_keeps_objects(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_optimizer_after_reset(learner: ModuleType, device: torch.device) -> None:
+def test_optimizer_after_reset(learner: Any, remote: Remote, device: torch.device) -> None:
     """an optimizer built before reset_parameters() still trains the model"""
     torch.manual_seed(2)
     for sizes in SIZES:
         n_in = sizes[0]
         call = _call(sizes)
         model = _build(learner, sizes, device)
-        optimizer_params = list(model.parameters())  # what torch.optim.SGD(...) would hold
+        # what torch.optim.SGD(...) would hold
+        optimizer_params = remote.eval("list(model.parameters())", model=model)
         model.reset_parameters()
         x = _input((4, n_in), device)
         out = model(x)
-        (out * torch.randn_like(out)).sum().backward()
-        expected = {}
-        for name, p in model.named_parameters():
-            assert p.grad is not None, (
+        (out * torch.randn_like(plain(out, f"{call}(x)"))).sum().backward()
+        found = _named(remote, model)
+        found_grads = remote.eval("[p.grad for p in ps]", ps=list(found.values()))
+        grads = dict(zip(found, found_grads, strict=True))
+        for name, grad in grads.items():
+            assert grad is not None, (
                 f"{call}: after reset_parameters() and a backward pass, {name}.grad is None: "
                 f"{name} is not part of the computation, or does not require grad"
             )
-            expected[name] = plain(p).clone() - 0.1 * plain(p.grad)
+        values = _values(remote, found)
+        grad_values = _values(remote, {f"{name}.grad": g for name, g in grads.items()})
+        expected = {
+            name: values[name].clone() - 0.1 * grad_values[f"{name}.grad"] for name in found
+        }
         sgd_step(optimizer_params, lr=0.1)
-        for name, p in model.named_parameters():
+        stepped = _values(remote, _named(remote, model))
+        for name, p in stepped.items():
             assert_close(
                 p,
                 expected[name],

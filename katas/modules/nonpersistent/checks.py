@@ -1,12 +1,12 @@
 """Hidden checks for nonpersistent: the cached causal mask is a buffer left out of checkpoints."""
 
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain, same_device
+from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device
 
 # (dim, max_len, [(batch, T), ...]): the full length, T = 1, a length in between
 CASES = [(5, 7, [(2, 7), (1, 1), (3, 4)]), (8, 3, [(1, 3), (4, 2)])]
@@ -31,8 +31,17 @@ def _input(batch: int, t: int, dim: int, device: torch.device) -> torch.Tensor:
     return (torch.randn(batch, t, dim) * 1.5 + 0.3).to(device)
 
 
+def _weights(remote: Remote, attn: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """plain() of attn.qkv.weight and attn.qkv.bias, fetched in one request."""
+    try:
+        weight, bias = remote.value(remote.eval("[attn.qkv.weight, attn.qkv.bias]", attn=attn))
+    except TypeError:  # one is not a plain tensor: plain() names it
+        weight, bias = attn.qkv.weight, attn.qkv.bias
+    return plain(weight, "qkv.weight"), plain(bias, "qkv.bias")
+
+
 def _check_forward(
-    attn: nn.Module,
+    attn: Any,
     call: str,
     dim: int,
     cases: list[tuple[int, int]],
@@ -50,32 +59,32 @@ def _check_forward(
         )
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """attn(x) is causal attention, as F.scaled_dot_product_attention(is_causal=True)"""
     torch.manual_seed(0)
     for dim, max_len, cases in CASES:
         attn = learner.CausalSelfAttention(dim, max_len).to(device)
-        weights = (plain(attn.qkv.weight, "qkv.weight"), plain(attn.qkv.bias, "qkv.bias"))
-        _check_forward(attn, _call(dim, max_len), dim, cases, weights)
+        _check_forward(attn, _call(dim, max_len), dim, cases, _weights(remote, attn))
 
 
-def test_mask_buffer(learner: ModuleType, device: torch.device) -> None:
+def test_mask_buffer(learner: Any, remote: Remote, device: torch.device) -> None:
     """attn.mask is a buffer: the (max_len, max_len) bool mask, True above the diagonal"""
     for dim, max_len, _ in CASES:
         call = _call(dim, max_len)
         attn = learner.CausalSelfAttention(dim, max_len).to(device)
-        buffers = dict(attn.named_buffers())
-        assert "mask" in buffers, (
-            f"{call}.named_buffers() yields {list(buffers)}, expected 'mask' among them. "
-            + _why_not_buffer(attn)
+        buffers = remote.eval("dict(attn.named_buffers())", attn=attn)
+        names = remote.value(remote.eval("list(buffers)", buffers=buffers))
+        assert "mask" in names, (
+            f"{call}.named_buffers() yields {names}, expected 'mask' among them. "
+            + _why_not_buffer(remote, attn)
         )
         mask = plain(buffers["mask"], f"{call}.mask")
         expected = torch.ones(max_len, max_len, dtype=torch.bool, device=device).triu(1)
         assert_close(mask, expected, what=f"{call}.mask")
 
 
-def _why_not_buffer(attn: nn.Module) -> str:
-    if "mask" in dict(attn.named_parameters()):
+def _why_not_buffer(remote: Remote, attn: Any) -> str:
+    if remote.eval("'mask' in dict(attn.named_parameters())", attn=attn):
         return (
             "attn.mask is a Parameter: optimizers receive it and every checkpoint saves it. "
             "A cache is a buffer: register_buffer"
@@ -85,7 +94,7 @@ def _why_not_buffer(attn: nn.Module) -> str:
     return MOVES
 
 
-def test_state_dict_keys(learner: ModuleType, device: torch.device) -> None:
+def test_state_dict_keys(learner: Any, device: torch.device) -> None:
     """state_dict() holds qkv.weight and qkv.bias only, not the mask"""
     for dim, max_len, _ in CASES:
         attn = learner.CausalSelfAttention(dim, max_len).to(device)
@@ -99,7 +108,7 @@ def test_state_dict_keys(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_old_checkpoint(learner: ModuleType, device: torch.device) -> None:
+def test_old_checkpoint(learner: Any, device: torch.device) -> None:
     """a checkpoint from before the mask cache loads with strict=True, and is used"""
     torch.manual_seed(1)
     for dim, max_len, cases in CASES:
@@ -107,7 +116,7 @@ def test_old_checkpoint(learner: ModuleType, device: torch.device) -> None:
         old = nn.ModuleDict({"qkv": nn.Linear(dim, 3 * dim)}).to(device)
         attn = learner.CausalSelfAttention(dim, max_len).to(device)
         try:
-            attn.load_state_dict(old.state_dict())
+            attn.load_state_dict(dict(old.state_dict()))  # plain data travels
         except RuntimeError as exc:
             raise AssertionError(
                 f"{call}.load_state_dict(old checkpoint with keys qkv.weight, qkv.bias) "
@@ -117,7 +126,7 @@ def test_old_checkpoint(learner: ModuleType, device: torch.device) -> None:
         _check_forward(attn, f"{call} after loading the old checkpoint", dim, cases, weights)
 
 
-def test_follows_to(learner: ModuleType, device: torch.device) -> None:
+def test_follows_to(learner: Any, remote: Remote, device: torch.device) -> None:
     """the mask follows the module: .to(device) and .to('meta') move it"""
     dim, max_len, _ = CASES[0]
     call = _call(dim, max_len)
@@ -125,10 +134,17 @@ def test_follows_to(learner: ModuleType, device: torch.device) -> None:
         attn = learner.CausalSelfAttention(dim, max_len).to(target)
         mask = getattr(attn, "mask", None)
         assert isinstance(mask, torch.Tensor), (
-            f"{call}.mask is {'missing' if mask is None else type(mask).__name__}, expected "
-            "the cached mask tensor. " + _why_not_buffer(attn)
+            f"{call}.mask is {'missing' if mask is None else _type_name(mask)}, expected "
+            "the cached mask tensor. " + _why_not_buffer(remote, attn)
         )
         assert same_device(mask.device, target), (
             f"after {call}.to('{target}'), attn.mask is on {mask.device}, expected {target}. "
             f"{MOVES}"
         )
+
+
+def _type_name(value: object) -> str:
+    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
+    if isinstance(remote_type, str):
+        return remote_type.rpartition(".")[2]
+    return type(value).__name__

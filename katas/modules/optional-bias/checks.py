@@ -1,12 +1,12 @@
 """Hidden checks for optional-bias: ScaledLinear(..., bias=False) has no bias at all."""
 
 import math
-from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain, same_device
+from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device
 
 # (in_features, out_features, batch shape): an output width of 1, batch 1, a 3-D input
 CASES = [(5, 3, (4,)), (7, 1, (1,)), (6, 9, (2, 3))]
@@ -29,7 +29,7 @@ def _input(n_in: int, batch: tuple[int, ...], device: torch.device) -> torch.Ten
     return (torch.randn(*batch, n_in) * 2 - 0.5).to(device)
 
 
-def test_forward(learner: ModuleType, device: torch.device) -> None:
+def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
     """layer(x) is x @ weight.T / sqrt(in_features) (+ bias)"""
     torch.manual_seed(0)
     for n_in, n_out, batch in CASES:
@@ -39,9 +39,10 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
             weight = plain(layer.weight, f"{call}.weight")
             b = None
             if bias:
-                b = plain(layer.bias, f"{call}.bias")
-                with torch.no_grad():  # a trained bias, not the zeros it starts from
-                    b.copy_(torch.randn(n_out))
+                b = plain(layer.bias, f"{call}.bias").clone()
+                b.copy_(torch.randn(n_out))  # a trained bias, not the zeros it starts from
+                with remote.torch.no_grad():
+                    layer.bias.copy_(b)
             x = _input(n_in, batch, device)
             assert_close(
                 layer(x),
@@ -52,14 +53,14 @@ def test_forward(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_parameter_names(learner: ModuleType, device: torch.device) -> None:
+def test_parameter_names(learner: Any, remote: Remote, device: torch.device) -> None:
     """named_parameters() is weight and bias, or only weight with bias=False"""
     for n_in, n_out, _ in CASES:
         for bias in (True, False):
             layer = learner.ScaledLinear(n_in, n_out, bias=bias).to(device)
             expected = ["weight", "bias"] if bias else ["weight"]
             assert_same_names(
-                [name for name, _ in layer.named_parameters()],
+                remote.value(remote.eval("[n for n, _ in layer.named_parameters()]", layer=layer)),
                 expected,
                 what=f"{_call(n_in, n_out, bias)}.named_parameters()",
                 hint="With bias=False the layer has no bias parameter at all: a zero Parameter "
@@ -70,7 +71,7 @@ def test_parameter_names(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_bias_is_none(learner: ModuleType, device: torch.device) -> None:
+def test_bias_is_none(learner: Any, device: torch.device) -> None:
     """with bias=False, layer.bias is None, as in nn.Linear"""
     for n_in, n_out, _ in CASES:
         call = _call(n_in, n_out, False)
@@ -93,10 +94,12 @@ def _describe(value: object) -> str:
     if isinstance(value, torch.Tensor):
         kind = "an nn.Parameter" if isinstance(value, nn.Parameter) else "a tensor"
         return f"{kind} of shape {tuple(value.shape)}"
-    return f"a {type(value).__name__}"
+    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
+    name = remote_type.rpartition(".")[2] if isinstance(remote_type, str) else type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
-def test_linear_checkpoints(learner: ModuleType, device: torch.device) -> None:
+def test_linear_checkpoints(learner: Any, remote: Remote, device: torch.device) -> None:
     """state_dict loads strictly from and into nn.Linear of the same shape"""
     torch.manual_seed(1)
     for n_in, n_out, batch in CASES:
@@ -112,7 +115,7 @@ def test_linear_checkpoints(learner: ModuleType, device: torch.device) -> None:
                 "A frozen Parameter or a buffer is still saved"
                 + (f". {NONE_BIAS}" if not bias else ""),
             )
-            layer.load_state_dict(linear.state_dict())
+            layer.load_state_dict(dict(linear.state_dict()))  # plain data travels
             x = _input(n_in, batch, device)
             assert_close(
                 layer(x),
@@ -122,10 +125,11 @@ def test_linear_checkpoints(learner: ModuleType, device: torch.device) -> None:
                 **F32,
             )
             fresh = nn.Linear(n_in, n_out, bias=bias).to(device)
-            fresh.load_state_dict(layer.state_dict())
+            saved = remote.value(remote.eval("dict(layer.state_dict())", layer=layer))
+            fresh.load_state_dict(saved)
 
 
-def test_follows_to(learner: ModuleType, device: torch.device) -> None:
+def test_follows_to(learner: Any, device: torch.device) -> None:
     """every tensor the layer uses follows .to(): bfloat16 in, bfloat16 out; .double() works"""
     torch.manual_seed(2)
     for n_in, n_out, batch in CASES:
