@@ -532,22 +532,91 @@ def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGpu]:
     yield gpu
 
 
+class LocalRemote:
+    """The ``remote`` fixture for checks run in this process, which plays the learner process.
+
+    What the checks send there is built here the way the learner process builds it: expressions
+    and ``define``'d sources run in a scope of torch, nn, F, math, the learner's module and what
+    was defined before (so a helper that is not self-contained fails here too); values are the
+    objects themselves (nothing travels).
+    """
+
+    def __init__(self, learner: ModuleType) -> None:
+        import math
+
+        import torch
+
+        self.torch = torch
+        self.scope: dict[str, object] = {
+            "torch": torch,
+            "nn": torch.nn,
+            "F": torch.nn.functional,
+            "math": math,
+            "learner": learner,
+        }
+
+    def module(self, name: str) -> ModuleType:
+        return importlib.import_module(name)
+
+    def eval(self, source: str, **names: object) -> object:
+        return eval(compile(source, "<checks>", "eval"), {**self.scope, **names})
+
+    def define(self, obj: object) -> object:
+        import inspect
+        import textwrap
+
+        if not callable(obj):
+            raise TypeError(f"define: {obj!r} is not a function or class")
+        source = textwrap.dedent(inspect.getsource(obj))
+        node = ast.parse(source).body[0]
+        assert isinstance(node, (ast.FunctionDef, ast.ClassDef))
+        exec(compile(source, f"<checks: {node.name}>", "exec"), self.scope)
+        return self.scope[node.name]
+
+    def tensor(self, value: object) -> object:
+        import copy
+
+        return copy.deepcopy(value)  # a copy, as the learner process gets
+
+    def isinstance(self, obj: object, classes: type | tuple[type, ...]) -> bool:
+        return isinstance(obj, classes)
+
+    def value(self, obj: object) -> object:
+        return obj
+
+
 def run_checks(learner_file: Path) -> dict[str, str]:
     """Each check of cuda-timing run on the fake GPU: name -> "" or its failure."""
+    import inspect
+    import sys
+
     import torch
 
     kata = cuda_kata("cuda-timing")
     checks = module(kata.checks, "cuda_timing_checks")
     results: dict[str, str] = {}
-    for name in dir(checks):
-        if not name.startswith("test_"):
-            continue
-        learner = module(learner_file, "gpu_timer")
-        try:
-            getattr(checks, name)(learner, torch.device("cuda"))
-            results[name] = ""
-        except (AssertionError, RuntimeError) as exc:
-            results[name] = f"{type(exc).__name__}: {exc}"
+    # registered while the checks run, as pytest registers them: inspect finds their classes'
+    # source through it (LocalRemote.define)
+    sys.modules[checks.__name__] = checks
+    try:
+        for name in dir(checks):
+            if not name.startswith("test_"):
+                continue
+            check = getattr(checks, name)
+            learner = module(learner_file, "gpu_timer")
+            fixtures = {
+                "learner": learner,
+                "remote": LocalRemote(learner),
+                "device": torch.device("cuda"),
+            }
+            wanted = inspect.signature(check).parameters
+            try:
+                check(**{key: value for key, value in fixtures.items() if key in wanted})
+                results[name] = ""
+            except (AssertionError, RuntimeError) as exc:
+                results[name] = f"{type(exc).__name__}: {exc}"
+    finally:
+        sys.modules.pop(checks.__name__, None)
     return results
 
 

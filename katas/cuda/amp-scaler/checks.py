@@ -4,18 +4,22 @@ The oracle is a float64 copy of the model taken just before each step: its gradi
 the optimizer should see (float16 rounding keeps the learner's within about 1e-3 of them). An
 SGD subclass records the gradients each ``optimizer.step()`` was given, so the checks judge
 what reached the optimizer, however the learner's code is written.
+
+The model, the optimizer, the scaler, the loss function and the hooks live in the learner
+process, beside train_step (defined there with ``remote.define``); the weights and the recorded
+gradients are fetched, and the oracle and every comparison run here. On a CPU (the stand-in in
+``tests/test_devices.py``) float16 autocast and GradScaler behave as on a GPU.
 """
 
-import copy
 import math
-from collections.abc import Callable, Iterable
-from types import ModuleType
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, plain
+from trainer.checks import Remote, assert_close, plain
 
 LR = 0.1
 SCALE = 2.0**16
@@ -27,18 +31,17 @@ SCALER = (
     "Backpropagate scaler.scale(loss), call scaler.unscale_(optimizer) before clipping, then "
     "scaler.step(optimizer) and scaler.update()"
 )
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+NAMES = ["0.weight", "0.bias", "2.weight", "2.bias"]
 
 
 class RecordingSGD(torch.optim.SGD):
     """Plain SGD that keeps a copy of the gradients each ``step()`` was called with."""
 
-    def __init__(self, params: Iterable[nn.Parameter], lr: float) -> None:
+    def __init__(self, params: list[nn.Parameter], lr: float) -> None:
         super().__init__(params, lr=lr)
         self.seen: list[list[torch.Tensor | None]] = []
 
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+    def step(self, closure: object = None) -> object:  # type: ignore[override]
         self.seen.append(
             [
                 None if p.grad is None else p.grad.detach().clone()
@@ -46,19 +49,65 @@ class RecordingSGD(torch.optim.SGD):
                 for p in group["params"]
             ]
         )
-        loss: float | None = super().step(closure)
-        return loss
+        return super().step(closure)
 
 
-def _model(device: torch.device, seed: int) -> nn.Sequential:
+def _net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(7, 5), nn.Tanh(), nn.Linear(5, 3))
+
+
+def _net_with(state: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
+    """_net on ``device`` with the weights in ``state`` (runs in the learner process)."""
+    model = _net().to(device)
+    model.load_state_dict(state)
+    return model
+
+
+class _WeightedMSE:
+    """The loss function handed to train_step (built in the learner process too)."""
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+
+    def __call__(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.weight * F.mse_loss(output.float(), target)
+
+
+def _record_dtypes(model: nn.Module) -> list[torch.dtype]:
+    """The dtypes the model's Linear layers return, appended as it runs (in the learner
+    process)."""
+    dtypes: list[torch.dtype] = []
+    for layer in (model[0], model[2]):
+        layer.register_forward_hook(lambda mod, inp, out: dtypes.append(out.dtype))
+    return dtypes
+
+
+def _overflow(grad: torch.Tensor) -> torch.Tensor:
+    """A gradient hook that puts an inf in the gradient (in the learner process)."""
+    grad = grad.clone()
+    grad.view(-1)[0] = math.inf
+    return grad
+
+
+def _model(remote: Remote, device: torch.device, seed: int) -> Any:
+    """The model train_step trains, in the learner process, with weights drawn here."""
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(7, 5), nn.Tanh(), nn.Linear(5, 3)).to(device)
+    state = dict(_net().to(device).state_dict())
+    remote.define(_net)
+    return remote.define(_net_with)(state, device)
 
 
-def _first(model: nn.Sequential) -> nn.Linear:
-    layer = model[0]
-    assert isinstance(layer, nn.Linear)
-    return layer
+def _optimizer(remote: Remote, model: Any) -> Any:
+    return remote.eval(
+        "Recording(model.parameters(), lr)",
+        Recording=remote.define(RecordingSGD),
+        model=model,
+        lr=LR,
+    )
+
+
+def _loss(remote: Remote, weight: float) -> Any:
+    return remote.define(_WeightedMSE)(weight)
 
 
 def _data(n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,32 +115,43 @@ def _data(n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     return x.to(device), (torch.randn(n, 3) + 0.5).to(device)
 
 
-def _loss(weight: float) -> LossFn:
-    return lambda output, target: weight * F.mse_loss(output.float(), target)
+def _scaler(remote: Remote, device: torch.device, growth_interval: int = 1000) -> Any:
+    return remote.eval(
+        "torch.amp.GradScaler(kind, init_scale=scale, growth_interval=interval)",
+        kind=device.type,
+        scale=SCALE,
+        interval=growth_interval,
+    )
 
 
-def _scaler(device: torch.device, growth_interval: int = 1000) -> torch.amp.GradScaler:
-    return torch.amp.GradScaler(device.type, init_scale=SCALE, growth_interval=growth_interval)
+def _weights(remote: Remote, model: Any) -> dict[str, torch.Tensor]:
+    """The learner-side model's weights, fetched."""
+    state: dict[str, torch.Tensor] = remote.value(
+        remote.eval("{n: t.detach().clone() for n, t in model.state_dict().items()}", model=model)
+    )
+    return state
 
 
 def _reference(
-    model: nn.Module, x: torch.Tensor, t: torch.Tensor, loss_fn: LossFn
+    remote: Remote, model: Any, x: torch.Tensor, t: torch.Tensor, weight: float
 ) -> tuple[float, list[torch.Tensor]]:
     """The loss and gradients of a float64 copy of ``model`` as it is now."""
-    ref = copy.deepcopy(model).double()
-    loss = loss_fn(ref(x.double()), t.double())
+    ref = _net().to(x.device)
+    ref.load_state_dict(_weights(remote, model))
+    ref = ref.double()
+    loss = _WeightedMSE(weight)(ref(x.double()), t.double())
     grads = torch.autograd.grad(loss, list(ref.parameters()))
     return float(loss), [g.float() for g in grads]
 
 
 def _call(
-    learner: ModuleType,
-    model: nn.Module,
+    learner: Any,
+    model: Any,
     x: torch.Tensor,
     t: torch.Tensor,
-    loss_fn: LossFn,
-    optimizer: RecordingSGD,
-    scaler: torch.amp.GradScaler,
+    loss_fn: Any,
+    optimizer: Any,
+    scaler: Any,
     max_norm: float,
 ) -> object:
     try:
@@ -109,12 +169,13 @@ def _norm(grads: Iterable[torch.Tensor]) -> float:
     return math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
 
 
-def _seen_grads(optimizer: RecordingSGD, step: int, call: str) -> list[torch.Tensor]:
-    assert len(optimizer.seen) >= step, (
-        f"optimizer.step() ran {len(optimizer.seen)} times in {step} calls of {call}: every "
+def _seen_grads(remote: Remote, optimizer: Any, step: int, call: str) -> list[torch.Tensor]:
+    seen: list[list[torch.Tensor | None]] = remote.value(optimizer.seen)
+    assert len(seen) >= step, (
+        f"optimizer.step() ran {len(seen)} times in {step} calls of {call}: every "
         f"clean step must reach the optimizer. {SCALER}"
     )
-    grads = optimizer.seen[step - 1]
+    grads = seen[step - 1]
     missing = [i for i, g in enumerate(grads) if g is None]
     assert not missing, (
         f"at step {step} the optimizer stepped with no gradient for parameter(s) {missing}: "
@@ -126,7 +187,6 @@ def _seen_grads(optimizer: RecordingSGD, step: int, call: str) -> list[torch.Ten
 def _compare_grads(
     seen: list[torch.Tensor], expected: list[torch.Tensor], what: str, hint: str
 ) -> None:
-    names = ["0.weight", "0.bias", "2.weight", "2.bias"]
     true_norm, seen_norm = _norm(expected), _norm(seen)
     if seen_norm == 0.0:
         raise AssertionError(
@@ -141,7 +201,7 @@ def _compare_grads(
             "multiplied by the loss scale. Step through scaler.step(optimizer), which unscales "
             "them first (or call scaler.unscale_(optimizer))"
         )
-    for name, got, want in zip(names, seen, expected, strict=True):
+    for name, got, want in zip(NAMES, seen, expected, strict=True):
         assert_close(
             got,
             want,
@@ -152,15 +212,14 @@ def _compare_grads(
         )
 
 
-def test_autocast_float16(learner: ModuleType, device: torch.device) -> None:
+def test_autocast_float16(learner: Any, remote: Remote, device: torch.device) -> None:
     """the forward pass runs in float16 under autocast"""
-    model = _model(device, 0)
-    dtypes: list[torch.dtype] = []
-    for layer in (model[0], model[2]):
-        layer.register_forward_hook(lambda mod, inp, out: dtypes.append(out.dtype))
-    optimizer = RecordingSGD(model.parameters(), LR)
+    model = _model(remote, device, 0)
+    recorded = remote.define(_record_dtypes)(model)
+    optimizer = _optimizer(remote, model)
     x, t = _data(4, device)
-    _call(learner, model, x, t, _loss(1.0), optimizer, _scaler(device), 10.0)
+    _call(learner, model, x, t, _loss(remote, 1.0), optimizer, _scaler(remote, device), 10.0)
+    dtypes: list[torch.dtype] = remote.value(recorded)
     assert dtypes, "train_step never ran the model's forward pass"
     wrong = sorted({str(d) for d in dtypes if d != torch.float16})
     assert not wrong, (
@@ -170,17 +229,17 @@ def test_autocast_float16(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_tiny_gradients(learner: ModuleType, device: torch.device) -> None:
+def test_tiny_gradients(learner: Any, remote: Remote, device: torch.device) -> None:
     """tiny gradients reach the optimizer intact: no float16 underflow, no loss scale left"""
-    model = _model(device, 1)
-    optimizer = RecordingSGD(model.parameters(), LR)
-    scaler = _scaler(device)
-    loss_fn = _loss(TINY)
+    model = _model(remote, device, 1)
+    optimizer = _optimizer(remote, model)
+    scaler = _scaler(remote, device)
+    loss_fn = _loss(remote, TINY)
     for step, n in enumerate((6, 1), start=1):
         x, t = _data(n, device)
-        _, expected = _reference(model, x, t, loss_fn)
+        _, expected = _reference(remote, model, x, t, TINY)
         _call(learner, model, x, t, loss_fn, optimizer, scaler, 10.0)
-        seen = _seen_grads(optimizer, step, "train_step")
+        seen = _seen_grads(remote, optimizer, step, "train_step")
         _compare_grads(
             seen,
             expected,
@@ -190,27 +249,22 @@ def test_tiny_gradients(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_inf_skips_the_step(learner: ModuleType, device: torch.device) -> None:
+def test_inf_skips_the_step(learner: Any, remote: Remote, device: torch.device) -> None:
     """a step with an inf gradient is skipped, and the scale is halved"""
-    model = _model(device, 2)
-    optimizer = RecordingSGD(model.parameters(), LR)
-    scaler = _scaler(device)
-    loss_fn = _loss(1.0)
+    model = _model(remote, device, 2)
+    optimizer = _optimizer(remote, model)
+    scaler = _scaler(remote, device)
+    loss_fn = _loss(remote, 1.0)
     x, t = _data(5, device)
     _call(learner, model, x, t, loss_fn, optimizer, scaler, 10.0)
     steps = len(optimizer.seen)
-    before = [p.detach().clone() for p in model.parameters()]
-
-    def overflow(grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone()
-        grad.view(-1)[0] = math.inf
-        return grad
-
-    handle = _first(model).weight.register_hook(overflow)  # type: ignore[no-untyped-call]
+    before = _weights(remote, model)
+    handle = model[0].weight.register_hook(remote.define(_overflow))
     x, t = _data(3, device)
     _call(learner, model, x, t, loss_fn, optimizer, scaler, 10.0)
     handle.remove()
-    broken = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+    after = _weights(remote, model)
+    broken = [name for name, p in after.items() if not torch.isfinite(p).all()]
     assert not broken, (
         f"after a step whose gradient held an inf, the weights {', '.join(broken)} are not "
         "finite: the optimizer stepped with it. scaler.step(optimizer) checks the gradients "
@@ -220,11 +274,7 @@ def test_inf_skips_the_step(learner: ModuleType, device: torch.device) -> None:
         "optimizer.step() ran on a step whose gradients held an inf: call "
         "scaler.step(optimizer), not optimizer.step(), so the scaler can skip it"
     )
-    changed = [
-        name
-        for (name, p), old in zip(model.named_parameters(), before, strict=True)
-        if not torch.equal(p.detach(), old)
-    ]
+    changed = [name for name, old in before.items() if not torch.equal(after[name], old)]
     assert not changed, f"the skipped step still changed {', '.join(changed)}"
     scale = float(scaler.get_scale())
     assert scale == SCALE / 2, (
@@ -241,18 +291,18 @@ def test_inf_skips_the_step(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_clip_after_unscale(learner: ModuleType, device: torch.device) -> None:
+def test_clip_after_unscale(learner: Any, remote: Remote, device: torch.device) -> None:
     """clipping acts on the true gradients (scaler.unscale_ before clip_grad_norm_)"""
     for seed, factor in ((3, 0.25), (4, 4.0)):
-        model = _model(device, seed)
-        optimizer = RecordingSGD(model.parameters(), LR)
-        loss_fn = _loss(1.0)
+        model = _model(remote, device, seed)
+        optimizer = _optimizer(remote, model)
+        loss_fn = _loss(remote, 1.0)
         x, t = _data(6, device)
-        _, expected = _reference(model, x, t, loss_fn)
+        _, expected = _reference(remote, model, x, t, 1.0)
         true_norm = _norm(expected)
         max_norm = factor * true_norm
-        _call(learner, model, x, t, loss_fn, optimizer, _scaler(device), max_norm)
-        seen = _seen_grads(optimizer, 1, "train_step")
+        _call(learner, model, x, t, loss_fn, optimizer, _scaler(remote, device), max_norm)
+        seen = _seen_grads(remote, optimizer, 1, "train_step")
         clipped = min(1.0, max_norm / true_norm)
         what = f"max_norm={max_norm:.3g} with a true gradient norm of {true_norm:.3g}"
         seen_norm = _norm(seen)
@@ -270,14 +320,15 @@ def test_clip_after_unscale(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_returns_unscaled_loss(learner: ModuleType, device: torch.device) -> None:
+def test_returns_unscaled_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns the unscaled loss, detached from the graph"""
-    model = _model(device, 5)
-    optimizer = RecordingSGD(model.parameters(), LR)
+    model = _model(remote, device, 5)
+    optimizer = _optimizer(remote, model)
+    loss_fn = _loss(remote, 1.0)
     for n in (4, 1):
         x, t = _data(n, device)
-        loss, _ = _reference(model, x, t, _loss(1.0))
-        result = _call(learner, model, x, t, _loss(1.0), optimizer, _scaler(device), 10.0)
+        loss, _ = _reference(remote, model, x, t, 1.0)
+        result = _call(learner, model, x, t, loss_fn, optimizer, _scaler(remote, device), 10.0)
         what = f"train_step(...) for a batch of {n}"
         if isinstance(result, torch.Tensor):
             assert not result.requires_grad, (

@@ -3,24 +3,25 @@ example's own gradient, as a per-example loop would, in one batched pass that le
 alone."""
 
 import copy
-from types import ModuleType
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain
 
 N_IN, N_HIDDEN, N_CLASSES = 5, 7, 3
 
 
 class _Net(nn.Module):
-    """A small classifier that counts how many times its forward pass runs."""
+    """A small classifier that counts how many times its forward pass runs (defined in the
+    learner process too: the one handed to per_sample_grads lives there)."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_in: int, n_hidden: int, n_classes: int) -> None:
         super().__init__()
-        self.hidden = nn.Linear(N_IN, N_HIDDEN)
-        self.out = nn.Linear(N_HIDDEN, N_CLASSES)
+        self.hidden = nn.Linear(n_in, n_hidden)
+        self.out = nn.Linear(n_hidden, n_classes)
         self.calls = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -28,12 +29,23 @@ class _Net(nn.Module):
         return self.out(torch.tanh(self.hidden(x)))
 
 
-def _setup(seed: int, n: int, device: torch.device) -> tuple[_Net, torch.Tensor, torch.Tensor]:
+def _setup(
+    remote: Remote, seed: int, n: int, device: torch.device
+) -> tuple[_Net, Any, torch.Tensor, torch.Tensor]:
+    """The oracle's model here, its twin with the same weights in the learner process (the one
+    per_sample_grads gets), and a batch."""
     torch.manual_seed(seed)
-    model = _Net().double().to(device)
+    model = _Net(N_IN, N_HIDDEN, N_CLASSES).double().to(device)
     x = (torch.randn(n, N_IN, dtype=torch.float64) * 1.5 + 0.3).to(device)
     labels = torch.randint(0, N_CLASSES, (n,)).to(device)
-    return model, x, labels
+    theirs = remote.eval(
+        "Net(*sizes).double().to(device)",
+        Net=remote.define(_Net),
+        sizes=[N_IN, N_HIDDEN, N_CLASSES],
+        device=device,
+    )
+    theirs.load_state_dict(dict(model.state_dict()))
+    return model, theirs, x, labels
 
 
 def _call(n: int) -> str:
@@ -58,13 +70,35 @@ def _batch_mean(model: _Net, x: torch.Tensor, labels: torch.Tensor) -> dict[str,
     return dict(zip(names, grads, strict=True))
 
 
+def _kind(remote: Remote, value: object) -> str:
+    """The name of a learner object's type, as the learner process reports it."""
+    name: str = remote.eval("type(value).__name__", value=value)
+    return name
+
+
+def _result(remote: Remote, got: object, call: str) -> dict[str, Any]:
+    """per_sample_grads' dict: fetched whole when it is plain data (one request), else its
+    entries as learner objects, for the checks to name the one that is not a plain tensor."""
+    assert isinstance(got, dict), f"{call} returned a {_kind(remote, got)}, expected a dict"
+    try:
+        fetched = remote.value(got)
+    except TypeError:  # a dict subclass, or an entry that is not plain data
+        return {key: got[key] for key in got}
+    assert isinstance(fetched, dict)
+    return fetched
+
+
 def _grads(
-    learner: ModuleType, model: _Net, x: torch.Tensor, labels: torch.Tensor
+    learner: Any,
+    remote: Remote,
+    model: _Net,
+    theirs: Any,
+    x: torch.Tensor,
+    labels: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
     """The learner's result as plain tensors, after checking its keys and shapes."""
     call = _call(len(x))
-    got = learner.per_sample_grads(model, x, labels)
-    assert isinstance(got, dict), f"{call} returned a {type(got).__name__}, expected a dict"
+    got = _result(remote, learner.per_sample_grads(theirs, x, labels), call)
     names = [name for name, _ in model.named_parameters()]
     assert_same_names(
         list(got),
@@ -115,13 +149,13 @@ def _diagnosis(got: torch.Tensor, loop: torch.Tensor, mean: torch.Tensor, n: int
     )
 
 
-def test_matches_loop(learner: ModuleType, device: torch.device) -> None:
+def test_matches_loop(learner: Any, remote: Remote, device: torch.device) -> None:
     """row i is the gradient of example i's loss alone"""
     for seed, n in enumerate([6, 1, 4]):
-        model, x, labels = _setup(seed, n, device)
+        model, theirs, x, labels = _setup(remote, seed, n, device)
         expected = _loop(model, x, labels)
         mean = _batch_mean(model, x, labels)
-        got = _grads(learner, model, x, labels)
+        got = _grads(learner, remote, model, theirs, x, labels)
         for name, value in got.items():
             assert_close(
                 value,
@@ -132,13 +166,14 @@ def test_matches_loop(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_one_batched_pass(learner: ModuleType, device: torch.device) -> None:
+def test_one_batched_pass(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model runs on the batch at once, not once per example"""
-    model, x, labels = _setup(10, 8, device)
-    _grads(learner, model, x, labels)
-    assert model.calls > 0, f"{_call(8)} never called the model"
-    assert model.calls < len(x), (
-        f"{_call(8)} ran the model's forward {model.calls} times for a batch of 8: that is a "
+    model, theirs, x, labels = _setup(remote, 10, 8, device)
+    _grads(learner, remote, model, theirs, x, labels)
+    calls = int(theirs.calls)
+    assert calls > 0, f"{_call(8)} never called the model"
+    assert calls < len(x), (
+        f"{_call(8)} ran the model's forward {calls} times for a batch of 8: that is a "
         "Python loop over the examples, one small forward and backward each, far slower "
         "than one batched pass on a GPU. Write the loss of one example as a function of the "
         "parameters (torch.func.functional_call), take torch.func.grad of it, and "
@@ -146,11 +181,11 @@ def test_one_batched_pass(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_no_graph(learner: ModuleType, device: torch.device) -> None:
+def test_no_graph(learner: Any, remote: Remote, device: torch.device) -> None:
     """the per-sample gradients carry no autograd graph"""
-    model, x, labels = _setup(20, 5, device)
-    got = learner.per_sample_grads(model, x, labels)
-    assert isinstance(got, dict), f"{_call(5)} returned a {type(got).__name__}, expected a dict"
+    _, theirs, x, labels = _setup(remote, 20, 5, device)
+    # a fetched tensor keeps its requires_grad flag
+    got = _result(remote, learner.per_sample_grads(theirs, x, labels), _call(5))
     attached = [name for name, value in got.items() if getattr(value, "requires_grad", False)]
     assert not attached, (
         f"{_call(5)}, with the model's parameters requiring grad as usual: the entries "
@@ -162,27 +197,50 @@ def test_no_graph(learner: ModuleType, device: torch.device) -> None:
     )
 
 
-def test_model_untouched(learner: ModuleType, device: torch.device) -> None:
+def _with_grads(model: nn.Module, grads: list[torch.Tensor]) -> nn.Module:
+    """Gives each parameter of ``model`` a .grad (runs in the learner process)."""
+    for param, grad in zip(model.parameters(), grads, strict=True):
+        param.grad = grad
+    return model
+
+
+def _parameters(remote: Remote, model: Any) -> dict[str, tuple[Any, Any]]:
+    """{name: (value, .grad)} of the learner-side model's parameters, fetched in one request
+    when they are plain tensors, else as learner objects for plain() to name."""
+    listing = remote.eval(
+        "[(name, p.detach(), p.grad) for name, p in model.named_parameters()]", model=model
+    )
+    try:
+        fetched = remote.value(listing)
+    except TypeError:
+        fetched = [tuple(item) for item in listing]
+    return {name: (value, grad) for name, value, grad in fetched}
+
+
+def test_model_untouched(learner: Any, remote: Remote, device: torch.device) -> None:
     """the model's parameters and .grad are left as they were"""
-    model, x, labels = _setup(30, 5, device)
+    model, theirs, x, labels = _setup(remote, 30, 5, device)
     before = {}
     for name, param in model.named_parameters():
-        param.grad = torch.randn_like(param)  # what the optimizer has accumulated so far
-        before[name] = (param.detach().clone(), param.grad.clone())
-    learner.per_sample_grads(model, x, labels)
-    for name, param in model.named_parameters():
-        weight, grad = before[name]
-        assert torch.equal(param.detach(), weight), (
+        # what the optimizer has accumulated so far
+        before[name] = (param.detach().clone(), torch.randn_like(param))
+    remote.define(_with_grads)(theirs, [grad for _, grad in before.values()])
+    learner.per_sample_grads(theirs, x, labels)
+    after = _parameters(remote, theirs)
+    for name, (weight, grad) in before.items():
+        value, now = after[name]
+        assert torch.equal(plain(value, f"model.{name}"), weight), (
             f"{_call(5)} changed the values of model.{name}, expected them untouched"
         )
-        assert param.grad is not None, (
+        assert now is not None, (
             f"{_call(5)} set model.{name}.grad to None, expected the gradient it held "
             "before the call: the training loop accumulates into .grad, and "
             "per_sample_grads has no business clearing it (no zero_grad here)"
         )
-        assert torch.equal(plain(param.grad, f"model.{name}.grad"), grad), (
+        now = plain(now, f"model.{name}.grad")
+        assert torch.equal(now, grad), (
             f"{_call(5)} changed model.{name}.grad (max change "
-            f"{float((param.grad - grad).abs().max()):.3g}), expected it as it was: "
+            f"{float((now - grad).abs().max()):.3g}), expected it as it was: "
             "backward() adds into .grad, which the training loop owns. torch.func.grad "
             "returns gradients without touching any .grad"
         )

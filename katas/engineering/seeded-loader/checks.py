@@ -1,11 +1,11 @@
 """Hidden checks for seeded-loader: ``make_loader(dataset, batch_size, seed)`` shuffles every
 epoch anew, in an order that depends on the seed alone, not on the global random generator."""
 
-from collections.abc import Iterable
-from types import ModuleType
+from typing import Any
 
 import torch
-from torch.utils.data import Dataset
+
+from trainer.checks import Remote, plain
 
 OWN_GENERATOR = (
     "Give the loader a generator of its own, seeded once when the loader is built: "
@@ -13,8 +13,9 @@ OWN_GENERATOR = (
 )
 
 
-class _Samples(Dataset):
-    """n samples whose values are their indices, as 0-dim tensors on the graded device."""
+class _Samples(torch.utils.data.Dataset):
+    """n samples whose values are their indices, as 0-dim tensors on the graded device
+    (defined in the learner process, where the loader iterates it)."""
 
     def __init__(self, n: int, device: torch.device) -> None:
         self.values = torch.arange(n, device=device)
@@ -26,21 +27,45 @@ class _Samples(Dataset):
         return self.values[index]
 
 
-def _build(learner: ModuleType, n: int, batch_size: int, seed: int, device: torch.device) -> object:
-    return learner.make_loader(_Samples(n, device), batch_size, seed)
+def _build(
+    learner: Any, remote: Remote, n: int, batch_size: int, seed: int, device: torch.device
+) -> Any:
+    """make_loader over a dataset built in the learner process."""
+    return learner.make_loader(remote.define(_Samples)(n, device), batch_size, seed)
 
 
-def _epoch(loader: object, call: str) -> tuple[list[int], list[int]]:
-    """One pass over the loader: the sample order and the batch sizes."""
-    assert isinstance(loader, Iterable), (
-        f"{call} returned a {type(loader).__name__}, expected a DataLoader (something to "
+def _random_work(remote: Remote, *calls: str) -> None:
+    """Calls on the learner process's global random generator: the one a loader shuffles with
+    when it has no generator of its own, and the one make_loader must leave alone."""
+    remote.eval("(" + ", ".join(calls) + ",)")
+
+
+def _kind(remote: Remote, value: object) -> str:
+    """The name of a learner object's type, as the learner process reports it."""
+    name: str = remote.eval("type(value).__name__", value=value)
+    return name
+
+
+def _epoch(remote: Remote, loader: Any, call: str) -> tuple[list[int], list[int]]:
+    """One pass over the loader, in the learner process: the sample order and the batch
+    sizes."""
+    batches = remote.eval(
+        "[batch for batch in loader] if hasattr(type(loader), '__iter__') else None",
+        loader=loader,
+    )
+    assert batches is not None, (
+        f"{call} returned a {_kind(remote, loader)}, expected a DataLoader (something to "
         "iterate over, once per epoch)"
     )
+    try:
+        fetched = remote.value(batches)  # the whole epoch in one request
+    except TypeError:  # a batch that is not plain data: named below
+        fetched = list(batches)
     order: list[int] = []
     sizes: list[int] = []
-    for batch in loader:
+    for batch in fetched:
         assert isinstance(batch, torch.Tensor), (
-            f"iterating {call} gave a {type(batch).__name__}, expected a batch tensor (the "
+            f"iterating {call} gave a {_kind(remote, batch)}, expected a batch tensor (the "
             "dataset's samples stacked by the default collate)"
         )
         order.extend(int(v) for v in batch.reshape(-1).tolist())
@@ -52,14 +77,14 @@ def _call(n: int, batch_size: int, seed: int) -> str:
     return f"make_loader(dataset of {n} samples, batch_size={batch_size}, seed={seed})"
 
 
-def test_epoch(learner: ModuleType, device: torch.device) -> None:
+def test_epoch(learner: Any, remote: Remote, device: torch.device) -> None:
     """each epoch yields every sample once, in batches of batch_size"""
-    torch.manual_seed(0)
+    _random_work(remote, "torch.manual_seed(0)")
     for n, batch_size, seed in [(10, 3, 5), (7, 7, 6), (1, 4, 7)]:
         call = _call(n, batch_size, seed)
-        loader = _build(learner, n, batch_size, seed, device)
+        loader = _build(learner, remote, n, batch_size, seed, device)
         for epoch in (1, 2):
-            order, sizes = _epoch(loader, call)
+            order, sizes = _epoch(remote, loader, call)
             assert sorted(order) == list(range(n)), (
                 f"epoch {epoch} of {call} yielded the samples {order}, expected each of "
                 f"0..{n - 1} exactly once"
@@ -73,20 +98,20 @@ def test_epoch(learner: ModuleType, device: torch.device) -> None:
             )
 
 
-def test_same_seed(learner: ModuleType, device: torch.device) -> None:
+def test_same_seed(learner: Any, remote: Remote, device: torch.device) -> None:
     """the same seed gives the same order, whatever the global generator did in between"""
     n, batch_size, seed = 12, 4, 21
     call = _call(n, batch_size, seed)
-    torch.manual_seed(0)
-    first = _build(learner, n, batch_size, seed, device)
-    torch.randn(50)  # the model's initialisation, after the loader was built
-    expected = [_epoch(first, call)[0] for _ in range(2)]
+    _random_work(remote, "torch.manual_seed(0)")
+    first = _build(learner, remote, n, batch_size, seed, device)
+    _random_work(remote, "torch.randn(50)")  # the model's initialisation, after the loader
+    expected = [_epoch(remote, first, call)[0] for _ in range(2)]
 
-    torch.manual_seed(1)  # another script: other random work before and after building
-    torch.rand(7)
-    again = _build(learner, n, batch_size, seed, device)
-    torch.randn(3)
-    got = [_epoch(again, call)[0] for _ in range(2)]
+    # another script: other random work before and after building
+    _random_work(remote, "torch.manual_seed(1)", "torch.rand(7)")
+    again = _build(learner, remote, n, batch_size, seed, device)
+    _random_work(remote, "torch.randn(3)")
+    got = [_epoch(remote, again, call)[0] for _ in range(2)]
     for epoch in (0, 1):
         assert got[epoch] == expected[epoch], (
             f"two loaders from {call}, in runs whose other random work differs (a model with "
@@ -96,10 +121,10 @@ def test_same_seed(learner: ModuleType, device: torch.device) -> None:
             f"between. {OWN_GENERATOR}"
         )
 
-    one = _build(learner, n, batch_size, seed, device)
-    two = _build(learner, n, batch_size, seed, device)
+    one = _build(learner, remote, n, batch_size, seed, device)
+    two = _build(learner, remote, n, batch_size, seed, device)
     for epoch in (0, 1):
-        a, b = _epoch(one, call)[0], _epoch(two, call)[0]
+        a, b = _epoch(remote, one, call)[0], _epoch(remote, two, call)[0]
         assert a == b == expected[epoch], (
             f"two loaders built one after the other from {call}, iterated in turn, gave "
             f"{a} and {b} in epoch {epoch + 1}, expected {expected[epoch]} from both: they "
@@ -108,13 +133,13 @@ def test_same_seed(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_epochs_differ(learner: ModuleType, device: torch.device) -> None:
+def test_epochs_differ(learner: Any, remote: Remote, device: torch.device) -> None:
     """each epoch is a new shuffle"""
     n, batch_size, seed = 12, 5, 3
     call = _call(n, batch_size, seed)
-    torch.manual_seed(2)
-    loader = _build(learner, n, batch_size, seed, device)
-    orders = [_epoch(loader, call)[0] for _ in range(3)]
+    _random_work(remote, "torch.manual_seed(2)")
+    loader = _build(learner, remote, n, batch_size, seed, device)
+    orders = [_epoch(remote, loader, call)[0] for _ in range(3)]
     assert not orders[0] == orders[1] == list(range(n)), (
         f"{call} yielded the samples in their stored order, {orders[0]}, epoch after epoch: it "
         "does not shuffle. A fixed order makes every epoch's batches the same, and the "
@@ -129,15 +154,14 @@ def test_epochs_differ(learner: ModuleType, device: torch.device) -> None:
     assert orders[1] != orders[2], f"epochs 2 and 3 of {call} have the same order {orders[1]}"
 
 
-def test_seeds_differ(learner: ModuleType, device: torch.device) -> None:
+def test_seeds_differ(learner: Any, remote: Remote, device: torch.device) -> None:
     """different seeds give different orders"""
     n, batch_size = 12, 4
-    torch.manual_seed(3)
+    _random_work(remote, "torch.manual_seed(3)")
     orders = {}
     for seed in (0, 1, 2, 1234):
-        orders[seed] = _epoch(
-            _build(learner, n, batch_size, seed, device), _call(n, batch_size, seed)
-        )[0]
+        loader = _build(learner, remote, n, batch_size, seed, device)
+        orders[seed] = _epoch(remote, loader, _call(n, batch_size, seed))[0]
     seen: dict[tuple[int, ...], int] = {}
     for seed, order in orders.items():
         other = seen.setdefault(tuple(order), seed)
@@ -153,14 +177,18 @@ def test_seeds_differ(learner: ModuleType, device: torch.device) -> None:
         )
 
 
-def test_global_generator(learner: ModuleType, device: torch.device) -> None:
+def _rng_state(remote: Remote) -> torch.Tensor:
+    """The learner process's global generator's state, fetched."""
+    return plain(remote.eval("torch.get_rng_state()"), "torch.get_rng_state()")
+
+
+def test_global_generator(learner: Any, remote: Remote, device: torch.device) -> None:
     """building the loader leaves the global random generator alone"""
     for seed in (4, 40):
-        torch.manual_seed(seed + 1000)
-        torch.rand(5)
-        before = torch.get_rng_state()
-        _build(learner, 9, 2, seed, device)
-        after = torch.get_rng_state()
+        _random_work(remote, f"torch.manual_seed({seed + 1000})", "torch.rand(5)")
+        before = _rng_state(remote)
+        _build(learner, remote, 9, 2, seed, device)
+        after = _rng_state(remote)
         assert torch.equal(before, after), (
             f"{_call(9, 2, seed)} changed the state of torch's global random generator. "
             "Re-seeding it from a helper silently resets every later random draw of the "
