@@ -60,6 +60,8 @@ class Link:
         self.gone: str | None = None
         """Why the learner process can no longer answer, once it cannot."""
         self.exit_reason: Callable[[], str] = lambda: "it ended"
+        self.layers: tuple[str, ...] = ()
+        """The sandbox layers the learner process reported holding around it."""
         self.devices: frozenset[str] = frozenset({"cpu"})
         """Device types a tensor from the learner process may be on: the grading's."""
 
@@ -159,7 +161,8 @@ class Link:
         ):
             self.gone = f"could not start: {self.exit_reason()}"
             return (), ()
-        return tuple(report[0]), tuple(report[1])
+        self.layers = tuple(report[0])
+        return self.layers, tuple(report[1])
 
     # -- the learner side's modules ---------------------------------------------------------
 
