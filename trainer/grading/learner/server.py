@@ -240,6 +240,12 @@ class Server:
         scope.update(names)
         return self.result(eval(compile(source, "<checks>", "eval"), scope))
 
+    def op_evalvalue(self, source: str, names: dict[str, Any]) -> object:
+        """:meth:`op_eval`, its result sent by value: one round trip for a computed copy."""
+        scope = dict(self.scope())
+        scope.update(names)
+        return _Value(eval(compile(source, "<checks>", "eval"), scope))
+
     def op_define(self, source: str, name: str) -> object:
         """A function or class the checks defined, defined here from its source (a model to
         hand the learner's function, a hook to put on the learner's module)."""
