@@ -12,6 +12,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -265,3 +266,18 @@ def test_a_learner_process_that_ends_is_gone_for_good(connect: Callable[[str], L
         learner.die()
     with pytest.raises(LearnerGone):
         _ = learner.die
+
+
+def test_gradcheck_takes_inputs_of_any_layout(link: Link) -> None:
+    learner = link.import_learner()
+    x = torch.randn(4, 3, dtype=torch.float64).t()  # not contiguous
+    gradcheck64(learner.Square.apply, x, what="Square.apply", names=["x"], check_gradgrad=True)
+
+
+def test_remote_define_leaves_annotations_unevaluated(link: Link) -> None:
+    link.import_learner()
+    assert Remote(link).define(_annotated)(2) == 4
+
+
+def _annotated(x: Any) -> Any:  # Any is not in scope in the learner process
+    return 2 * x

@@ -12,6 +12,7 @@ of it. The judge treats every answer as data, bounded and decoded without runnin
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import importlib
@@ -250,7 +251,9 @@ class Server:
         """A function or class the checks defined, defined here from its source (a model to
         hand the learner's function, a hook to put on the learner's module)."""
         scope = self.scope()
-        exec(compile(source, f"<checks: {name}>", "exec"), scope)
+        # Annotations stay strings: a helper's ``x: Any`` needs no import here.
+        flags = __future__.annotations.compiler_flag
+        exec(compile(source, f"<checks: {name}>", "exec", flags=flags, dont_inherit=True), scope)
         return self.result(scope[name])
 
     def op_vjp(
@@ -315,6 +318,16 @@ class Server:
         for i, cotangents in enumerate(cotangent_sets):
             second = second_sets[i] if second_sets is not None else None
             answer = self.op_vjp(fn, args, wrt, cotangents, second)
+            results.append(answer.value)  # type: ignore[attr-defined]
+        return _Value(results)
+
+    def op_vjpeach(
+        self, fn: Callable[..., object], wrt: list[int], pairs: list[list[Any]]
+    ) -> object:
+        """For each (arguments, cotangents) pair, :meth:`op_vjp`'s gradients, by value."""
+        results = []
+        for args, cotangents in pairs:
+            answer = self.op_vjp(fn, args, wrt, cotangents, None)
             results.append(answer.value)  # type: ignore[attr-defined]
         return _Value(results)
 
