@@ -88,13 +88,15 @@ def patch_torch():
 class Box:
     def __init__(self):
         self.entered = 0
+        self.seen = []
 
     def __enter__(self):
         self.entered += 1
         return self
 
-    def __exit__(self, *exc):
-        return False
+    def __exit__(self, kind, exc, tb):
+        self.seen.append(None if kind is None else (kind.__name__, isinstance(exc, ValueError)))
+        return kind is not None and kind.__name__ == "Swallowed"
 """
 
 
@@ -281,3 +283,17 @@ def test_remote_define_leaves_annotations_unevaluated(link: Link) -> None:
 
 def _annotated(x: Any) -> Any:  # Any is not in scope in the learner process
     return 2 * x
+
+
+def test_with_tells_the_learners_context_manager_of_an_exception(link: Link) -> None:
+    learner = link.import_learner()
+    box: Proxy = learner.Box()
+    with pytest.raises(ValueError), box:
+        raise ValueError("inside the block")
+    with box:
+        raise Swallowed("the learner's __exit__ suppresses it")
+    assert list(box.seen) == [("ValueError", True), ("Swallowed", False)]
+
+
+class Swallowed(Exception):
+    pass

@@ -201,6 +201,25 @@ class Server:
     def op_unary(self, name: str, value: object) -> object:
         return self.result(UNARY[name](value))
 
+    def op_exitwith(self, manager: Any, name: str, bases: list[str], message: str) -> bool:
+        """``manager.__exit__`` with a stand-in for the judge's exception: the builtin class it
+        derives from, under its own name, with its message."""
+        import builtins
+
+        base: type[BaseException] = Exception
+        for candidate in bases:
+            found = getattr(builtins, candidate, None)
+            if isinstance(found, type) and issubclass(found, Exception):
+                base = found
+                break
+        kind = type(name, (base,), {})
+        try:
+            stand_in = kind(message)
+        except TypeError:
+            kind = type(name, (Exception,), {})
+            stand_in = kind(message)
+        return bool(manager.__exit__(kind, stand_in, None))
+
     def op_value(self, obj: object) -> object:
         return _Value(obj)
 
