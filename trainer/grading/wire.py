@@ -7,9 +7,10 @@ codec knows a closed set of types, checks every size and depth as it reads, and 
 ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``, lists, tuples, dicts,
 ``slice``, ``...``, ``torch.dtype``, ``torch.device``, ``torch.Size`` and dense tensors (by
 value: dtype, shape, device and raw bytes; contiguous, so a view's layout does not travel).
-NumPy scalars travel as the Python scalars they hold, an ``OrderedDict`` as a dict. A reference to an object that stays in the learner
-process travels as its number (:class:`Ref`). Anything else is refused with a sentence that says
-what it was, so the check that asked can say it to the learner.
+NumPy scalars travel as the Python scalars they hold, an ``OrderedDict`` as a dict. A reference
+to an object that stays in the learner process travels as its number (:class:`Ref`). Anything
+else is refused with a sentence that says what it was, so the check that asked can say it to the
+learner.
 
 A message is one frame: a 4-byte length, a 4-byte header length, a JSON header (the value's
 tree and the length of each raw blob), then the raw bytes of every tensor and ``bytes`` value.
