@@ -101,10 +101,15 @@ class Server:
         kind = type(value)
         return Ref(id(value), f"{kind.__module__}.{kind.__qualname__}")
 
-    def result(self, value: object) -> object:
-        """Scalars and torch's small value types by value; anything else by reference."""
-        if type(value) in SCALARS or type(value) in _torch_values():
+    def result(self, value: object, depth: int = 0) -> object:
+        """Scalars and torch's small value types by value; a tuple as a tuple of results (so
+        ``for name, p in m.named_parameters()`` costs no request per item); anything else by
+        reference."""
+        kind = type(value)
+        if kind in SCALARS or kind in _torch_values():
             return value
+        if kind is tuple and depth < 2 and len(value) <= 16:  # type: ignore[arg-type]
+            return tuple(self.result(v, depth + 1) for v in value)  # type: ignore[attr-defined]
         return self.refer(value)
 
     def resolve(self, value: object) -> Any:
