@@ -229,3 +229,81 @@ def test_learner_code_runs_in_another_process(tmp_path: Path) -> None:
     pid = int(verdict.output.split("learner pid", 1)[1].split()[0])
     assert pid != os.getpid()
     assert "where" not in sys.modules and "learner" not in sys.modules
+
+
+JUDGE_SIDE = ("trainer.grading.judge", "trainer.checks")
+LEARNER_SIDE = ("trainer.grading.learner",)
+
+
+def test_the_learner_side_never_imports_the_judge_side_or_pytest() -> None:
+    """The learner process serves the learner's objects; the checks, the plugin and pytest
+    belong to the judge (the learner process is forked before any check is loaded)."""
+    offenders = _offenders(LEARNER_SIDE, (*JUDGE_SIDE, "pytest", "_pytest"))
+    assert offenders == []
+
+
+def _decoders(modules: dict[str, Path]) -> list[str]:
+    """Places in ``modules`` that unpickle, unmarshal or evaluate: ``module:line what``."""
+    banned_modules = ("pickle", "cPickle", "marshal", "dill", "shelve", "copyreg")
+    offenders = []
+    for name, path in modules.items():
+        for line, target, _ in _imports(path):
+            if _under(target, banned_modules):
+                offenders.append(f"{name}:{line} imports {target}")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            owner = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+            builtin_eval = isinstance(func, ast.Name) and called in {"eval", "exec"}
+            if builtin_eval or (called in {"load", "loads"} and owner != "json"):
+                offenders.append(f"{name}:{node.lineno} {ast.unparse(func)}()")
+    return offenders
+
+
+def test_the_judge_side_never_unpickles_or_evaluates_what_it_receives() -> None:
+    """No pickle, marshal, torch.load, eval or exec anywhere on the judge side: what comes from
+    the learner process is decoded by trainer.grading.wire alone, which builds plain data."""
+    judge = {n: p for n, p in MODULES.items() if _under(n, (*JUDGE_SIDE, "trainer.grading.wire"))}
+    assert "trainer.grading.judge.link" in judge
+    assert _decoders(judge) == []
+
+
+def test_the_decoder_scan_finds_what_it_is_for(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import pickle\nimport torch\n\n"
+        "def f(data, path):\n"
+        "    torch.load(path)\n    eval(data)\n    pickle.loads(data)\n",
+        encoding="utf-8",
+    )
+    found = "\n".join(_decoders({"planted": planted}))
+    for what in ("imports pickle", "torch.load()", "eval()", "pickle.loads()"):
+        assert what in found
+
+
+def test_the_judge_never_runs_a_line_of_the_learners_file(tmp_path: Path) -> None:
+    """A learner file that marks whatever interpreter imports it, and checks that look for the
+    mark in the interpreter they run in: the judge's. A pass means the learner's code and the
+    checks ran in different processes, and the checks saw nothing of it."""
+    checks = (
+        "import sys\n"
+        "import builtins\n\n\n"
+        "def test_apart(learner):\n"
+        '    """the checks run where the learner\'s code never did"""\n'
+        "    assert learner.PID > 0\n"
+        "    assert not hasattr(builtins, 'LEARNER_WAS_HERE'), 'learner code ran in the judge'\n"
+        "    assert 'answer' not in sys.modules, 'the learner module is in the judge'\n"
+        "    assert learner.judge_modules() == [], 'the learner process can see the checks'\n"
+    )
+    solution = (
+        "import builtins, os, sys\n"
+        "builtins.LEARNER_WAS_HERE = True\n"
+        "PID = os.getpid()\n\n\n"
+        "def judge_modules():\n"
+        "    return sorted(m for m in sys.modules if 'checks' in m and 'trainer' not in m)\n"
+    )
+    root = make_kata(tmp_path / "pack", "apart", checks=checks, solution=solution)
+    verdict = grade(load_kata(root, tmp_path / "pack"), root / "solution.py")
+    assert verdict.status is Status.PASSED, (verdict.summary, verdict.checks)

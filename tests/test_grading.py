@@ -60,9 +60,14 @@ def grade_fn(request: pytest.FixtureRequest) -> Iterator[GradeFn]:
 
 
 def run(grade_fn: GradeFn, kata: Kata, tmp_path: Path, source: str, **kwargs: object) -> Verdict:
+    """Grade ``source``; a warm grader's clean-up is finished when this returns."""
     path = tmp_path / "double.py"
     path.write_text(source, encoding="utf-8")
-    return grade_fn(kata, path, **kwargs)
+    verdict = grade_fn(kata, path, **kwargs)
+    grader = getattr(grade_fn, "__self__", None)
+    if isinstance(grader, Grader):
+        grader.settle()
+    return verdict
 
 
 def test_a_correct_file_passes_every_check(grade_fn: GradeFn, kata: Kata, tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ def test_attack_through_a_warm_worker(
     workers = warm.worker_pids
     start = time.monotonic()
     verdict = warm.grade(kata, stage.answer)
+    warm.settle()
     stage.check(
         verdict.status,
         verdict.summary,
@@ -115,6 +116,7 @@ def test_sandbox_attack_on_a_platform_without_a_layer(
     stage = _stage(name, kata, tmp_path, monkeypatch)
     start = time.monotonic()
     verdict = warm.grade(kata, stage.answer)
+    warm.settle()
     stage.check(
         verdict.status,
         verdict.summary,

@@ -12,6 +12,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -87,13 +88,15 @@ def patch_torch():
 class Box:
     def __init__(self):
         self.entered = 0
+        self.seen = []
 
     def __enter__(self):
         self.entered += 1
         return self
 
-    def __exit__(self, *exc):
-        return False
+    def __exit__(self, kind, exc, tb):
+        self.seen.append(None if kind is None else (kind.__name__, isinstance(exc, ValueError)))
+        return kind is not None and kind.__name__ == "Swallowed"
 """
 
 
@@ -265,3 +268,32 @@ def test_a_learner_process_that_ends_is_gone_for_good(connect: Callable[[str], L
         learner.die()
     with pytest.raises(LearnerGone):
         _ = learner.die
+
+
+def test_gradcheck_takes_inputs_of_any_layout(link: Link) -> None:
+    learner = link.import_learner()
+    x = torch.randn(4, 3, dtype=torch.float64).t()  # not contiguous
+    gradcheck64(learner.Square.apply, x, what="Square.apply", names=["x"], check_gradgrad=True)
+
+
+def test_remote_define_leaves_annotations_unevaluated(link: Link) -> None:
+    link.import_learner()
+    assert Remote(link).define(_annotated)(2) == 4
+
+
+def _annotated(x: Any) -> Any:  # Any is not in scope in the learner process
+    return 2 * x
+
+
+def test_with_tells_the_learners_context_manager_of_an_exception(link: Link) -> None:
+    learner = link.import_learner()
+    box: Proxy = learner.Box()
+    with pytest.raises(ValueError), box:
+        raise ValueError("inside the block")
+    with box:
+        raise Swallowed("the learner's __exit__ suppresses it")
+    assert list(box.seen) == [("ValueError", True), ("Swallowed", False)]
+
+
+class Swallowed(Exception):
+    pass

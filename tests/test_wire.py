@@ -231,3 +231,10 @@ def test_a_frame_larger_than_the_limit_is_refused_before_it_is_read() -> None:
         theirs.sendall(struct.pack("<I", FRAME_LIMIT + 1))
         with pytest.raises(WireError, match="larger than"):
             receive(ours)
+
+
+def test_numpy_scalars_travel_as_python_scalars() -> None:
+    import numpy as np
+
+    assert roundtrip([np.float64(1.5), np.int64(3), np.bool_(True)]) == [1.5, 3, True]
+    assert type(roundtrip(np.float32(2.0))) is float

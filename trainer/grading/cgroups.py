@@ -99,6 +99,20 @@ class RunGroup:
     _cpu: tuple[Path, str] | None = None
     _memory_events: tuple[Path, int] | None = None
     _kill: Path | None = None
+    _memory_files: list[Path] = field(default_factory=list)
+    _pids_file: Path | None = None
+
+    def set_limits(self, limits: Limits) -> None:
+        """Write ``limits`` into the groups (an armed grading's, made before its kata was known).
+
+        Only while nothing in the group has allocated much yet: a memory limit below the usage
+        already charged is refused by the kernel, and the grading then runs under the old one.
+        """
+        for _ in range(2):  # v1's two memory limits must stay ordered: one of them goes first
+            for path in self._memory_files:
+                _try_write(path, str(limits.memory_mb * MB))
+        if self._pids_file is not None:
+            _try_write(self._pids_file, str(limits.processes))
 
     @property
     def procs(self) -> tuple[str, ...]:
@@ -130,21 +144,26 @@ class RunGroup:
                 return True
         return False
 
-    def kill(self) -> None:
-        """SIGKILL every process of the run (``cgroup.kill`` where there is one)."""
+    def send_kill(self) -> bool:
+        """SIGKILL every process of the run now (``cgroup.kill`` where there is one); whether
+        any was left."""
         if self._kill is not None:
             with contextlib.suppress(OSError):
                 self._kill.write_text("1", encoding="ascii")
-        for _ in range(50):
-            alive = False
-            for folder in self.folders:
-                for pid in _read(folder / "cgroup.procs").split():
-                    alive = True
-                    with contextlib.suppress(OSError):
-                        os.kill(int(pid), signal.SIGKILL)
-            if not alive:
+        alive = False
+        for folder in self.folders:
+            for pid in _read(folder / "cgroup.procs").split():
+                alive = True
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+        return alive
+
+    def kill(self) -> None:
+        """SIGKILL every process of the run, and wait (up to about a second) until none is left."""
+        for _ in range(500):
+            if not self.send_kill():
                 return
-            time.sleep(0.01)
+            time.sleep(0.002)
 
     def remove(self) -> None:
         """Kill what is left and remove every folder (retrying while the last exits are reaped)."""
@@ -154,14 +173,14 @@ class RunGroup:
 
 
 def _remove(folder: Path) -> bool:
-    for _ in range(200):
+    for _ in range(1000):
         try:
             folder.rmdir()
             return True
         except FileNotFoundError:
             return True
         except OSError:
-            time.sleep(0.01)
+            time.sleep(0.002)
     return False
 
 
@@ -202,11 +221,13 @@ def create(token: str, limits: Limits) -> RunGroup | None:
                 wanted.discard("cpu")
             if "memory" in wanted and _try_write(folder / "memory.max", str(limits.memory_mb * MB)):
                 _try_write(folder / "memory.swap.max", "0")
+                group._memory_files = [folder / "memory.max"]
                 group._memory_events, used = (folder / "memory.events", 2), True
                 group.layers["memory"] = f"{how}, all processes and shared memory"
                 wanted.discard("memory")
             if "processes" in wanted and _try_write(folder / "pids.max", str(limits.processes)):
                 group.layers["processes"], used = how, True
+                group._pids_file = folder / "pids.max"
                 wanted.discard("processes")
         else:
             names = hierarchy.controllers
@@ -217,6 +238,9 @@ def create(token: str, limits: Limits) -> RunGroup | None:
                 and _try_write(folder / "memory.limit_in_bytes", memory)
             ):
                 _try_write(folder / "memory.memsw.limit_in_bytes", memory)
+                group._memory_files = [folder / "memory.limit_in_bytes"]
+                if (folder / "memory.memsw.limit_in_bytes").exists():
+                    group._memory_files.append(folder / "memory.memsw.limit_in_bytes")
                 group._memory_events, used = (folder / "memory.oom_control", 1), True
                 group.layers["memory"] = f"{how}, all processes and shared memory"
                 wanted.discard("memory")
@@ -226,6 +250,7 @@ def create(token: str, limits: Limits) -> RunGroup | None:
                 and _try_write(folder / "pids.max", str(limits.processes))
             ):
                 group.layers["processes"], used = how, True
+                group._pids_file = folder / "pids.max"
                 wanted.discard("processes")
             if "cpuacct" in names and "cpu" in wanted and (folder / "cpuacct.usage").exists():
                 group._cpu, used = (folder / "cpuacct.usage", "v1"), True

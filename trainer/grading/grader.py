@@ -14,12 +14,13 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,7 +31,7 @@ from trainer.grading.cgroups import RunGroup
 from trainer.grading.evidence import assemble, environment
 from trainer.grading.layers import Layer, read_isolated
 from trainer.grading.limits import Limits
-from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
+from trainer.grading.protocol import SANDBOX_SKIPS, ArmRequest, RunRequest
 from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, child_env, run_cold
 from trainer.grading.verdict import Status, Verdict
 from trainer.grading.worker_client import WALL_FACTOR, WarmWorker, warm_supported
@@ -85,6 +86,27 @@ def hidden_folders(kata: Kata) -> tuple[str, ...]:
     from trainer.kata.catalog import builtin_pack
 
     return tuple(sorted({str(kata.root.resolve()), str(kata.pack.resolve()), str(builtin_pack())}))
+
+
+def _builtin_hidden() -> tuple[str, ...]:
+    from trainer.kata.catalog import builtin_pack
+
+    return (str(builtin_pack()),)
+
+
+@dataclass
+class Armed:
+    """A worker's next grading, prepared: its sandbox's spec, cgroup and token."""
+
+    spec: ArmRequest
+    group: RunGroup | None
+    token: str
+
+    def discard(self) -> None:
+        """Remove what was made for it (the worker ends the armed processes themselves)."""
+        if self.group is not None:
+            self.group.remove()
+        shutil.rmtree(self.spec.workdir, ignore_errors=True)
 
 
 def _fail_fast(kata: Kata, path: Path, device: str, status: Status, summary: str) -> Verdict:
@@ -214,6 +236,8 @@ class Grader:
         self._inflight: set[threading.Event] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="katas-cleanup")
+        self._cleanups: set[Future[None]] = set()
         self.swept = [] if "cgroups" in sandbox_skips() else cgroups.sweep()
         """Cgroups that graders killed before they could clean up, removed on start."""
 
@@ -236,9 +260,11 @@ class Grader:
                 worker.start()
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until every worker is warm (benchmarks and tests; grading never needs to)."""
+        """Block until every worker is warm and armed (benchmarks and tests, before any grading;
+        grading never needs to)."""
         for worker in self._workers:
             worker.ensure_ready(timeout)
+            self._arm(worker, _builtin_hidden())
 
     @property
     def worker_pids(self) -> list[int]:
@@ -274,19 +300,20 @@ class Grader:
             self.cancel()
         with self._lock:
             self._inflight.add(cancel)
+        run_limits = limits or kata.spec.limits
         try:
-            with self._slots, tempfile.TemporaryDirectory(prefix="katas-grade-") as workdir:
+            with self._slots:
                 if cancel.is_set():
                     raise GradingCancelled(kata.id)
-                token = secrets.token_hex(16)
-                run_limits = limits or kata.spec.limits
-                group = None if "cgroups" in sandbox_skips() else cgroups.create(token, run_limits)
+                worker = self._idle.get() if self.warm else None
                 try:
-                    request = _request(kata, path, device, limit, limits, workdir, group, token)
-                    evidence = self._run(request, limit, output_limit, cancel, group)
+                    evidence = self._grade_on(
+                        worker, kata, path, device, limit, run_limits, output_limit, cancel
+                    )
                 finally:
-                    if group is not None:
-                        group.remove()
+                    if worker is not None:
+                        self._arm(worker, hidden_folders(kata))
+                        self._idle.put(worker)
                 evidence.memory_mb = run_limits.memory_mb
         finally:
             with self._lock:
@@ -295,8 +322,98 @@ class Grader:
             raise GradingCancelled(kata.id)
         return assemble(kata.id, path, device, limit, evidence)
 
+    def _grade_on(
+        self,
+        worker: WarmWorker | None,
+        kata: Kata,
+        path: Path,
+        device: str,
+        limit: float,
+        run_limits: Limits,
+        output_limit: int,
+        cancel: threading.Event,
+    ) -> RunEvidence:
+        """One grading, on the armed sandbox of ``worker`` when it fits, else on a new one."""
+        armed, hidden = None, hidden_folders(kata)
+        if worker is not None:
+            armed, worker.armed = worker.armed, None
+        skip = sandbox_skips()
+        fits = armed is not None and (
+            device == "cpu"
+            and armed.spec.skip == skip
+            and armed.spec.file_mb == run_limits.file_mb
+            and set(hidden) <= set(armed.spec.hidden)
+        )
+        if armed is not None and fits:
+            token, group, workdir = armed.token, armed.group, armed.spec.workdir
+            hidden = armed.spec.hidden
+            if group is not None:
+                group.set_limits(run_limits)
+        else:
+            if armed is not None:
+                armed.discard()
+            token = secrets.token_hex(16)
+            group = None if "cgroups" in skip else cgroups.create(token, run_limits)
+            workdir = tempfile.mkdtemp(prefix="katas-grade-")
+        try:
+            request = _request(kata, path, device, limit, run_limits, workdir, group, token)
+            request = request.model_copy(update={"hidden": hidden})
+            return self._run(worker, request, limit, output_limit, cancel, group)
+        finally:
+            self._clean_up(group, workdir)
+
+    def _clean_up(self, group: RunGroup | None, workdir: str) -> None:
+        """Remove a finished grading's cgroup and scratch once its last process has gone.
+
+        In the background: the verdict does not wait for the learner process's memory to be
+        torn down. :meth:`settle` waits for it (tests, and :meth:`close`).
+        """
+
+        def clean() -> None:
+            if group is not None:
+                group.remove()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+        future = self._cleaner.submit(clean)
+        with self._lock:
+            self._cleanups.add(future)
+        future.add_done_callback(self._cleanups.discard)
+
+    def settle(self) -> None:
+        """Wait until every finished grading's processes, cgroup and scratch are gone."""
+        with self._lock:
+            pending = list(self._cleanups)
+        for future in pending:
+            future.result()
+
+    def _arm(self, worker: WarmWorker, hidden: tuple[str, ...]) -> None:
+        """Prepare ``worker``'s next grading now, while nobody waits for it."""
+        if self._closed or worker.armed is not None or not worker.is_ready():
+            return
+        token = secrets.token_hex(16)
+        skip = sandbox_skips()
+        defaults = Limits()
+        group = None if "cgroups" in skip else cgroups.create(token, defaults)
+        spec = ArmRequest(
+            workdir=tempfile.mkdtemp(prefix="katas-grade-"),
+            cgroups=group.procs if group else (),
+            cgroup_layers=group.layers if group else {},
+            hidden=hidden,
+            skip=skip,
+            file_mb=defaults.file_mb,
+        )
+        armed = Armed(spec, group, token)
+        try:
+            worker.arm(spec)
+        except WorkerLost:
+            armed.discard()
+            worker.stop()
+            return
+        worker.armed = armed
+
     def _run(
         self,
+        worker: WarmWorker | None,
         request: RunRequest,
         timeout: float,
         output_limit: int,
@@ -304,44 +421,45 @@ class Grader:
         group: RunGroup | None = None,
     ) -> RunEvidence:
         assert request.workdir is not None
-        if not self.warm:
+        if worker is None:
             return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
-        worker = self._idle.get()
         try:
-            try:
-                warmed = worker.poll_ready()
-            except WorkerLost:
-                worker.stop()
-                warmed = False
-            if not warmed:
-                if not worker.alive():
-                    worker.start()
-                # Still importing torch: grading cold now beats waiting for the warm-up.
-                return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
-            if request.device != "cpu" and worker.cuda_initialized:
-                # A forked child cannot use CUDA its parent initialised (a safety net: the
-                # worker's warm-up is meant never to touch CUDA).
-                return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
-            for _attempt in range(2):
-                try:
-                    return worker.run(
-                        request,
-                        timeout=timeout,
-                        output_limit=output_limit,
-                        cancel=cancel,
-                        group=group,
-                    )
-                except WorkerLost:
-                    worker.stop()  # restarted by the next attempt's ensure_ready
+            warmed = worker.poll_ready()
+        except WorkerLost:
+            worker.stop()
+            warmed = False
+        if not warmed:
+            if not worker.alive():
+                worker.start()
+            # Still importing torch: grading cold now beats waiting for the warm-up.
             return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
-        finally:
-            self._idle.put(worker)
+        if request.device != "cpu" and worker.cuda_initialized:
+            # A forked child cannot use CUDA its parent initialised (a safety net: the
+            # worker's warm-up is meant never to touch CUDA).
+            return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
+        for _attempt in range(2):
+            try:
+                return worker.run(
+                    request,
+                    timeout=timeout,
+                    output_limit=output_limit,
+                    cancel=cancel,
+                    group=group,
+                )
+            except WorkerLost:
+                worker.stop()  # restarted by the next attempt's ensure_ready
+        return _run_cold(request, request.workdir, timeout, output_limit, cancel, group)
 
     def close(self) -> None:
         self._closed = True
         self.cancel()
         for worker in self._workers:
             worker.stop()
+            if worker.armed is not None:
+                worker.armed.discard()
+                worker.armed = None
+        self.settle()
+        self._cleaner.shutdown(wait=True)
 
 
 def grade_many(

@@ -21,11 +21,54 @@ SANDBOX_SKIPS = ("namespaces", "userns", "root", "landlock", "seccomp", "cgroups
 emulated for tests."""
 
 
+class ArmRequest(BaseModel):
+    """Prepare the next grading ahead of its request: a judge forked, and beside it a learner
+    process already sandboxed in ``workdir`` and joined to ``cgroups`` (warm path only).
+
+    A grading whose request fits (:meth:`fits`) then starts with nothing left to fork or set up.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["arm"] = "arm"
+    workdir: str
+    cgroups: tuple[str, ...] = ()
+    cgroup_layers: dict[str, str] = Field(default_factory=dict)
+    hidden: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    file_mb: int = 64
+
+    @classmethod
+    def for_request(cls, request: RunRequest) -> ArmRequest:
+        """The sandbox ``request`` asks for, made for it alone (nothing armed)."""
+        return cls(
+            workdir=request.workdir or ".",
+            cgroups=request.cgroups,
+            cgroup_layers=request.cgroup_layers,
+            hidden=request.hidden,
+            skip=request.skip,
+            file_mb=request.limits.file_mb,
+        )
+
+    def fits(self, request: RunRequest) -> bool:
+        """Whether the armed sandbox is the one ``request`` would have made itself."""
+        return (
+            request.device == "cpu"
+            and request.workdir == self.workdir
+            and request.cgroups == self.cgroups
+            and request.cgroup_layers == self.cgroup_layers
+            and set(request.hidden) <= set(self.hidden)
+            and request.skip == self.skip
+            and request.limits.file_mb == self.file_mb
+        )
+
+
 class RunRequest(BaseModel):
     """What one grading child must run: sent as argv (cold) or over the worker socket (warm)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["run"] = "run"
     token: str
     """Random per run: every channel line carries it, so stray writes are told apart."""
     limits: Limits = Limits()
@@ -197,3 +240,9 @@ class WorkerMessage(BaseModel):
     reason: str = ""
     cuda_initialized: bool = False
     """With ``ready``: whether warming up initialised CUDA, which forked children cannot use."""
+
+
+WORKER_COMMAND: TypeAdapter[ArmRequest | RunRequest] = TypeAdapter(
+    Annotated[ArmRequest | RunRequest, Field(discriminator="kind")]
+)
+"""What the grader sends a warm worker: arm the next grading, or run one."""

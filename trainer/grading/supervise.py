@@ -28,7 +28,7 @@ CHANNEL_LIMIT = 4 * 1024 * 1024
 """A result channel larger than this is not a real report; reading stops there."""
 
 DRAIN_SECONDS = 0.5
-"""How long to keep reading pipes after the child has gone (a grandchild may hold them)."""
+"""How long to keep reading the result channel after the judge has gone."""
 
 EXIT_WAIT_SECONDS = 5.0
 """How long to wait for a killed child's exit status before calling it lost."""
@@ -180,9 +180,8 @@ def supervise(
 
     ``timeout`` is the wall-clock backstop; ``cpu_budget``, where the run's cgroup counts CPU
     time, is checked as the run goes (otherwise each process's RLIMIT_CPU enforces it in the
-    child). The process group is killed when the run ends, and then every process of the cgroup;
-    the trusted init in the child has already taken down whatever left the group. Closes both
-    descriptors and removes the cgroup.
+    child). The process group is killed when the run ends, and every process of the cgroup is
+    sent SIGKILL; the caller removes the cgroup once they are gone. Closes both descriptors.
     """
     start = time.monotonic()
     output = CappedOutput(output_limit)
@@ -227,9 +226,14 @@ def supervise(
         with contextlib.suppress(KeyError):
             if run.wake_fd is not None:
                 selector.unregister(run.wake_fd)
+        # The channel is the judge's alone: it ends with the judge. The output pipe is also
+        # the learner process's, which may still be ending: take what it holds, wait for no
+        # more (nothing the learner's code writes after the last check can matter).
         drain_until = time.monotonic() + DRAIN_SECONDS
-        while len(selector.get_map()) and time.monotonic() < drain_until:
+        while channel_fd in selector.get_map() and time.monotonic() < drain_until:
             pump(0.02)
+        while selector.get_map() and any(fd != channel_fd for fd in _ready(selector)):
+            pump(0)
     finally:
         kill_group(run.pid)
         selector.close()
@@ -237,7 +241,7 @@ def supervise(
         if group is not None:
             evidence.cpu_seconds = group.cpu_seconds()
             evidence.oom_killed = group.oom_killed()
-            group.remove()
+            group.send_kill()  # the caller removes it, once every process in it has gone
         os.close(output_fd)
         os.close(channel_fd)
     evidence.duration = time.monotonic() - start
@@ -245,6 +249,10 @@ def supervise(
     evidence.output = output.text()
     evidence.output_truncated = output.truncated
     return evidence
+
+
+def _ready(selector: selectors.BaseSelector) -> list[int]:
+    return [key.fd for key, _ in selector.select(timeout=0)]
 
 
 def run_cold(

@@ -6,9 +6,11 @@ arguments by reference in both directions, so the learner side could reach judge
 codec knows a closed set of types, checks every size and depth as it reads, and builds only
 ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``, lists, tuples, dicts,
 ``slice``, ``...``, ``torch.dtype``, ``torch.device``, ``torch.Size`` and dense tensors (by
-value: dtype, shape, device and raw bytes). A reference to an object that stays in the learner
-process travels as its number (:class:`Ref`). Anything else is refused with a sentence that says
-what it was, so the check that asked can say it to the learner.
+value: dtype, shape, device and raw bytes; contiguous, so a view's layout does not travel).
+NumPy scalars travel as the Python scalars they hold, an ``OrderedDict`` as a dict. A reference
+to an object that stays in the learner process travels as its number (:class:`Ref`). Anything
+else is refused with a sentence that says what it was, so the check that asked can say it to the
+learner.
 
 A message is one frame: a 4-byte length, a 4-byte header length, a JSON header (the value's
 tree and the length of each raw blob), then the raw bytes of every tensor and ``bytes`` value.
@@ -20,6 +22,7 @@ import json
 import math
 import socket
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,7 +135,7 @@ class _Encoder:
                 raise WireError(f"it holds more than {self.limits.items} items")
             nodes = [self.node(v, depth + 1) for v in items]  # type: ignore[attr-defined]
             return {"l" if kind is list else "u": nodes}
-        if kind is dict:
+        if kind is dict or kind is OrderedDict:  # a state_dict is an OrderedDict: as a dict
             pairs = value.items()  # type: ignore[attr-defined]
             if len(pairs) > self.limits.items:
                 raise WireError(f"it holds more than {self.limits.items} items")
@@ -151,6 +154,10 @@ class _Encoder:
             return {"sz": [int(n) for n in value]}  # type: ignore[attr-defined]
         if kind is torch.Tensor or kind is torch.nn.Parameter:
             return self.tensor(value)
+        if kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+            item = getattr(value, "item", None)  # a NumPy scalar: np.float64 and the like
+            if callable(item):
+                return self.node(item(), depth + 1)
         if self.refer is not None:
             ref = self.refer(value)
             return {"r": ref.id, "t": ref.type}

@@ -14,12 +14,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from trainer.errors import WorkerLost
 from trainer.grading.cgroups import RunGroup
-from trainer.grading.protocol import RunRequest, WorkerMessage
+from trainer.grading.protocol import ArmRequest, RunRequest, WorkerMessage
 from trainer.grading.supervise import OUTPUT_LIMIT, RunEvidence, child_env, kill_group, supervise
+
+if TYPE_CHECKING:
+    from trainer.grading.grader import Armed
 
 WALL_FACTOR = 4.0
 """The wall-clock backstop as a multiple of a kata's CPU budget: a loaded machine slows a grading
@@ -97,6 +100,8 @@ class WarmWorker:
         """Whether the warm-up initialised CUDA; then GPU gradings must go cold."""
         self._log: BinaryIO | None = None
         self.starts = 0
+        self.armed: Armed | None = None
+        """The next grading this worker has prepared (the grader's to use or discard)."""
 
     @property
     def pid(self) -> int | None:
@@ -149,6 +154,19 @@ class WarmWorker:
             log = self._startup_log()
             raise WorkerLost("the grading worker exited" + (f":\n{log}" if log else ""))
         return WorkerMessage.model_validate_json(data)
+
+    def is_ready(self) -> bool:
+        """Warm and alive, without waiting or reading anything."""
+        return self._ready and self.alive()
+
+    def arm(self, spec: ArmRequest) -> None:
+        """Have the worker prepare the next grading in ``spec``'s sandbox now."""
+        self.ensure_ready()
+        assert self._sock is not None
+        try:
+            self._sock.send(spec.model_dump_json().encode())
+        except OSError as exc:
+            raise WorkerLost(f"the grading worker did not take the request ({exc})") from None
 
     def poll_ready(self) -> bool:
         """Whether the worker has finished warming up, without waiting for it."""

@@ -60,6 +60,8 @@ class Link:
         self.gone: str | None = None
         """Why the learner process can no longer answer, once it cannot."""
         self.exit_reason: Callable[[], str] = lambda: "it ended"
+        self.layers: tuple[str, ...] = ()
+        """The sandbox layers the learner process reported holding around it."""
         self.devices: frozenset[str] = frozenset({"cpu"})
         """Device types a tensor from the learner process may be on: the grading's."""
 
@@ -159,7 +161,8 @@ class Link:
         ):
             self.gone = f"could not start: {self.exit_reason()}"
             return (), ()
-        return tuple(report[0]), tuple(report[1])
+        self.layers = tuple(report[0])
+        return self.layers, tuple(report[1])
 
     # -- the learner side's modules ---------------------------------------------------------
 
@@ -338,8 +341,15 @@ class Proxy:
     def __enter__(self) -> Any:
         return self._link.request("callattr", self, "__enter__", [], {})
 
-    def __exit__(self, *exc: object) -> Any:
-        return self._link.request("callattr", self, "__exit__", [None, None, None], {})
+    def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> bool:
+        """The learner's ``__exit__``, told of an exception by a stand-in of the same builtin
+        class and message (the judge's own exception cannot cross); True suppresses it."""
+        if kind is None:
+            self._link.request("callattr", self, "__exit__", [None, None, None], {})
+            return False
+        bases = [c.__name__ for c in kind.__mro__ if c.__module__ == "builtins"]
+        name = kind.__name__
+        return self._link.request("exitwith", self, name, bases, str(exc)[:MESSAGE_LIMIT]) is True
 
     def __str__(self) -> str:
         return str(self._link.request("str", self, "str"))

@@ -45,6 +45,12 @@ class Remote:
         a scalar by value)."""
         return self._link.request("eval", source, names)
 
+    def fetch(self, source: str, **names: object) -> Any:
+        """:meth:`eval`, its result copied back as plain data in the same round trip (a list of
+        the learner's parameters' values, say: ``remote.fetch("[p.detach() for p in
+        net.parameters()]", net=net)``)."""
+        return self._link.request("evalvalue", source, names)
+
     def define(self, obj: Callable[..., object] | type) -> Any:
         """The same function or class, defined in the learner process from its source.
 

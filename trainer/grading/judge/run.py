@@ -14,20 +14,21 @@ import argparse
 import contextlib
 import os
 import platform
-import shutil
 import signal
 import socket
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from trainer.grading.accelerator import open_gpu, resolve_device
 from trainer.grading.judge.link import Link, learner_pid_reason
-from trainer.grading.layers import Containment
-from trainer.grading.learner import isolation, process, sandbox
+from trainer.grading.layers import Layer
+from trainer.grading.learner import isolation, process
 from trainer.grading.protocol import (
+    ArmRequest,
     Channel,
     DoneRecord,
     EnvRecord,
@@ -35,6 +36,7 @@ from trainer.grading.protocol import (
     SandboxRecord,
     UnavailableRecord,
 )
+from trainer.grading.wire import encode, send
 
 UNUSED_PLUGINS = (
     "doctest",
@@ -90,7 +92,7 @@ def _environment(device: str, usable: bool) -> EnvRecord:
     )
 
 
-def run(request: RunRequest, channel: Channel, link: Link, judge: Containment) -> int:
+def run(request: RunRequest, channel: Channel, link: Link) -> int:
     """Run the checks in the current directory against the learner process; pytest's exit code."""
     device, unavailable = resolve_device(request.device, request.allowed_devices)
     channel.send(_environment(device, usable=unavailable is None))
@@ -110,9 +112,7 @@ def run(request: RunRequest, channel: Channel, link: Link, judge: Containment) -
     def sandbox_report() -> None:
         """The learner process's first message: which layers hold around it."""
         applied, missing = link.sandbox_report()
-        channel.send(
-            SandboxRecord(applied=(*judge.applied, *applied), missing=(*judge.missing, *missing))
-        )
+        channel.send(SandboxRecord(applied=applied, missing=missing))
 
     plugin.configure(
         plugin.Settings(
@@ -134,52 +134,120 @@ def run(request: RunRequest, channel: Channel, link: Link, judge: Containment) -
     return int(pytest.main(args, plugins=[plugin]))
 
 
-def execute(request: RunRequest, channel_fd: int) -> NoReturn:
-    """Be the judge of one grading: fork the learner process, run the checks, report, leave.
+@dataclass
+class Prepared:
+    """A learner process forked and sandboxing itself, and this judge's end of its socket."""
 
-    The learner process is forked first, before anything of the kata is loaded here, so its
-    memory holds no check. It gets a private copy of the learner's file and one end of a socket;
-    this process keeps the result channel. When the checks are done it asks the learner process
-    to end (its trusted init then ends everything the learner's code started), sends the final
-    record and leaves at once with ``os._exit``.
+    sock: socket.socket
+    pid: int
+
+
+def prepare(spec: ArmRequest, device: str, allowed: tuple[str, ...]) -> Prepared:
+    """Fork the learner process now, before anything of a kata is loaded here.
+
+    It contains itself in the current directory (its scratch) and waits for the grading. This
+    process then makes itself undumpable: a process of the same user (the learner's, where no
+    PID namespace or Landlock hides this one) cannot read its memory, where the checks will be.
     """
-    sys.dont_write_bytecode = True
-    if request.workdir is not None:
-        os.chdir(request.workdir)
-    scratch = str(Path.cwd())
-    os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = scratch
-    # torch's compiler caches default to a folder it may have named already (in the worker, or
-    # inherited from the grader's environment): outside the scratch, where nothing may write.
-    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(scratch, ".torchinductor"))
-    os.environ["TRITON_CACHE_DIR"] = str(Path(scratch, ".triton"))
-    judge = Containment()
-    isolation.die_with_parent()
-    sandbox.join_cgroups(request, judge)
-    learner = Path(scratch) / Path(request.learner).name
-    shutil.copyfile(request.learner, learner)
-    source = learner.read_text(encoding="utf-8", errors="replace")
     ours, theirs = socket.socketpair()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         ours.close()
-        process.run(request, theirs, learner)
+        process.run(spec, theirs, Path.cwd(), device, allowed)
     theirs.close()
-    # Not dumpable: a process of the same user (the learner's, where no PID namespace or
-    # Landlock hides this one) cannot read this one's memory, where the checks now go.
     isolation.libc().prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
-    link = Link(ours, source, str(learner))
-    link.exit_reason = learner_pid_reason(pid)
+    return Prepared(ours, pid)
+
+
+def _enter_workdir(workdir: str | None) -> None:
+    """The grading's scratch folder: the working directory, TMPDIR and HOME of both processes."""
+    sys.dont_write_bytecode = True
+    if workdir is not None:
+        os.chdir(workdir)
+    scratch = str(Path.cwd())
+    os.environ["TMPDIR"] = os.environ["HOME"] = tempfile.tempdir = scratch
+    # torch's compiler caches default to a folder it may have named already (in the worker, or
+    # inherited from the grader's environment): outside the scratch, where nothing may write.
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(scratch, ".torchinductor"))
+    os.environ["TRITON_CACHE_DIR"] = str(Path(scratch, ".triton"))
+
+
+def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
+    """Hand the learner process its grading, run the checks, report, leave.
+
+    The learner process gets this process's output pipe (fd 1), the learner's file as bytes,
+    the limits and the CPU budget. When the checks are done it is asked to end (its trusted
+    init then ends everything the learner's code started); where neither a PID namespace nor
+    this process's death would end those, the judge waits for that before its final record.
+    Then it leaves at once with ``os._exit``.
+    """
+    source = Path(request.learner).read_bytes()
+    filename = Path(request.learner).name
+    link = Link(prepared.sock, source.decode("utf-8", errors="replace"), filename)
+    link.exit_reason = learner_pid_reason(prepared.pid)
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
-    code = run(request, channel, link, judge)
+    try:
+        socket.send_fds(prepared.sock, [b"F"], [1])
+        send(
+            prepared.sock,
+            encode(
+                {
+                    "source": source,
+                    "filename": filename,
+                    "module_name": request.module_name,
+                    "limits": request.limits.model_dump(),
+                    "timeout": request.timeout,
+                }
+            ),
+        )
+    except OSError as exc:
+        link.gone = f"could not start: {exc}"
+    code = run(request, channel, link)
     link.close()
-    _wait_for(pid)
+    if Layer.PID_NS not in link.layers:
+        _wait_for(prepared.pid)  # its init sweeps what the learner's code left, then ends
     channel.send(DoneRecord(exit_code=code))
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(0)
+
+
+def execute(request: RunRequest, channel_fd: int) -> NoReturn:
+    """One grading from nothing (the cold path, or a warm worker with nothing armed)."""
+    _enter_workdir(request.workdir)
+    isolation.die_with_parent()
+    prepared = prepare(ArmRequest.for_request(request), request.device, request.allowed_devices)
+    judge(request, prepared, channel_fd)
+
+
+def armed(spec: ArmRequest, control: socket.socket) -> NoReturn:
+    """A warm worker's next grading, prepared before its request: wait for it, then judge it.
+
+    Forked by the worker with ``control`` (the worker's end of a socket pair); the request
+    arrives there with the output pipe and the result channel attached. A closed ``control``
+    means the armed grading is not wanted: the learner process ends with this one.
+    """
+    os.setsid()
+    isolation.die_with_parent()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(signum, signal.SIG_DFL)
+    _enter_workdir(spec.workdir)
+    prepared = prepare(spec, "cpu", ("cpu",))
+    try:
+        data, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+        request = RunRequest.model_validate_json(data)
+        if len(fds) != 2:
+            raise ValueError(f"expected 2 descriptors, got {len(fds)}")
+    except (OSError, ValueError):
+        os._exit(0)
+    control.close()
+    os.dup2(fds[0], 1)
+    os.dup2(fds[0], 2)
+    os.close(fds[0])
+    judge(request, prepared, fds[1])
 
 
 def _wait_for(pid: int, seconds: float = 2.0) -> None:

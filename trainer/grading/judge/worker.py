@@ -23,10 +23,11 @@ import sys
 import tempfile
 import threading
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from trainer.grading.protocol import RunRequest, WorkerMessage
+from trainer.grading.protocol import WORKER_COMMAND, ArmRequest, RunRequest, WorkerMessage
 
 WARM_MODULES = (
     "numpy",
@@ -137,12 +138,55 @@ def _child(request: RunRequest, output_fd: int, channel_fd: int, sock: socket.so
         os._exit(70)
 
 
+@dataclass
+class _Armed:
+    """The next grading, prepared: its judge (a session leader) and the socket to it."""
+
+    spec: ArmRequest
+    pid: int
+    control: socket.socket
+
+    def discard(self) -> None:
+        self.control.close()
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def _arm(spec: ArmRequest, sock: socket.socket) -> _Armed:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            sock.close()
+            ours.close()
+            from trainer.grading.judge.run import armed
+
+            armed(spec, theirs)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+        finally:
+            os._exit(70)
+    theirs.close()
+    return _Armed(spec, pid, ours)
+
+
 def serve(sock: socket.socket) -> None:
-    """Answer requests until the parent closes its end of the socket."""
+    """Answer requests until the parent closes its end of the socket.
+
+    ``arm`` forks the next grading's judge and learner process ahead of time; ``run`` hands a
+    request to the armed judge when it fits, else forks one for it now. Either way the parent
+    hears ``started`` (the judge's pid, also its process group) and, once reaped, ``exited``.
+    """
     global _running
     torch = sys.modules.get("torch")
     cuda_initialized = bool(torch is not None and torch.cuda.is_initialized())
     _tell(sock, WorkerMessage(kind="ready", pid=os.getpid(), cuda_initialized=cuda_initialized))
+    armed: _Armed | None = None
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, MESSAGE_SIZE, 2)
@@ -151,19 +195,38 @@ def serve(sock: socket.socket) -> None:
         if not data:
             return
         try:
-            request = RunRequest.model_validate_json(data)
-            if len(fds) != 2:
+            command = WORKER_COMMAND.validate_json(data)
+            if isinstance(command, RunRequest) and len(fds) != 2:
                 raise ValueError(f"expected 2 descriptors, got {len(fds)}")
         except ValueError as exc:
             for fd in fds:
                 os.close(fd)
             _tell(sock, WorkerMessage(kind="refused", pid=os.getpid(), reason=str(exc)))
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
+        if isinstance(command, ArmRequest):
+            if armed is not None:
+                armed.discard()
+            armed = _arm(command, sock)
+            continue
+        if armed is not None and armed.spec.fits(command):
+            pid = armed.pid
+            try:
+                socket.send_fds(armed.control, [data], fds)
+            except OSError:
+                pid = 0
+            armed.control.close()
+            armed = None
+        else:
+            if armed is not None:
+                armed.discard()
+                armed = None
+            pid = 0
         if pid == 0:
-            _child(request, fds[0], fds[1], sock)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(command, fds[0], fds[1], sock)
         _running = pid
         for fd in fds:
             os.close(fd)

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from trainer.grading.learner import sandbox
-from trainer.grading.protocol import SANDBOX_SKIPS, RunRequest
+from trainer.grading.limits import Limits
+from trainer.grading.protocol import SANDBOX_SKIPS, ArmRequest
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     skip = tuple(name for name in args if name in SANDBOX_SKIPS)
-    request = RunRequest(token=secrets.token_hex(8), checks="", learner="", timeout=5.0, skip=skip)
-    entered = sandbox.enter(request)
-    box = sandbox.contain(Path.cwd(), request, "cpu", entered)
+    spec = ArmRequest(workdir=str(Path.cwd()), skip=skip)
+    entered, joined = sandbox.enter(spec)
+    box = sandbox.contain(Path.cwd(), spec, "cpu", entered)
+    sandbox.apply_limits(Limits(), 5.0, spec.cgroup_layers, joined, box)
     report = {
         "applied": [*entered.applied, *box.applied],
         "missing": [*entered.missing, *box.missing],

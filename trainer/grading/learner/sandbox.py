@@ -1,11 +1,11 @@
 """Containment for a grading child, applied in the child before any learner code runs.
 
-The judge joins the run's cgroups (:func:`join_cgroups`) before it forks the learner process,
-so both are counted and killed together. In the learner process, first (:func:`enter`,
-single-threaded): leave the terminal, enter new namespaces and fork the trusted init (see
-:mod:`trainer.grading.learner.isolation`); then (:func:`contain`): the private root, Landlock,
-resource limits, no capabilities, no new privileges, and last the seccomp filter. Only then is
-the learner's file imported.
+Three moments, all before the learner's file is imported. First (:func:`enter`,
+single-threaded): join the run's cgroups, leave the terminal, enter new namespaces and fork the
+trusted init (see :mod:`trainer.grading.learner.isolation`). Then (:func:`contain`): the private
+root, Landlock, no capabilities, no new privileges, and last the seccomp filter. These two may
+run ahead of the grading's request (a warm worker arms the next grading while the learner
+types). Last, when the request arrives (:func:`apply_limits`): the kata's resource limits.
 
 Each layer is independent and best effort, so a platform without one still gets the others;
 :class:`~trainer.grading.layers.Containment` records which held, and the verdict lists them.
@@ -28,7 +28,8 @@ from pathlib import Path
 
 from trainer.grading.layers import Containment, Layer, cpu_layer, memory_layer, processes_layer
 from trainer.grading.learner import isolation, seccomp
-from trainer.grading.protocol import RunRequest
+from trainer.grading.limits import Limits
+from trainer.grading.protocol import ArmRequest
 
 MB = 1024 * 1024
 
@@ -96,20 +97,18 @@ def _mapped_bytes() -> int:
     return 0
 
 
-def cpu_budget(request: RunRequest) -> float:
-    """CPU seconds the whole grading may use: the kata's timeout."""
-    return float(request.timeout)
-
-
-def apply_limits(request: RunRequest, box: Containment) -> None:
-    """Set every resource limit (soft = hard, so none can be raised again).
+def apply_limits(
+    limits: Limits, timeout: float, groups: dict[str, str], joined: bool, box: Containment
+) -> None:
+    """Set every resource limit (soft = hard, so none can be raised again), and note the
+    cgroup's limits as layers where the process joined them.
 
     Memory: a cgroup joined at the start counts every process and shared memory; without one,
     ``RLIMIT_AS`` caps each process's address space at what it maps now plus the limit. In
     both cases ``RLIMIT_DATA`` makes one huge allocation fail cleanly (a MemoryError with a
-    message) instead of inviting the OOM killer.
+    message) instead of inviting the OOM killer. CPU: the kata's ``timeout`` is the budget.
     """
-    limits, groups = request.limits, request.cgroup_layers
+    groups = groups if joined else {}
 
     def limit(kind: int, soft: int, name: str | None, hard: int | None = None) -> None:
         hard = soft if hard is None else hard
@@ -127,22 +126,25 @@ def apply_limits(request: RunRequest, box: Containment) -> None:
     limit(resource.RLIMIT_CORE, 0, Layer.NO_CORE)
     memory = limits.memory_mb * MB
     limit(resource.RLIMIT_DATA, memory, None)
-    if "memory" not in groups:
+    if "memory" in groups:
+        box.note(memory_layer(limits.memory_mb, groups["memory"]), True)
+    else:
         limit(
             resource.RLIMIT_AS,
             _mapped_bytes() + memory,
             memory_layer(limits.memory_mb, "RLIMIT_AS, per process"),
         )
-    budget = cpu_budget(request)
-    seconds = math.ceil(budget)
+    seconds = math.ceil(timeout)
     how = "all processes, cgroup" if "cpu" in groups else "per process, RLIMIT_CPU"
-    limit(resource.RLIMIT_CPU, seconds, cpu_layer(budget, how), seconds + 1)
+    limit(resource.RLIMIT_CPU, seconds, cpu_layer(timeout, how), seconds + 1)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails (EFBIG), no kill
     limit(resource.RLIMIT_FSIZE, limits.file_mb * MB, f"files {limits.file_mb} MB")
     limit(resource.RLIMIT_NOFILE, limits.open_files, f"open files {limits.open_files}")
-    if "processes" not in groups:
+    if "processes" in groups:
+        box.note(processes_layer(limits.processes, groups["processes"]), True)
+    else:
         # Counted per user; the kernel applies it to root only without CAP_SYS_RESOURCE, which
-        # the child has dropped when it runs in a user namespace.
+        # the process has dropped when it runs in a user namespace.
         existing = _count_processes(os.getuid())
         limit(
             resource.RLIMIT_NPROC,
@@ -151,19 +153,15 @@ def apply_limits(request: RunRequest, box: Containment) -> None:
         )
 
 
-def join_cgroups(request: RunRequest, box: Containment) -> None:
+def join_cgroups(spec: ArmRequest) -> bool:
     """Move this process into the cgroups the grader made for the run (before any fork)."""
-    joined = True
-    for procs in request.cgroups:
+    joined = bool(spec.cgroups)
+    for procs in spec.cgroups:
         try:
             Path(procs).write_text(str(os.getpid()), encoding="ascii")
         except OSError:
             joined = False
-    for resource_name, how in request.cgroup_layers.items():
-        if resource_name == "memory":
-            box.note(memory_layer(request.limits.memory_mb, how), joined)
-        elif resource_name == "processes":
-            box.note(processes_layer(request.limits.processes, how), joined)
+    return joined
 
 
 def _allow_except(path: Path, hidden: list[Path]) -> Iterable[Path]:
@@ -250,32 +248,32 @@ def landlock(
         box.note(Layer.LANDLOCK_SIGNALS, True)
 
 
-def enter(request: RunRequest) -> Containment:
+def enter(spec: ArmRequest) -> tuple[Containment, bool]:
     """The learner process's first steps; returns only in the process that will serve, under
-    its trusted init.
+    its trusted init, with whether it joined the run's cgroups.
 
     Single-threaded, before anything else (a user namespace demands it, and the trusted init
     must be in place before any code it guards runs). Linux only: elsewhere the process group
-    the supervisor kills is all there is, and the verdict says so. The run's cgroups were
-    joined by the judge before it forked this process.
+    the supervisor kills is all there is, and the verdict says so.
     """
     box = Containment()
     if sys.platform != "linux":
         isolation.no_terminal(box)
         for layer in (*NAMESPACE_LAYERS, Layer.TRUSTED_INIT):
             box.note(layer, False)
-        return box
+        return box, False
     isolation.die_with_parent()
+    joined = join_cgroups(spec)
     isolation.no_terminal(box)
-    if "namespaces" in request.skip:
+    if "namespaces" in spec.skip:
         for layer in NAMESPACE_LAYERS:
             box.note(layer, False)
         pid_namespace = False
     else:
-        pid_namespace = isolation.enter_namespaces(box, user="userns" not in request.skip)
+        pid_namespace = isolation.enter_namespaces(box, user="userns" not in spec.skip)
     box.note(Layer.TRUSTED_INIT, True)
     isolation.run_as_init(pid_namespace)
-    return box
+    return box, joined
 
 
 NAMESPACE_LAYERS = (
@@ -294,19 +292,22 @@ def gpu_devices(device: str) -> list[Path]:
     return sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
 
 
-def contain(workdir: Path, request: RunRequest, device: str, entered: Containment) -> Containment:
-    """Everything after the checks are collected, in a safe order; seccomp last."""
+def contain(workdir: Path, spec: ArmRequest, device: str, entered: Containment) -> Containment:
+    """The private root, Landlock, no capabilities, no new privileges, and last seccomp.
+
+    Resource limits come later (:func:`apply_limits`), when the grading's request says which.
+    """
     box = Containment()
     readable = isolation.readable_paths()
-    hidden = [Path(p) for p in request.hidden]
+    hidden = [Path(p) for p in spec.hidden]
     devices = gpu_devices(device)
-    if Layer.MOUNT_NS in entered.applied and "root" not in request.skip:
+    if Layer.MOUNT_NS in entered.applied and "root" not in spec.skip:
         try:
             isolation.private_root(
                 workdir,
                 readable,
                 hidden,
-                scratch_mb=request.limits.file_mb,
+                scratch_mb=spec.file_mb,
                 devices=[str(d.relative_to("/dev")) for d in devices],
             )
             box.note(Layer.PRIVATE_ROOT, True)
@@ -321,14 +322,13 @@ def contain(workdir: Path, request: RunRequest, device: str, entered: Containmen
         box,
         devices=devices,
         private=Layer.PRIVATE_ROOT in box.applied,
-        skip="landlock" in request.skip,
+        skip="landlock" in spec.skip,
     )
-    apply_limits(request, box)
     isolation.drop_capabilities(box)
     lib = isolation.libc()
     lib.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     box.note(Layer.NO_NEW_PRIVILEGES, lib.prctl(_PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
-    if "seccomp" in request.skip:
+    if "seccomp" in spec.skip:
         box.note(Layer.SECCOMP, False)
     else:
         seccomp.install(box)

@@ -12,6 +12,7 @@ of it. The judge treats every answer as data, bounded and decoded without runnin
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import importlib
@@ -100,10 +101,15 @@ class Server:
         kind = type(value)
         return Ref(id(value), f"{kind.__module__}.{kind.__qualname__}")
 
-    def result(self, value: object) -> object:
-        """Scalars and torch's small value types by value; anything else by reference."""
-        if type(value) in SCALARS or type(value) in _torch_values():
+    def result(self, value: object, depth: int = 0) -> object:
+        """Scalars and torch's small value types by value; a tuple as a tuple of results (so
+        ``for name, p in m.named_parameters()`` costs no request per item); anything else by
+        reference."""
+        kind = type(value)
+        if kind in SCALARS or kind in _torch_values():
             return value
+        if kind is tuple and depth < 2 and len(value) <= 16:  # type: ignore[arg-type]
+            return tuple(self.result(v, depth + 1) for v in value)  # type: ignore[attr-defined]
         return self.refer(value)
 
     def resolve(self, value: object) -> Any:
@@ -200,6 +206,25 @@ class Server:
     def op_unary(self, name: str, value: object) -> object:
         return self.result(UNARY[name](value))
 
+    def op_exitwith(self, manager: Any, name: str, bases: list[str], message: str) -> bool:
+        """``manager.__exit__`` with a stand-in for the judge's exception: the builtin class it
+        derives from, under its own name, with its message."""
+        import builtins
+
+        base: type[BaseException] = Exception
+        for candidate in bases:
+            found = getattr(builtins, candidate, None)
+            if isinstance(found, type) and issubclass(found, Exception):
+                base = found
+                break
+        kind = type(name, (base,), {})
+        try:
+            stand_in = kind(message)
+        except TypeError:
+            kind = type(name, (Exception,), {})
+            stand_in = kind(message)
+        return bool(manager.__exit__(kind, stand_in, None))
+
     def op_value(self, obj: object) -> object:
         return _Value(obj)
 
@@ -240,11 +265,19 @@ class Server:
         scope.update(names)
         return self.result(eval(compile(source, "<checks>", "eval"), scope))
 
+    def op_evalvalue(self, source: str, names: dict[str, Any]) -> object:
+        """:meth:`op_eval`, its result sent by value: one round trip for a computed copy."""
+        scope = dict(self.scope())
+        scope.update(names)
+        return _Value(eval(compile(source, "<checks>", "eval"), scope))
+
     def op_define(self, source: str, name: str) -> object:
         """A function or class the checks defined, defined here from its source (a model to
         hand the learner's function, a hook to put on the learner's module)."""
         scope = self.scope()
-        exec(compile(source, f"<checks: {name}>", "exec"), scope)
+        # Annotations stay strings: a helper's ``x: Any`` needs no import here.
+        flags = __future__.annotations.compiler_flag
+        exec(compile(source, f"<checks: {name}>", "exec", flags=flags, dont_inherit=True), scope)
         return self.result(scope[name])
 
     def op_vjp(
@@ -309,6 +342,16 @@ class Server:
         for i, cotangents in enumerate(cotangent_sets):
             second = second_sets[i] if second_sets is not None else None
             answer = self.op_vjp(fn, args, wrt, cotangents, second)
+            results.append(answer.value)  # type: ignore[attr-defined]
+        return _Value(results)
+
+    def op_vjpeach(
+        self, fn: Callable[..., object], wrt: list[int], pairs: list[list[Any]]
+    ) -> object:
+        """For each (arguments, cotangents) pair, :meth:`op_vjp`'s gradients, by value."""
+        results = []
+        for args, cotangents in pairs:
+            answer = self.op_vjp(fn, args, wrt, cotangents, None)
             results.append(answer.value)  # type: ignore[attr-defined]
         return _Value(results)
 
