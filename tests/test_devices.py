@@ -152,7 +152,7 @@ def test_the_child_resolves_with_torch_facts(monkeypatch: pytest.MonkeyPatch) ->
     """resolve_device asks torch only about what the request could use."""
     import torch
 
-    from trainer.grading.judge.run import resolve_device
+    from trainer.grading.accelerator import resolve_device
 
     asked: list[str] = []
 
@@ -175,7 +175,7 @@ def test_open_gpu_makes_the_graded_gpu_current_before_the_sandbox(
 ) -> None:
     import torch
 
-    from trainer.grading.judge import run as runner
+    from trainer.grading import accelerator as runner
 
     calls: list[str] = []
     monkeypatch.setattr(torch.cuda, "set_device", lambda d: calls.append(f"current {d}"))

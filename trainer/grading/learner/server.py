@@ -23,12 +23,16 @@ import os
 import socket
 import sys
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from trainer.grading.wire import Ref, WireError, decode, encode, receive, send
+
+HELPERS = "katas_checks_helpers"
+"""The module that holds what the checks define in this process (``remote.define``)."""
 
 MESSAGE_LIMIT = 4000
 """Characters of an exception's message that travel; the judge cuts further for the learner."""
@@ -249,13 +253,13 @@ class Server:
         if self._scope is None:
             import torch
 
-            self._scope = {
-                "torch": torch,
-                "nn": torch.nn,
-                "F": torch.nn.functional,
-                "math": math,
-                "learner": self.module,
-            }
+            # A module of its own, so what is defined here can be pickled (torch.save) by name.
+            helpers = types.ModuleType(HELPERS)
+            helpers.__dict__.update(
+                torch=torch, nn=torch.nn, F=torch.nn.functional, math=math, learner=self.module
+            )
+            sys.modules[HELPERS] = helpers
+            self._scope = helpers.__dict__
         return self._scope
 
     def op_eval(self, source: str, names: dict[str, Any]) -> object:
