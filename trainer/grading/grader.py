@@ -229,6 +229,12 @@ class Grader:
     def __init__(self, workers: int = 1, *, warm: bool = True) -> None:
         self.warm = warm and warm_supported()
         self._workers = [WarmWorker() for _ in range(max(1, workers))] if self.warm else []
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        for index, worker in enumerate(self._workers):
+            # A grading's judge and learner process take turns, never run at once: on one CPU
+            # each turn costs a fifth of a wake-up on another (tens of microseconds, hundreds
+            # of turns a grading). One CPU per worker, so parallel gradings do not share one.
+            worker.cpu = cpus[index % len(cpus)] if cpus else None
         self._idle: queue.Queue[WarmWorker] = queue.Queue()
         for worker in self._workers:
             self._idle.put(worker)
@@ -357,7 +363,8 @@ class Grader:
             workdir = tempfile.mkdtemp(prefix="katas-grade-")
         try:
             request = _request(kata, path, device, limit, run_limits, workdir, group, token)
-            request = request.model_copy(update={"hidden": hidden})
+            cpu = worker.cpu if worker is not None else None
+            request = request.model_copy(update={"hidden": hidden, "cpu": cpu})
             return self._run(worker, request, limit, output_limit, cancel, group)
         finally:
             self._clean_up(group, workdir)

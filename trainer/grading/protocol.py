@@ -88,6 +88,8 @@ class RunRequest(BaseModel):
     """Folders never readable by learner code even inside the installation (a wheel's katas)."""
     skip: tuple[str, ...] = ()
     """Sandbox layers left out on purpose (see ``SANDBOX_SKIPS``)."""
+    cpu: int | None = None
+    """The CPU the judge and the learner process run on, where the grader chose one."""
 
 
 class _Record(BaseModel):

@@ -100,6 +100,8 @@ class WarmWorker:
         """Whether the warm-up initialised CUDA; then GPU gradings must go cold."""
         self._log: BinaryIO | None = None
         self.starts = 0
+        self.cpu: int | None = None
+        """The CPU this worker's gradings run on (their two processes take turns on it)."""
         self.armed: Armed | None = None
         """The next grading this worker has prepared (the grader's to use or discard)."""
 

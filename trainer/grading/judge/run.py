@@ -183,6 +183,9 @@ def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
     this process's death would end those, the judge waits for that before its final record.
     Then it leaves at once with ``os._exit``.
     """
+    if request.cpu is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {request.cpu})
     source = Path(request.learner).read_bytes()
     filename = Path(request.learner).name
     link = Link(prepared.sock, source.decode("utf-8", errors="replace"), filename)
@@ -199,6 +202,7 @@ def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
                     "module_name": request.module_name,
                     "limits": request.limits.model_dump(),
                     "timeout": request.timeout,
+                    "cpu": request.cpu,
                 }
             ),
         )

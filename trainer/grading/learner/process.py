@@ -11,6 +11,7 @@ word) and serves (:mod:`.server`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -67,6 +68,10 @@ def _set_up(
     setup = decode(frame)
     if type(setup) is not dict:
         raise ValueError("the judge's set-up is not a dict")
+    cpu = setup.get("cpu")
+    if type(cpu) is int:  # the judge's CPU: the two processes take turns, never run at once
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
     limits = Limits.model_validate(setup["limits"])
     sandbox.apply_limits(limits, float(setup["timeout"]), spec.cgroup_layers, joined, box)
     learner = scratch / Path(str(setup["filename"])).name
