@@ -223,6 +223,7 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
         output=ev.output,
         output_truncated=ev.output_truncated,
         duration=round(ev.duration, 3),
+        phases=report.done.phases if report.done is not None else {},
         device=report.env.device if report.env else device,
         file=str(file),
         environment=environment(report.env, report.sandbox),

@@ -318,8 +318,7 @@ class Grader:
                     )
                 finally:
                     if worker is not None:
-                        self._arm(worker, hidden_folders(kata))
-                        self._idle.put(worker)
+                        self._release(worker, hidden_folders(kata))
                 evidence.memory_mb = run_limits.memory_mb
         finally:
             with self._lock:
@@ -393,6 +392,21 @@ class Grader:
         for future in pending:
             future.result()
 
+    def _release(self, worker: WarmWorker, hidden: tuple[str, ...]) -> None:
+        """Arm ``worker`` for its next grading, then let the next grading have it: in the
+        background, after the last one's clean-up, so the verdict waits for neither."""
+
+        def arm_then_release() -> None:
+            try:
+                self._arm(worker, hidden)
+            finally:
+                self._idle.put(worker)
+
+        future = self._cleaner.submit(arm_then_release)
+        with self._lock:
+            self._cleanups.add(future)
+        future.add_done_callback(self._cleanups.discard)
+
     def _arm(self, worker: WarmWorker, hidden: tuple[str, ...]) -> None:
         """Prepare ``worker``'s next grading now, while nobody waits for it."""
         if self._closed or worker.armed is not None or not worker.is_ready():
@@ -460,6 +474,7 @@ class Grader:
     def close(self) -> None:
         self._closed = True
         self.cancel()
+        self.settle()  # clean-ups and arming under way (arming stops once closed)
         for worker in self._workers:
             worker.stop()
             if worker.armed is not None:

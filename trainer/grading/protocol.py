@@ -171,6 +171,8 @@ class LearnerEndedRecord(_Record):
 class DoneRecord(_Record):
     kind: Literal["done"] = "done"
     exit_code: int
+    phases: dict[str, float] = Field(default_factory=dict)
+    """Where the judge's time went, in seconds (and the round trips' count): for benchmarks."""
 
 
 Record = Annotated[
@@ -202,6 +204,10 @@ class Channel:
         """Write one record and flush at once, so a later crash cannot lose it."""
         self._stream.write(f"{self._token} {record.model_dump_json()}\n")
         self._stream.flush()
+
+    def close(self) -> None:
+        """End the channel: the grader sees it end (after the final record) at once."""
+        self._stream.close()
 
 
 def parse_lines(data: bytes, token: str) -> tuple[list[Record], int]:

@@ -205,9 +205,18 @@ def supervise(
             elif len(channel) < CHANNEL_LIMIT:
                 channel.extend(data)
 
+    def reported() -> bool:
+        """The judge sent its last record and closed the channel: the run is over, whatever
+        its own exit still takes (it runs no learner code; its exit status says no more)."""
+        return channel_fd not in selector.get_map() and b'"kind":"done"' in channel
+
     deadline = start + timeout
+    complete = False
     try:
         while not run.finished():
+            if reported():
+                complete = True
+                break
             if cancel is not None and cancel.is_set():
                 evidence.cancelled = True
                 break
@@ -222,7 +231,7 @@ def supervise(
                     break
             pump(min(remaining, 0.05))
         kill_group(run.pid)
-        evidence.returncode = run.wait(EXIT_WAIT_SECONDS)
+        evidence.returncode = 0 if complete else run.wait(EXIT_WAIT_SECONDS)
         with contextlib.suppress(KeyError):
             if run.wake_fd is not None:
                 selector.unregister(run.wake_fd)

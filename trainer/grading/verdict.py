@@ -87,6 +87,9 @@ class Verdict(BaseModel):
     environment: Environment
     clock: Literal["cpu", "wall"] | None = None
     """For a timeout: whether the CPU budget ran out, or the wall-clock backstop."""
+    phases: dict[str, float] = Field(default_factory=dict)
+    """Where a grading's time went (seconds; ``requests`` counts round trips), as the judge
+    measured it: for ``benchmarks/grading_latency.py``, never shown to the learner."""
     graded_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property

@@ -100,6 +100,7 @@ class WarmWorker:
         """Whether the warm-up initialised CUDA; then GPU gradings must go cold."""
         self._log: BinaryIO | None = None
         self.starts = 0
+        self._ending: _ForkedRun | None = None
         self.cpu: int | None = None
         """The CPU this worker's gradings run on (their two processes take turns on it)."""
         self.armed: Armed | None = None
@@ -164,6 +165,7 @@ class WarmWorker:
     def arm(self, spec: ArmRequest) -> None:
         """Have the worker prepare the next grading in ``spec``'s sandbox now."""
         self.ensure_ready()
+        self._settle()
         assert self._sock is not None
         try:
             self._sock.send(spec.model_dump_json().encode())
@@ -208,6 +210,7 @@ class WarmWorker:
 
         ``timeout`` is the CPU budget; the wall-clock backstop is ``WALL_FACTOR`` times it."""
         self.ensure_ready()
+        self._settle()
         assert self._sock is not None
         out_read, out_write = os.pipe()
         chan_read, chan_write = os.pipe()
@@ -243,10 +246,21 @@ class WarmWorker:
         if run.lost:
             kill_group(run.pid)
             self.stop()
+        elif not run.finished():
+            self._ending = run  # the judge reported and is ending: heard of before the next send
         return evidence
+
+    def _settle(self) -> None:
+        """Wait for the last grading's judge to have ended (its ``exited`` message), so the
+        next message the worker answers is the next one's."""
+        run, self._ending = self._ending, None
+        if run is not None and run.wait(START_TIMEOUT) is None and not run.lost:
+            self.stop()
+            raise WorkerLost("the grading worker did not say its last grading ended")
 
     def stop(self) -> None:
         """Close the socket (the worker exits on EOF) and make sure the process is gone."""
+        self._ending = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None

@@ -60,6 +60,9 @@ class Link:
         self.gone: str | None = None
         """Why the learner process can no longer answer, once it cannot."""
         self.exit_reason: Callable[[], str] = lambda: "it ended"
+        self.prepared: dict[str, float] = {}
+        """How long the learner process took to contain itself, and when (before the request,
+        where it was armed): seconds, its own word, for benchmarks."""
         self.layers: tuple[str, ...] = ()
         """The sandbox layers the learner process reported holding around it."""
         self.devices: frozenset[str] = frozenset({"cpu"})
@@ -77,6 +80,13 @@ class Link:
         return self._exchange([op, *operands])
 
     def _exchange(self, message: list[object]) -> Any:
+        start = time.perf_counter()
+        try:
+            return self._exchange_timed(message)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _exchange_timed(self, message: list[object]) -> Any:
         try:
             frame = encode(message, refer=self._ref)
         except WireError as exc:
@@ -156,12 +166,16 @@ class Link:
             report = None
         if (
             type(report) is not list
-            or len(report) != 2
-            or not all(type(part) is list and all(type(n) is str for n in part) for part in report)
+            or len(report) not in (2, 3)
+            or not all(
+                type(part) is list and all(type(n) is str for n in part) for part in report[:2]
+            )
         ):
             self.gone = f"could not start: {self.exit_reason()}"
             return (), ()
         self.layers = tuple(report[0])
+        if len(report) > 2 and type(report[2]) is dict:
+            self.prepared = {k: v for k, v in report[2].items() if type(v) is float}
         return self.layers, tuple(report[1])
 
     # -- the learner side's modules ---------------------------------------------------------

@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from trainer.grading.accelerator import open_gpu, resolve_device
 from trainer.grading.judge.link import Link, learner_pid_reason
@@ -66,6 +66,7 @@ PYTEST_ARGS = (
     "-s",
     "--assert=plain",
     "--import-mode=importlib",
+    "--noconftest",
 )
 """Fixed pytest options: no terminal output to scrape, no cache, no assertion rewriting
 (messages are the authors'), no ``sys.path`` changes that would let a learner import the
@@ -92,7 +93,7 @@ def _environment(device: str, usable: bool) -> EnvRecord:
     )
 
 
-def run(request: RunRequest, channel: Channel, link: Link) -> int:
+def run(request: RunRequest, channel: Channel, link: Link, pytest_config: Any = None) -> int:
     """Run the checks in the current directory against the learner process; pytest's exit code."""
     device, unavailable = resolve_device(request.device, request.allowed_devices)
     channel.send(_environment(device, usable=unavailable is None))
@@ -109,8 +110,11 @@ def run(request: RunRequest, channel: Channel, link: Link) -> int:
 
     checks = Path(request.checks).resolve()
 
+    _PHASES["pytest start"] = time.perf_counter()
+
     def sandbox_report() -> None:
         """The learner process's first message: which layers hold around it."""
+        _PHASES["collect"] = time.perf_counter() - _PHASES.pop("pytest start")
         applied, missing = link.sandbox_report()
         channel.send(SandboxRecord(applied=applied, missing=missing))
 
@@ -125,13 +129,66 @@ def run(request: RunRequest, channel: Channel, link: Link) -> int:
             before_tests=sandbox_report,
         )
     )
+    config = pytest_config or configure_pytest()
+    if config is None:  # pytest's private API changed: the public entry point, all at once
+        folder = Path.cwd() / ".judge"
+        args = [str(checks), "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)]
+        return int(pytest.main([*args, *PYTEST_ARGS], plugins=[plugin]))
+    config.args = [str(checks)]
+    os.environ["PYTEST_VERSION"] = pytest.__version__
+    try:
+        return int(config.hook.pytest_cmdline_main(config=config))
+    finally:
+        config._ensure_unconfigure()
+
+
+def _warm_up() -> None:
+    """What every judge does first (a tensor decoded, a comparison, a reference gradient),
+    done while the grading is not yet asked for: torch builds much lazily on first use."""
+    import torch
+
+    from trainer.checks import assert_close
+    from trainer.grading.wire import decode, encode
+
+    rng = torch.get_rng_state()
+    try:
+        value = decode(encode(torch.arange(6.0).reshape(2, 3))[4:])
+        assert_close(value, torch.arange(6.0).reshape(2, 3))
+        leaf = torch.ones(3, requires_grad=True)
+        torch.nn.functional.silu(leaf * 2).sum().backward()  # type: ignore[no-untyped-call]
+    except Exception:
+        pass  # an optimisation only
+    finally:
+        torch.set_rng_state(rng)
+
+
+def configure_pytest() -> Any:
+    """pytest's configuration, made before the grading's request where the judge is armed.
+
+    ``pytest.main`` spends most of its 30 ms parsing options and registering its plugins; none
+    of that depends on the kata, so an armed judge does it while the learner types, and the
+    request only names the checks file (``config.args``) and runs the session, as
+    ``pytest.main`` would. Through ``_pytest.config._prepareconfig``: None where that private
+    function is gone, and grading falls back to ``pytest.main``. ``--noconftest``: a kata's
+    ``checks.py`` is self-contained, and no ``conftest.py`` of a pack is ever imported.
+    """
+    from trainer.grading.judge import plugin
+
     folder = Path.cwd() / ".judge"
     folder.mkdir(exist_ok=True)
     ini = folder / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
-    args = [str(checks), "-c", str(ini), "--rootdir", str(folder)]
-    args += ["--confcutdir", str(checks.parent), *PYTEST_ARGS]
-    return int(pytest.main(args, plugins=[plugin]))
+    try:
+        from _pytest.config import _prepareconfig
+
+        args = [str(folder), "-c", str(ini), "--rootdir", str(folder), *PYTEST_ARGS]
+        return _prepareconfig(args, plugins=[plugin])
+    except Exception:
+        return None
+
+
+_PHASES: dict[str, float] = {}
+"""Seconds this judge spent on each step, for the final record."""
 
 
 @dataclass
@@ -174,7 +231,9 @@ def _enter_workdir(workdir: str | None) -> None:
     os.environ["TRITON_CACHE_DIR"] = str(Path(scratch, ".triton"))
 
 
-def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
+def judge(
+    request: RunRequest, prepared: Prepared, channel_fd: int, pytest_config: Any = None
+) -> NoReturn:
     """Hand the learner process its grading, run the checks, report, leave.
 
     The learner process gets this process's output pipe (fd 1), the learner's file as bytes,
@@ -183,6 +242,7 @@ def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
     this process's death would end those, the judge waits for that before its final record.
     Then it leaves at once with ``os._exit``.
     """
+    began = time.perf_counter()
     if request.cpu is not None:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {request.cpu})
@@ -208,14 +268,24 @@ def judge(request: RunRequest, prepared: Prepared, channel_fd: int) -> NoReturn:
         )
     except OSError as exc:
         link.gone = f"could not start: {exc}"
-    code = run(request, channel, link)
+    code = run(request, channel, link, pytest_config)
+    checked = time.perf_counter()
     link.close()
     if Layer.PID_NS not in link.layers:
         _wait_for(prepared.pid)  # its init sweeps what the learner's code left, then ends
-    channel.send(DoneRecord(exit_code=code))
+    phases = {
+        **{f"learner {k}": v for k, v in link.prepared.items()},
+        **_PHASES,
+        "judge": checked - began,
+        "round trips": link.seconds,
+        "requests": float(link.requests),
+        "learner ending": time.perf_counter() - checked,
+    }
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    channel.send(DoneRecord(exit_code=code, phases=phases))
+    channel.close()  # the grader has its verdict now, before this process has finished ending
     os._exit(0)
 
 
@@ -240,6 +310,8 @@ def armed(spec: ArmRequest, control: socket.socket) -> NoReturn:
         signal.signal(signum, signal.SIG_DFL)
     _enter_workdir(spec.workdir)
     prepared = prepare(spec, "cpu", ("cpu",))
+    pytest_config = configure_pytest()
+    _warm_up()
     try:
         data, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
         request = RunRequest.model_validate_json(data)
@@ -251,7 +323,7 @@ def armed(spec: ArmRequest, control: socket.socket) -> NoReturn:
     os.dup2(fds[0], 1)
     os.dup2(fds[0], 2)
     os.close(fds[0])
-    judge(request, prepared, fds[1])
+    judge(request, prepared, fds[1], pytest_config)
 
 
 def _wait_for(pid: int, seconds: float = 2.0) -> None:

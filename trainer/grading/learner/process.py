@@ -15,6 +15,7 @@ import contextlib
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,21 +31,27 @@ def run(
     spec: ArmRequest, sock: socket.socket, scratch: Path, device: str, allowed: tuple[str, ...]
 ) -> NoReturn:
     """Become the learner process; never returns."""
+    began = time.perf_counter()
     try:
         os.closerange(3, sock.fileno())  # the result channel and whatever else was inherited
         os.closerange(sock.fileno() + 1, 65536)
         entered, joined = sandbox.enter(spec)
+        entered_at = time.perf_counter()
         resolved, unavailable = resolve_device(device, allowed)
         if unavailable is None and resolved.startswith("cuda"):
             open_gpu(resolved)  # before the sandbox closes: a CUDA context opens device files
         box = sandbox.contain(scratch, spec, resolved, entered)
         box.applied[:0] = entered.applied
         box.missing[:0] = entered.missing
+        timing = {"enter": entered_at - began, "contain": time.perf_counter() - entered_at}
+        warmed_at = time.perf_counter()
+        _warm_up()
+        timing["warm_up"] = time.perf_counter() - warmed_at
     except BaseException as exc:  # the trainer's own failure: say so on stderr, end
         print(f"the learner process could not start: {exc!r}", file=sys.stderr)
         os._exit(71)
     try:
-        learner, module_name = _set_up(sock, scratch, spec, joined, box)
+        learner, module_name = _set_up(sock, scratch, spec, joined, box, timing)
     except BaseException as exc:
         print(f"the learner process could not be set up: {exc!r}", file=sys.stderr)
         os._exit(72)
@@ -52,11 +59,61 @@ def run(
     os._exit(0)
 
 
+def _warm_up() -> None:
+    """Run once what nearly every grading runs first (a module's forward and backward, a
+    custom Function, a gradient of a gradient), while the grading is not yet asked for.
+
+    torch builds much lazily on first use (dispatch entries, autograd's graph machinery,
+    imports); paid here, in a process that is already sandboxed, it is not paid inside the
+    first check. Nothing of it is visible to the learner's code: no tensor survives, and the
+    random generator is put back as it was.
+    """
+    import torch
+    from torch import nn
+
+    rng = torch.get_rng_state()
+    try:
+        layer = nn.Linear(3, 2)
+        x = torch.ones(4, 3, requires_grad=True)
+        out = torch.nn.functional.silu(layer(x)).sum()
+        (grad,) = torch.autograd.grad(out, x, create_graph=True)
+        grad.sum().backward()  # type: ignore[no-untyped-call]
+
+        class _Square(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx: object, value: torch.Tensor) -> torch.Tensor:
+                ctx.save_for_backward(value)  # type: ignore[attr-defined]
+                return value * value
+
+            @staticmethod
+            def backward(ctx: object, upstream: torch.Tensor) -> torch.Tensor:
+                (value,) = ctx.saved_tensors  # type: ignore[attr-defined]
+                doubled: torch.Tensor = 2 * value * upstream
+                return doubled
+
+        squared = _Square.apply(torch.arange(3.0, requires_grad=True))  # type: ignore[no-untyped-call]
+        squared.sum().backward()
+        with torch.no_grad():
+            layer.weight -= 0.1 * layer.weight.grad  # type: ignore[operator]
+    except Exception:
+        pass  # a warm-up is an optimisation; whatever fails here fails in the grading too
+    finally:
+        torch.set_rng_state(rng)
+
+
 def _set_up(
-    sock: socket.socket, scratch: Path, spec: ArmRequest, joined: bool, box: Containment
+    sock: socket.socket,
+    scratch: Path,
+    spec: ArmRequest,
+    joined: bool,
+    box: Containment,
+    timing: dict[str, float],
 ) -> tuple[Path, str]:
     """Take the grading from the judge: the output pipe, the file, the limits; report."""
+    idle = time.perf_counter()
     _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    timing["waited"] = time.perf_counter() - idle
+    got_request = time.perf_counter()
     if len(fds) != 1:
         os._exit(0)  # the judge went away before the grading came
     os.dup2(fds[0], 1)
@@ -77,5 +134,6 @@ def _set_up(
     learner = scratch / Path(str(setup["filename"])).name
     source = setup["source"]
     learner.write_bytes(source if type(source) is bytes else b"")
-    send(sock, encode([list(box.applied), list(box.missing)]))
+    timing["set_up"] = time.perf_counter() - got_request
+    send(sock, encode([list(box.applied), list(box.missing), timing]))
     return learner, str(setup["module_name"])

@@ -97,6 +97,7 @@ class Server:
         self.module: ModuleType | None = None
         self.objects: dict[int, object] = {}
         self._scope: dict[str, Any] | None = None
+        self._code: types.CodeType | None = None
 
     # -- references -------------------------------------------------------------------------
 
@@ -144,9 +145,11 @@ class Server:
         if spec is None or spec.loader is None:
             raise ImportError(f"your file {self.learner.name} cannot be imported")
         module = importlib.util.module_from_spec(spec)
+        if self._code is None:  # compiled once: each check runs the same code in a new module
+            self._code = compile(self.learner.read_bytes(), str(self.learner), "exec")
         sys.modules[self.module_name] = module
         try:
-            spec.loader.exec_module(module)
+            exec(self._code, module.__dict__)
         except BaseException:
             sys.modules.pop(self.module_name, None)
             raise
