@@ -49,8 +49,8 @@ def _inspect(net: object, keys: list[tuple[str, object]]) -> dict[str, object]:
         linears.append(
             {
                 "name": f"{attr}.{key}",
-                "weight": module.weight.detach(),  # copied as it is sent
-                "bias": bias.detach() if bias is not None else None,
+                "weight": module.weight.detach().clone(),
+                "bias": bias.detach().clone() if bias is not None else None,
                 "weight_id": id(module.weight),
                 "numel": module.weight.numel() + (bias.numel() if bias is not None else 0),
                 "training": bool(module.training),
