@@ -29,7 +29,8 @@ KatasError
     ├── WorkerLost              a warm worker died or stopped answering
     ├── LearnerImportError      the learner's file failed to import (inside a grading child)
     ├── LearnerGone             the learner process ended, or stopped making sense
-    └── LearnerRaised           the learner's code raised (also the builtin class it raised)
+    ├── LearnerRaised           the learner's code raised (also the builtin class it raised)
+    └── WireError               a value that cannot travel, or bytes that are not a message
 ```
 
 This module imports nothing, so any process (the TUI's, a grading child) can use it.
@@ -64,6 +65,7 @@ __all__ = [
     "SubmissionError",
     "UnknownKataError",
     "UsageError",
+    "WireError",
     "WorkerLost",
     "WorkspaceError",
 ]
@@ -210,3 +212,8 @@ class LearnerRaised(GradingError):
     @property
     def short_type(self) -> str:
         return self.remote_type.rpartition(".")[2] or "Exception"
+
+
+class WireError(GradingError, ValueError):
+    """A value that cannot travel between the judge and the learner process (not plain data,
+    too large, too deep), or bytes that are not a message: said in a sentence."""

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.errors import WireError
+
 __all__ = [
     "FRAME_LIMIT",
     "Limits",
@@ -40,10 +42,6 @@ __all__ = [
 
 FRAME_LIMIT = 256 * 1024 * 1024
 """The largest message either side reads: 256 MiB, room for a few large tensors."""
-
-
-class WireError(ValueError):
-    """A value that cannot travel, or bytes that are not a message: said in a sentence."""
 
 
 @dataclass(frozen=True)
