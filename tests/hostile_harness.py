@@ -134,6 +134,22 @@ SANDBOX_ATTACKS = (
 """The attacks on the sandbox itself: run again on each platform, through ``katas grade`` and
 as a normal user."""
 
+FORGING_ATTACKS = (
+    "forge_records_then_exit",
+    "prefill_outcomes",
+    "replace_check_code",
+    "guard_off_then_noop",
+    "patch_torch_compare",
+    "forge_server_answers",
+    "reduce_runs_code",
+    "recursive_and_huge",
+    "huge_exception",
+    "garbled_answers",
+    "read_judge_memory",
+    "never_answers",
+)
+"""The attacks on the verdict itself (the judge and its channel): through ``katas grade`` too."""
+
 PLATFORMS = {
     "no-namespaces": "namespaces,cgroups",
     "no-landlock": "landlock",
@@ -227,9 +243,10 @@ def graders_cgroups(pid: int | None = None) -> list[Path]:
     return [p for h in cgroups.hierarchies() for p in h.folder.glob(f"{mine}*")]
 
 
-def stray_processes(marker: str, scratch: Path) -> list[str]:
+def stray_processes(marker: str, scratch: Path, armed: frozenset[str] = frozenset()) -> list[str]:
     """Processes a grading left behind: anything still running with the attack's marker, or
-    in the scratch tree the grader's work folders are made in."""
+    in the scratch tree the grader's work folders are made in (but for the next grading's,
+    armed in its own ``armed`` folder: a warm grader's judge and learner process waiting)."""
     time.sleep(0.3)
     stray = []
     for entry in Path("/proc").iterdir():
@@ -242,6 +259,8 @@ def stray_processes(marker: str, scratch: Path) -> list[str]:
         except OSError:
             continue
         if state in "ZX":
+            continue
+        if any(cwd == a or cwd.startswith(a + "/") for a in armed):
             continue
         if marker in cmdline or cwd.startswith(str(scratch)):
             stray.append(f"{entry.name}: {cmdline.strip()} (cwd {cwd})")
@@ -328,9 +347,10 @@ class Stage:
         elapsed: float,
         grader_pid: int | None = None,
         messages: tuple[str, ...] = (),
+        armed: frozenset[str] = frozenset(),
     ) -> None:
         """Assert the verdict (its summary and checks' ``messages``) and that the grading
-        changed nothing it may not change."""
+        changed nothing it may not change (``armed``: a warm grader's next grading's folders)."""
         name = self.name
         try:
             assert status is not Status.PASSED, f"{name} passed: {summary}"
@@ -340,7 +360,7 @@ class Stage:
                 assert MESSAGES[name] in said, said
             bound = self.kata.spec.timeout * (WALL_FACTOR if name in SLEEPERS else 1)
             assert elapsed < bound + 3, f"{name} took {elapsed:.1f} s"
-            assert stray_processes(self.marker, self.scratch) == []
+            assert stray_processes(self.marker, self.scratch, armed) == []
             after = self._observe()
             after["attributes"] = {  # the grader's own work folders come and go
                 k: v
@@ -350,7 +370,8 @@ class Stage:
             for what, value in self._before.items():
                 assert after[what] == value, f"{name} changed the {what}"
             assert marker_key(self.marker) not in ipc_keys(), f"{name} left a SysV IPC object"
-            assert graders_cgroups(grader_pid) == [], f"{name} left a cgroup behind"
+            left = [g for g in graders_cgroups(grader_pid) if str(g) not in armed]
+            assert left == [], f"{name} left a cgroup behind"
             with contextlib.suppress(BlockingIOError):
                 peer, _ = self.server.accept()
                 peer.close()

@@ -95,6 +95,7 @@ def test_attack_through_a_warm_worker(
         verdict.summary,
         time.monotonic() - start,
         messages=tuple(c.message for c in verdict.checks),
+        armed=warm.armed_paths,
     )
     assert warm.worker_pids == workers, f"{name} took the warm worker down"
     right = tmp_path / "right.py"
@@ -122,6 +123,7 @@ def test_sandbox_attack_on_a_platform_without_a_layer(
         verdict.summary,
         time.monotonic() - start,
         messages=tuple(c.message for c in verdict.checks),
+        armed=warm.armed_paths,
     )
     layers = verdict.environment.sandbox
     gone = {
@@ -168,7 +170,7 @@ HARMS = {
 
 @pytest.mark.parametrize("name", sorted(HARMS))
 def test_the_attacks_are_real_without_the_sandbox(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, warm: Grader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With every optional layer off, each attack does its harm and the stage's check says so:
     the checks above can fail, and a pass there is the sandbox's doing."""
@@ -179,7 +181,7 @@ def test_the_attacks_are_real_without_the_sandbox(
     try:
         verdict = grade(kata, stage.answer)
         with pytest.raises(AssertionError, match=HARMS[name]):
-            stage.check(verdict.status, verdict.summary, 0.0)
+            stage.check(verdict.status, verdict.summary, 0.0, armed=warm.armed_paths)
     finally:
         _remove_segment(marker_key(stage.marker))
 

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile_harness import SANDBOX_ATTACKS, check_batch, make_hostile_class
+from tests.hostile_harness import (
+    FORGING_ATTACKS,
+    SANDBOX_ATTACKS,
+    SHORT_TIMEOUT,
+    TIMEOUT,
+    check_batch,
+    make_hostile_class,
+)
 from trainer.cli.app import main
 
 pytestmark = pytest.mark.slow
@@ -40,10 +47,16 @@ def _grade(group_root: Path, *extra: str) -> list[str]:
     ]
 
 
-def test_katas_grade_contains_every_sandbox_attack(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("attacks", "timeout"), [(SANDBOX_ATTACKS, TIMEOUT), (FORGING_ATTACKS, SHORT_TIMEOUT)]
+)
+def test_katas_grade_contains_every_attack(
+    tmp_path: Path, attacks: tuple[str, ...], timeout: float
+) -> None:
     """``katas grade`` in a process of its own, as an instructor starts it: its command line
-    (``--out``) and its working folder are what the attacks look for."""
-    group = make_hostile_class(tmp_path, SANDBOX_ATTACKS)
+    (``--out``) and its working folder are what the attacks look for. The attacks on the
+    verdict run against a short timeout, since one of them never answers."""
+    group = make_hostile_class(tmp_path, attacks, timeout)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path / "scratch")}
     instructor = subprocess.Popen(
         [sys.executable, "-m", "trainer", *_grade(tmp_path)],

@@ -5,5 +5,6 @@ warm gradings), ``worker_client`` (the trainer's end of a warm worker), ``superv
 output and process-group limits on a child), ``evidence`` (records -> :class:`Verdict`),
 ``protocol``, ``verdict``, ``limits`` and ``devices``. None of them imports torch or pytest.
 
-The child side, :mod:`trainer.grading.child`, runs only in grading child processes.
+The judge (:mod:`trainer.grading.judge`) and the learner process (:mod:`trainer.grading.learner`)
+run only in the processes of a grading.
 """

@@ -273,6 +273,19 @@ class Grader:
             self._arm(worker, _builtin_hidden())
 
     @property
+    def armed_paths(self) -> frozenset[str]:
+        """The scratch folders and cgroup folders of gradings armed and waiting for their
+        request (their judge and learner process are running already)."""
+        paths: set[str] = set()
+        for worker in self._workers:
+            armed = worker.armed
+            if armed is not None:
+                paths.add(armed.spec.workdir)
+                if armed.group is not None:
+                    paths.update(str(folder) for folder in armed.group.folders)
+        return frozenset(paths)
+
+    @property
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self._workers if w.pid is not None and w.alive()]
 

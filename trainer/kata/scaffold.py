@@ -143,17 +143,22 @@ def scale(x: torch.Tensor, factor: float) -> torch.Tensor:
 '''
 
 CHECKS = '''\
-"""The hidden checks (pytest). The `learner` fixture is the learner's file, imported fresh for
-each check; `device` is the torch.device being graded on.
+"""The hidden checks (pytest), run in the judge: a process apart from the learner's code.
+
+`learner` is a handle on the learner's file, imported afresh in the learner process for each
+check: calls and attributes run there, values come back as plain copies. `remote` builds things
+in the learner process (`remote.tensor(t)`: a tensor the learner's code can change or take the
+gradient of); `device` is the torch.device being graded on.
 
 The first docstring line of each check is its name for the learner; every failure message is
 written for them. Test behaviour against an oracle, never the text of the code, so that any
-correct solution passes. Rules and the trainer.checks helpers: katas/README.md (Checks).
+correct solution passes. Rules, what runs where, and the trainer.checks helpers:
+katas/README.md (Checks).
 """
 
 import torch
 
-from trainer.checks import assert_close
+from trainer.checks import assert_close, plain
 
 
 def test_values(learner, device):
@@ -161,29 +166,28 @@ def test_values(learner, device):
     torch.manual_seed(0)
     for shape, factor in [((1,), 2.0), ((3, 5), -0.5)]:
         x = (torch.randn(shape) * 3 + 0.5).to(device)
-        expected = x.clone() * factor
-        got = learner.scale(x.clone(), factor)
-        assert_close(got, expected, what=f"scale(x, {factor})", inputs=f"x of shape {shape}")
+        got = learner.scale(x, factor)
+        assert_close(got, x * factor, what=f"scale(x, {factor})", inputs=f"x of shape {shape}")
 
 
-def test_input_unchanged(learner, device):
+def test_input_unchanged(learner, remote, device):
     """scale leaves x unchanged"""
     torch.manual_seed(1)
-    x = torch.randn(4, 3).to(device)
-    before = x.clone()
+    before = torch.randn(4, 3).to(device)
+    x = remote.tensor(before)  # the learner's code gets, and may change, this one
     learner.scale(x, 2.0)
     assert_close(
-        x,
+        plain(x, "x"),
         before,
         what="x after scale(x, 2.0)",
         hint="An in-place method such as mul_ writes into the caller's tensor",
     )
 
 
-def test_gradient_flows(learner, device):
+def test_gradient_flows(learner, remote, device):
     """gradients flow back to x"""
     torch.manual_seed(2)
-    x = torch.randn(2, 3, device=device, requires_grad=True)
+    x = remote.tensor(torch.randn(2, 3, device=device).requires_grad_())
     try:
         out = learner.scale(x, 3.0)
         out.sum().backward()
@@ -192,10 +196,12 @@ def test_gradient_flows(learner, device):
             f"scale(x, 3.0).sum().backward() raised: {exc}. An in-place write to a leaf that "
             "requires grad is not allowed"
         ) from None
-    assert x.grad is not None, (
+    grad = x.grad
+    assert grad is not None, (
         "x.grad is None after backward: the result is cut off from x (detach or a new tensor)"
     )
-    assert_close(x.grad, torch.full_like(x, 3.0), what="x.grad after scale(x, 3.0).sum()")
+    expected = torch.full((2, 3), 3.0, device=device)
+    assert_close(grad, expected, what="x.grad after scale(x, 3.0).sum()")
 '''
 
 WRONG = '''\

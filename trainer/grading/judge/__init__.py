@@ -1,8 +1,9 @@
-"""What runs inside a grading child process, and nowhere else.
+"""The judge: the process that decides a verdict, and never runs a line of learner code.
 
-``run`` is one grading (``python -m trainer.grading.judge.run``): contain the process
-(``sandbox``), import the learner's file and run the kata's checks under pytest with the
-trainer's ``plugin``. ``worker`` is the warm worker (``python -m trainer.grading.judge.worker``):
-torch and pytest imported once, a forked ``run`` per grading. These modules import torch and
-pytest; ``tests/test_architecture.py`` proves the trainer's own process never imports them.
+``run`` is one grading (``python -m trainer.grading.judge.run``, or armed ahead of its request by
+the warm ``worker``): it forks the learner process (:mod:`trainer.grading.learner`) before any
+check is loaded, then runs the kata's checks under pytest with the trainer's ``plugin``. The
+``learner`` fixture is a :class:`~trainer.grading.judge.link.Proxy` on the learner's module, and
+``remote`` builds objects in the learner process. These modules import torch and pytest;
+``tests/test_architecture.py`` proves the trainer's own process never imports them.
 """

@@ -95,8 +95,10 @@ class Link:
         try:
             send(self.sock, frame)
             body = receive(self.sock)
-        except (OSError, WireError) as exc:
+        except OSError as exc:
             self._lose(f"stopped answering ({exc})")
+        except WireError as exc:
+            self._lose(f"sent what is not an answer: {exc}")
         if body is None:
             self._lose(f"ended: {self.exit_reason()}")
         try:
