@@ -174,7 +174,9 @@ def cold_pytest(kata: Kata, folder: Path) -> None:
         raise SystemExit(f"cold pytest failed for {kata.id}:\n{result.stdout}\n{result.stderr}")
 
 
-def trainer_paths(warm_n: int, cold_n: int) -> dict[str, dict[str, list[float]]]:
+def trainer_paths(
+    warm_n: int, cold_n: int, pause: float = 0.0
+) -> dict[str, dict[str, list[float]]]:
     """Seconds per grading of each kata's solution: warm and cold, the trainer's paths only."""
     catalog = Catalog.load([builtin_pack()])
     times: dict[str, dict[str, list[float]]] = {}
@@ -192,11 +194,14 @@ def trainer_paths(warm_n: int, cold_n: int) -> dict[str, dict[str, list[float]]]
                 assert verdict.passed, verdict.summary
 
             warm_once()
-            times[kata_id] = {"warm": timed(warm_once, warm_n), "cold": timed(cold_once, cold_n)}
+            times[kata_id] = {
+                "warm": timed(warm_once, warm_n, pause=pause),
+                "cold": timed(cold_once, cold_n),
+            }
     return times
 
 
-def against_baseline(ref: str, rounds: int, warm_n: int, cold_n: int) -> int:
+def against_baseline(ref: str, rounds: int, warm_n: int, cold_n: int, pause: float) -> int:
     """Measure REF's tree and this one alternately; print the differences."""
     here = Path(__file__).resolve().parent.parent
     script = Path(__file__).resolve()
@@ -212,7 +217,7 @@ def against_baseline(ref: str, rounds: int, warm_n: int, cold_n: int) -> int:
             for round_ in range(rounds):
                 for label, root in (("baseline", tree), ("this tree", here)):
                     env = dict(os.environ, PYTHONPATH=str(root))
-                    counts = ["--warm", str(warm_n), "--cold", str(cold_n)]
+                    counts = ["--warm", str(warm_n), "--cold", str(cold_n), "--pause", str(pause)]
                     done = subprocess.run(
                         [sys.executable, str(script), "--json", *counts],
                         cwd=root,
@@ -233,7 +238,10 @@ def against_baseline(ref: str, rounds: int, warm_n: int, cold_n: int) -> int:
                 check=False,
                 capture_output=True,
             )
-    print(f"baseline {ref} against this tree · {os.cpu_count()} cores · {rounds} rounds")
+    print(
+        f"baseline {ref} against this tree · {os.cpu_count()} cores · {rounds} rounds · "
+        f"{pause:g} s between warm gradings"
+    )
     header = (
         f"{'kata':18} {'warm ms (base)':>15} {'warm ms (now)':>14} {'delta ms':>9} "
         f"{'cold ms (base)':>15} {'cold ms (now)':>14} {'cold ratio':>11}"
@@ -269,10 +277,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:
-        print(json.dumps(trainer_paths(args.warm, args.cold)))
+        print(json.dumps(trainer_paths(args.warm, args.cold, args.pause)))
         return 0
     if args.baseline:
-        return against_baseline(args.baseline, args.rounds, args.warm, args.cold)
+        return against_baseline(args.baseline, args.rounds, args.warm, args.cold, args.pause)
     catalog = Catalog.load([builtin_pack()])
     print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · parent pid {os.getpid()}")
     header = f"{'kata':18} {'path':22} {'n':>3} {'median ms':>10} {'p90 ms':>8} {'warm/cold':>10}"

@@ -23,7 +23,7 @@ from trainer.cli.app import main
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT = "3"
+TIMEOUT = "2"
 """Seconds per file: the hostile sleeper costs this much, the honest files a fraction."""
 KILL_AFTER = 12
 """Journal entries to wait for before the SIGKILL: well inside the 118 gradings."""
