@@ -106,6 +106,7 @@ EXPECTED: dict[str, set[Status]] = {
     "never_answers": {Status.TIMEOUT},
     "garbled_answers": {Status.CRASHED, Status.ERROR},
     "read_judge_memory": {Status.FAILED},
+    "proxy_chains": {Status.FAILED},
 }
 
 MESSAGES = {
@@ -147,6 +148,7 @@ FORGING_ATTACKS = (
     "garbled_answers",
     "read_judge_memory",
     "never_answers",
+    "proxy_chains",
 )
 """The attacks on the verdict itself (the judge and its channel): through ``katas grade`` too."""
 

@@ -170,7 +170,7 @@ def test_feedback_shows_names_and_messages_never_the_hidden_checks(graded: Grade
     assert "adds case 0" in wrong and "add_one(3) should be 4, got 3" in wrong
     assert "**Score: 3.5 / 5.5 points**" in wrong
     sleeper = (graded.out / "feedback" / "hostile-sleep_forever.md").read_text(encoding="utf-8")
-    assert "timed out" in sleeper and "3 s" in sleeper
+    assert "timed out" in sleeper and f"{TIMEOUT} s" in sleeper
     garbage = (graded.out / "feedback" / "garbage.zip.md").read_text(encoding="utf-8")
     assert "not a zip archive" in garbage
 
