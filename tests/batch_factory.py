@@ -282,7 +282,7 @@ def make_class(root: Path) -> Course:
             file=kata.file,
             checks=kata.checks,
             solution=kata.solution,
-            starter=kata.wrong,
+            starter="# your answer goes here\n" + kata.wrong,
             timeout=20,
             limits={"memory_mb": 1024},
         )

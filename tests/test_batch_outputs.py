@@ -175,7 +175,7 @@ def test_feedback_names_are_safe_and_unique() -> None:
 
 def _write(folder: Path, results: BatchResults) -> Path:
     feedback = {r.learner: f"feedback for {r.learner}\n" for r in results.learners}
-    write_outputs(folder, results, feedback)
+    write_outputs(folder, results, feedback, {}, {})
     return folder
 
 

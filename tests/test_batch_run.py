@@ -85,7 +85,9 @@ class FakeGrader:
         *,
         timeout: float | None = None,
         limits: object = None,
+        hidden_checks: bool = False,
     ) -> Verdict:
+        assert hidden_checks, "katas grade runs the hidden checks"
         text = path.read_text(encoding="utf-8", errors="replace")
         with FakeGrader.lock:
             FakeGrader.calls.append((kata.id, timeout))

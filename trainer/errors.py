@@ -17,6 +17,7 @@ KatasError
 │   ├── AssignmentError         an assignment.yaml is wrong, or not loadable
 │   ├── SubmissionError         a submission cannot be written
 │   ├── ScaffoldError           ``katas new`` cannot scaffold that kata
+│   ├── HandoutError            ``katas handout`` cannot write a learner's copy
 │   └── BatchError              ``katas grade`` / ``katas report`` cannot go on
 │       ├── PlanError           the archives or the options do not make a batch
 │       ├── JournalError        the batch's journal belongs to another batch, or is damaged
@@ -50,6 +51,7 @@ __all__ = [
     "BatchError",
     "GradingCancelled",
     "GradingError",
+    "HandoutError",
     "JournalError",
     "KataLoadError",
     "KatasError",
@@ -124,6 +126,10 @@ class SubmissionError(UsageError):
 
 class ScaffoldError(UsageError):
     """``katas new`` cannot scaffold the kata asked for (a bad or taken id, a folder in use)."""
+
+
+class HandoutError(UsageError):
+    """``katas handout`` cannot write a learner's copy (a bad source, a used folder, a leak)."""
 
 
 class BatchError(UsageError):

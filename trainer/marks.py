@@ -105,11 +105,13 @@ GRADE: Final[Mapping[str, Mark]] = _frozen(
     {
         **VERDICT,
         "missing": Mark("–", "missing", Tone.MUTED),
+        "not-attempted": Mark("○", "not attempted", Tone.MUTED),
         "rejected": Mark("⊗", "rejected", Tone.ERROR),
     }
 )
 """A kata's grade in a batch (:class:`trainer.batch.model.GradeStatus`): a verdict's marks,
-plus no file for the kata, and an archive that could not be graded."""
+plus no file for the kata, the starter handed in untouched, and an archive that could not be
+graded."""
 
 RICH_STYLE: Final[Mapping[Tone, str]] = MappingProxyType(
     {

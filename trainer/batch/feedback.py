@@ -33,6 +33,7 @@ _REASONS = {
     GradeStatus.CRASHED: "the grading process died",
     GradeStatus.UNAVAILABLE: "not verified on the grading machine",
     GradeStatus.MISSING: "no file for this kata in your submission",
+    GradeStatus.NOT_ATTEMPTED: "your file is the starter, unchanged: not graded",
     GradeStatus.REJECTED: "your submission could not be graded",
 }
 

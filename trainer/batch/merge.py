@@ -4,16 +4,23 @@ A merge is refused rather than guessed when the shards disagree: another assignm
 checks or points (the assignment fingerprint), another device, a different class roster, a
 shard missing or given twice, or a learner graded in two shards. The merged folder is exactly
 what one unsharded run writes: the same gradebook, the same results, each learner's feedback
-file copied from the shard that graded them.
+file and handed-in files copied from the shard that graded them.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.batch.model import FORMAT, BatchResults, Isolation, LearnerResult, learner_order
-from trainer.batch.publish import FEEDBACK_DIR, load_results, write_outputs
+from trainer.batch.publish import (
+    FEEDBACK_DIR,
+    load_results,
+    starter_file,
+    submitted_file,
+    write_outputs,
+)
 from trainer.errors import MergeError, ResultsError
 
 __all__ = ["merge_batches"]
@@ -84,7 +91,12 @@ def merge_batches(folders: Sequence[Path], out: Path) -> BatchResults:
     owner: dict[str, Path] = {}
     rows: list[LearnerResult] = []
     feedback: dict[str, str] = {}
+    files: dict[str, dict[str, bytes]] = {}
+    starters: dict[str, bytes] = {}
     for folder, batch in batches:
+        for kata in batch.assignment.katas:
+            with contextlib.suppress(OSError):
+                starters.setdefault(kata.id, starter_file(folder, kata.id).read_bytes())
         for row in batch.learners:
             if row.learner in owner:
                 raise MergeError(
@@ -97,6 +109,10 @@ def merge_batches(folders: Sequence[Path], out: Path) -> BatchResults:
                 feedback[row.learner] = note.read_text(encoding="utf-8")
             except OSError as exc:
                 raise MergeError(f"{note}: {exc.strerror or exc}") from None
+            kept = files.setdefault(row.learner, {})
+            for result in row.katas:
+                with contextlib.suppress(OSError):  # none for a missing or rejected kata
+                    kept[result.kata_id] = submitted_file(folder, row, result.kata_id).read_bytes()
     first = batches[0][1]
     absent = sorted(set(first.roster) - owner.keys())
     if absent:
@@ -111,5 +127,5 @@ def merge_batches(folders: Sequence[Path], out: Path) -> BatchResults:
         learners=tuple(sorted(rows, key=lambda r: learner_order(r.learner))),
     )
     out.mkdir(parents=True, exist_ok=True)
-    write_outputs(out, merged, feedback)
+    write_outputs(out, merged, feedback, files, starters)
     return merged

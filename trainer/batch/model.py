@@ -4,8 +4,10 @@ Scoring is all-or-nothing per kata: a kata earns its points only when its verdic
 (every hidden check ran and passed), else 0. Partial credit per check would reward handing in
 the starter unchanged, since a kata's starter passes most of its checks by design (each kata is
 one mistake, caught by one or two checks). Every other status (``failed``, ``error``,
-``timeout``, ``crashed``, ``unavailable``, and the batch's own ``missing`` and ``rejected``)
-scores 0, and the feedback says why.
+``timeout``, ``crashed``, ``unavailable``, and the batch's own ``missing``, ``not-attempted``
+and ``rejected``) scores 0, and the feedback says why. A file byte-identical to the starter is
+``not-attempted`` rather than ``failed``: it is not graded, so it neither looks like a real wrong
+attempt nor counts among the checks failed most often.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class GradeStatus(str, Enum):
     UNAVAILABLE = "unavailable"
     MISSING = "missing"
     """The archive holds no file for this kata."""
+    NOT_ATTEMPTED = "not-attempted"
+    """The file is the kata's starter, byte for byte: handed in untouched, so not graded."""
     REJECTED = "rejected"
     """The archive as a whole cannot be graded (malformed, or for another assignment)."""
 

@@ -143,15 +143,31 @@ class Plan:
     """Every learner id of the batch, all shards."""
 
     def jobs(self, katas: Sequence[Kata]) -> list[Job]:
-        """Every file to grade, learner by learner, so a killed run leaves whole learners done."""
+        """Every file to grade, learner by learner, so a killed run leaves whole learners done.
+
+        A file byte-identical to its kata's starter is not one: it is ``not-attempted``.
+        """
+        starters = starters_of(katas)
         jobs = []
         for learner in self.learners:
             for kata in katas:
                 data = learner.files.get(kata.id)
-                if data is not None and learner.rejected is None:
+                if data is not None and learner.rejected is None and data != starters[kata.id]:
                     digest = hashlib.sha256(data).hexdigest()
                     jobs.append(Job(learner.learner, kata, data, digest))
         return jobs
+
+
+def starter_bytes(kata: Kata) -> bytes | None:
+    """The kata's starter as handed out, or None where the pack has none to compare with."""
+    try:
+        return kata.starter.read_bytes()
+    except OSError:
+        return None
+
+
+def starters_of(katas: Sequence[Kata]) -> dict[str, bytes | None]:
+    return {kata.id: starter_bytes(kata) for kata in katas}
 
 
 def parse_shard(text: str) -> ShardInfo:

@@ -43,6 +43,7 @@ UNSCORED = (
     GradeStatus.CRASHED,
     GradeStatus.UNAVAILABLE,
     GradeStatus.MISSING,
+    GradeStatus.NOT_ATTEMPTED,
     GradeStatus.REJECTED,
 )
 

@@ -1,5 +1,8 @@
 """Grade a batch: plan it, reuse what the journal already holds, grade the rest in parallel.
 
+Every file is graded with the kata's hidden checks too (``hidden_checks.py``): this is the
+instructor's grading, the only one that runs them.
+
 Every file goes through :class:`trainer.grading.grader.Grader` (warm workers, a forked child per
 file, the kata's timeout and limits), ``jobs`` at a time. Each verdict is journalled before anything
 else sees it, so a killed run resumes where it stopped. A grading that fails inside this
@@ -10,6 +13,7 @@ journalled, so the next run tries it again. Only a bad command stops the batch.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -39,6 +43,7 @@ from trainer.batch.plan import (
     Submitted,
     kata_devices,
     plan_batch,
+    starters_of,
 )
 from trainer.batch.publish import FEEDBACK_DIR, write_outputs
 from trainer.errors import BatchBusy, NotIsolated
@@ -200,12 +205,22 @@ class _Grading:
             device = self.devices[job.kata.id]
             with self._gate.shared():
                 verdict = grader.grade(
-                    job.kata, path, device, timeout=options.timeout, limits=limits
+                    job.kata,
+                    path,
+                    device,
+                    timeout=options.timeout,
+                    limits=limits,
+                    hidden_checks=True,
                 )
             if verdict.status is Status.TIMEOUT and verdict.clock == "wall":
                 with self._gate.alone():
                     verdict = grader.grade(
-                        job.kata, path, device, timeout=options.timeout, limits=limits
+                        job.kata,
+                        path,
+                        device,
+                        timeout=options.timeout,
+                        limits=limits,
+                        hidden_checks=True,
                     )
                 with self._lock:
                     self.reruns += 1
@@ -283,7 +298,12 @@ def _grade_all(
 
 
 def _kata_result(
-    learner: Submitted, kata: Kata, points: float, job: Job | None, verdict: Verdict | None
+    learner: Submitted,
+    kata: Kata,
+    points: float,
+    job: Job | None,
+    verdict: Verdict | None,
+    starter: bytes | None,
 ) -> KataResult:
     claimed = learner.claims.get(kata.id)
     if learner.rejected is not None:
@@ -293,6 +313,16 @@ def _kata_result(
             points=0.0,
             max_points=points,
             summary=learner.rejected,
+        )
+    if job is None and starter is not None and learner.files.get(kata.id) == starter:
+        return KataResult(
+            kata_id=kata.id,
+            status=GradeStatus.NOT_ATTEMPTED,
+            points=0.0,
+            max_points=points,
+            summary="the file is the starter, unchanged",
+            file_sha256=hashlib.sha256(starter).hexdigest(),
+            claimed=claimed,
         )
     if job is None or verdict is None:
         return KataResult(
@@ -333,13 +363,21 @@ def assemble_results(
 ) -> BatchResults:
     by_key = {(j.learner, j.kata.id): j for j in jobs}
     names = _feedback_names(plan.roster)
+    starters = starters_of(katas)
     rows = []
     for learner in plan.learners:
         results = []
         for kata in katas:
             key = (learner.learner, kata.id)
             results.append(
-                _kata_result(learner, kata, points[kata.id], by_key.get(key), verdicts.get(key))
+                _kata_result(
+                    learner,
+                    kata,
+                    points[kata.id],
+                    by_key.get(key),
+                    verdicts.get(key),
+                    starters[kata.id],
+                )
             )
         rows.append(
             LearnerResult(
@@ -412,7 +450,9 @@ def grade_batch(
             row.learner: render_feedback(row, results.assignment, redact, device)
             for row in results.learners
         }
-        write_outputs(out, results, feedback)
+        files = {s.learner: dict(s.files) for s in plan.learners if s.rejected is None}
+        starters = {k: data for k, data in starters_of(katas).items() if data is not None}
+        write_outputs(out, results, feedback, files, starters)
     return BatchRun(
         results=results,
         folder=out,

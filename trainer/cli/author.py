@@ -114,6 +114,13 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
             packs.append(path)
         else:
             problems.append(f"{path}: no such pack or kata folder")
+    copies = [k for k in katas if k.learner_copy]
+    katas = [k for k in katas if not k.learner_copy]
+    problems += [
+        f"{k.root}: a learner's copy (katas handout): its solution stayed with the instructor; "
+        "validate the instructor's pack"
+        for k in copies
+    ]
     for path in packs:
         # A topic folder inside a pack is checked with its whole pack loaded, so that its
         # katas' ``requires`` on katas elsewhere in the pack resolve; only its own are graded.
@@ -123,7 +130,13 @@ def _katas_for_validation(args: argparse.Namespace) -> tuple[list[Kata], list[st
         chosen = [k for k in catalog if k.root.resolve().is_relative_to(inside)]
         if not chosen and not catalog.problems:
             problems.append(f"{path}: no kata folder (one holding kata.yaml) under it")
-        katas += chosen
+        katas += [k for k in chosen if not k.learner_copy]
+        problems += [
+            f"{k.root}: a learner's copy (katas handout): its solution stayed with the "
+            "instructor; validate the instructor's pack"
+            for k in chosen
+            if k.learner_copy
+        ]
         problems += [str(p) for p in catalog.problems if p.path.resolve().is_relative_to(inside)]
     return katas, problems
 

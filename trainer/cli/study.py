@@ -197,7 +197,7 @@ def cmd_solution(args: argparse.Namespace, out: Console) -> int:
     catalog = catalog_for(args)
     kata = catalog.get(args.kata_id)
     practice = Practice(catalog, workspace_for(args, stderr()))
-    practice.check_solution_allowed()
+    practice.check_solution_allowed(kata)
     solved = practice.is_solved(kata.id)
     if not args.yes:
         if not common.interactive():

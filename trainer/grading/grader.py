@@ -146,12 +146,15 @@ def _request(
     workdir: str | None = None,
     group: RunGroup | None = None,
     token: str | None = None,
+    hidden_checks: bool = False,
 ) -> RunRequest:
+    kept = kata.hidden_checks if hidden_checks and kata.hidden_checks.is_file() else None
     return RunRequest(
         token=token or secrets.token_hex(16),
         limits=limits or kata.spec.limits,
         timeout=timeout,
         checks=str(kata.checks.resolve()),
+        hidden_checks=str(kept.resolve()) if kept else None,
         learner=str(path.resolve()),
         device=device,
         allowed_devices=kata.spec.devices,
@@ -204,15 +207,23 @@ def grade(
     timeout: float | None = None,
     output_limit: int = OUTPUT_LIMIT,
     limits: Limits | None = None,
+    hidden_checks: bool = False,
 ) -> Verdict:
-    """Grade ``path`` against ``kata``'s hidden checks on ``device`` in a fresh child process.
+    """Grade ``path`` against ``kata``'s checks on ``device`` in a fresh child process.
 
     ``device`` is ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``; the child resolves it, so
-    this process never imports torch.
+    this process never imports torch. ``hidden_checks``: run the checks an instructor keeps for
+    grading too (``katas grade`` and ``katas validate``; a learner's own gradings never do).
     """
     with Grader(1, warm=False) as cold:
         return cold.grade(
-            kata, path, device, timeout=timeout, output_limit=output_limit, limits=limits
+            kata,
+            path,
+            device,
+            timeout=timeout,
+            output_limit=output_limit,
+            limits=limits,
+            hidden_checks=hidden_checks,
         )
 
 
@@ -305,6 +316,7 @@ class Grader:
         output_limit: int = OUTPUT_LIMIT,
         limits: Limits | None = None,
         supersede: bool = False,
+        hidden_checks: bool = False,
     ) -> Verdict:
         """Like :func:`grade`; raises :class:`GradingCancelled` if a newer grading won."""
         if self._closed:
@@ -327,7 +339,15 @@ class Grader:
                 worker = self._idle.get() if self.warm else None
                 try:
                     evidence = self._grade_on(
-                        worker, kata, path, device, limit, run_limits, output_limit, cancel
+                        worker,
+                        kata,
+                        path,
+                        device,
+                        limit,
+                        run_limits,
+                        output_limit,
+                        cancel,
+                        hidden_checks,
                     )
                 finally:
                     if worker is not None:
@@ -350,6 +370,7 @@ class Grader:
         run_limits: Limits,
         output_limit: int,
         cancel: threading.Event,
+        hidden_checks: bool = False,
     ) -> RunEvidence:
         """One grading, on the armed sandbox of ``worker`` when it fits, else on a new one."""
         armed, hidden = None, hidden_folders(kata)
@@ -374,7 +395,9 @@ class Grader:
             group = None if "cgroups" in skip else cgroups.create(token, run_limits)
             workdir = tempfile.mkdtemp(prefix="katas-grade-")
         try:
-            request = _request(kata, path, device, limit, run_limits, workdir, group, token)
+            request = _request(
+                kata, path, device, limit, run_limits, workdir, group, token, hidden_checks
+            )
             cpu = worker.cpu if worker is not None else None
             request = request.model_copy(update={"hidden": hidden, "cpu": cpu})
             return self._run(worker, request, limit, output_limit, cancel, group)

@@ -74,6 +74,9 @@ class RunRequest(BaseModel):
     limits: Limits = Limits()
     timeout: float = 20.0
     checks: str
+    hidden_checks: str | None = None
+    """The kata's checks kept for instructor grading (``hidden_checks.py``), run after ``checks``
+    only where the grading asks for them (``katas grade``, ``katas validate``)."""
     learner: str
     device: str = "cpu"
     allowed_devices: tuple[str, ...] = ("cpu", "cuda")

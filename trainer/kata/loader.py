@@ -312,8 +312,10 @@ def locate_key(path: Path, loc: Sequence[int | str]) -> int | None:
 # --------------------------------------------------------------------------- katas
 
 
-def _file_problems(kata_dir: Path) -> Iterator[LoadProblem]:
+def _file_problems(kata_dir: Path, learner_copy: bool) -> Iterator[LoadProblem]:
     for name in REQUIRED_FILES:
+        if learner_copy and name == "solution.py":
+            continue  # kept back by the instructor (``katas handout``)
         file = kata_dir / name
         if not file.is_file():
             yield LoadProblem(file, None, None, f"missing: every kata needs {name}")
@@ -342,11 +344,12 @@ def _id_problem(kata_dir: Path, parsed: _Parsed, path: Path) -> LoadProblem | No
 def load_kata(kata_dir: Path, pack: Path) -> Kata:
     """Load the kata in ``kata_dir`` (part of ``pack``); raise :class:`KataLoadError` if broken."""
     yaml_path = kata_dir / "kata.yaml"
-    files = list(_file_problems(kata_dir))
     try:
         spec, parsed, problems = _validate(yaml_path, KataSpec)
     except KataLoadError as exc:
-        raise KataLoadError(exc.problems + files) from None
+        raise KataLoadError(exc.problems + list(_file_problems(kata_dir, False))) from None
+    learner_copy = spec is not None and spec.instructor_kept is not None
+    files = list(_file_problems(kata_dir, learner_copy))
     id_problem = _id_problem(kata_dir, parsed, yaml_path)
     if id_problem is not None:
         problems.append(id_problem)

@@ -39,6 +39,19 @@ class Reference(BaseModel):
     url: str = Field(pattern=r"^https?://\S+$")
 
 
+class Kept(BaseModel):
+    """In a learner's copy of a pack (``katas handout``): what the instructor kept back.
+
+    Written by the export, never by authors: the copy has no ``solution.py``, no ``wrong/`` and
+    no ``hidden_checks.py``, and this is how the trainer knows that is on purpose and how many
+    checks the learner will meet only when the instructor grades.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hidden_checks: int = Field(default=0, ge=0)
+
+
 class KataSpec(BaseModel):
     """The contents of one ``kata.yaml``."""
 
@@ -62,6 +75,8 @@ class KataSpec(BaseModel):
     hints: tuple[str, ...] = Field(min_length=1)
     explanation: str = Field(min_length=1)
     references: tuple[Reference, ...] = ()
+    instructor_kept: Kept | None = None
+    """Present only in a learner's copy: see :class:`Kept`."""
 
     @field_validator("schema_version")
     @classmethod
@@ -163,6 +178,26 @@ class Kata(BaseModel):
         return self.root / "checks.py"
 
     @property
+    def hidden_checks(self) -> Path:
+        """Checks that run only when an instructor grades (``katas grade``), never in the
+        learner's own gradings: a kata's otter-grader-style hidden tests. Optional."""
+        return self.root / "hidden_checks.py"
+
+    @property
+    def learner_copy(self) -> bool:
+        """A learner's copy (``katas handout``): the solution and hidden checks were kept back."""
+        return self.spec.instructor_kept is not None
+
+    @property
+    def hidden_check_count(self) -> int:
+        """How many checks run only when the instructor grades: the ``test_*`` functions of
+        ``hidden_checks.py`` (a parametrized one counts once), or in a learner's copy the
+        number the export recorded."""
+        if self.spec.instructor_kept is not None:
+            return self.spec.instructor_kept.hidden_checks
+        return count_checks(self.hidden_checks)
+
+    @property
     def wrong_variants(self) -> list[Path]:
         """The known-wrong answers, each of which the checks must reject."""
         wrong = self.root / "wrong"
@@ -174,4 +209,20 @@ class Kata(BaseModel):
 
 
 REQUIRED_FILES = ("starter.py", "solution.py", "checks.py")
-"""Files every kata folder must hold beside ``kata.yaml``."""
+"""Files every kata folder must hold beside ``kata.yaml`` (a learner's copy: all but the
+solution)."""
+
+
+def count_checks(path: Path) -> int:
+    """The top-level ``test_*`` functions of a checks file, read without importing it (0 if
+    there is no such file or it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return 0
+    return sum(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+        for node in tree.body
+    )

@@ -2,7 +2,9 @@
 
 For every kata: its reference solution must pass, its starter must fail (import cleanly and fail
 a check), and every ``wrong/*.py`` must fail a check too. A kata whose checks pass the starter,
-or reject the reference, is a broken kata, whatever its YAML says.
+or reject the reference, is a broken kata, whatever its YAML says. Every trial runs the hidden
+checks too (``hidden_checks.py``), as ``katas grade`` will. A learner's copy (``katas handout``)
+cannot be validated: its solution and hidden checks stayed with the instructor.
 """
 
 from __future__ import annotations
@@ -114,7 +116,9 @@ def validate(
             limits = trial.kata.spec.limits
             if memory_mb is not None:
                 limits = limits.model_copy(update={"memory_mb": memory_mb})
-            verdict = grader.grade(trial.kata, trial.path, device, limits=limits)
+            verdict = grader.grade(
+                trial.kata, trial.path, device, limits=limits, hidden_checks=True
+            )
             result = TrialResult(trial, verdict)
             if on_result is not None:
                 on_result(result)

@@ -151,16 +151,22 @@ class Practice:
             raise UsageError(refusal)
         return workspace.progress.reveal_hint(kata.id, len(kata.spec.hints))
 
-    def check_solution_allowed(self) -> None:
-        """Refuse (:class:`UsageError`) when the assignment turns revealing solutions off:
-        front ends ask this before they ask the learner to confirm."""
+    def check_solution_allowed(self, kata: Kata | None = None) -> None:
+        """Refuse (:class:`UsageError`) when the assignment turns revealing solutions off, or
+        ``kata`` is a learner's copy whose solution the instructor kept: front ends ask this
+        before they ask the learner to confirm."""
+        if kata is not None and kata.learner_copy:
+            raise UsageError(
+                f"your instructor kept the reference solution of {kata.id}: this copy of the "
+                "pack has none"
+            )
         refusal = self._workspace().rules.solution_refusal()
         if refusal:
             raise UsageError(refusal)
 
     def reveal_solution(self, kata: Kata) -> str:
         """The reference solution's text, the reveal recorded (it rates the round Again)."""
-        self.check_solution_allowed()
+        self.check_solution_allowed(kata)
         self._workspace().progress.record_solution(kata.id)
         return kata.solution.read_text(encoding="utf-8")
 
@@ -178,7 +184,7 @@ class Practice:
         propagate; a store that cannot record is :attr:`Outcome.unrecorded`."""
         code = _read(path)
         verdict = grade(kata, path, device)
-        sandbox = self._sandbox_note(verdict)
+        sandbox = (*self._sandbox_note(verdict), *hidden_note(kata))
         workspace = self.workspace
         if workspace is None:
             return Outcome(verdict, None, sandbox)
@@ -316,6 +322,15 @@ class Visit:
             return
         seconds, self._began = self._monotonic() - self._began, None
         self._workspace.progress.record_time(self.kata_id, seconds, started_at=self._wall)
+
+
+def hidden_note(kata: Kata) -> tuple[Note, ...]:
+    """With every verdict on a kata that has hidden checks: a pass here is not yet the grade."""
+    count = kata.hidden_check_count
+    if not count:
+        return ()
+    checks = "check runs" if count == 1 else "checks run"
+    return (Note(f"{count} more {checks} when your instructor grades.", Tone.MUTED),)
 
 
 def _read(path: Path) -> bytes | None:

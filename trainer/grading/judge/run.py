@@ -109,6 +109,7 @@ def run(request: RunRequest, channel: Channel, link: Link, pytest_config: Any = 
     from trainer.grading.judge import plugin
 
     checks = Path(request.checks).resolve()
+    hidden = [str(Path(request.hidden_checks).resolve())] if request.hidden_checks else []
 
     _PHASES["pytest start"] = time.perf_counter()
 
@@ -132,9 +133,9 @@ def run(request: RunRequest, channel: Channel, link: Link, pytest_config: Any = 
     config = pytest_config or configure_pytest()
     if config is None:  # pytest's private API changed: the public entry point, all at once
         folder = Path.cwd() / ".judge"
-        args = [str(checks), "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)]
+        args = [str(checks), *hidden, "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)]
         return int(pytest.main([*args, *PYTEST_ARGS], plugins=[plugin]))
-    config.args = [str(checks)]
+    config.args = [str(checks), *hidden]
     os.environ["PYTEST_VERSION"] = pytest.__version__
     try:
         return int(config.hook.pytest_cmdline_main(config=config))

@@ -482,7 +482,7 @@ class MainScreen(Screen[None]):
             return
         practice = self.katas_app.practice
         try:
-            practice.check_solution_allowed()
+            practice.check_solution_allowed(kata)
         except UsageError as refusal:
             self.app.notify(str(refusal), severity="warning")
             return
