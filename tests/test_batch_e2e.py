@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -230,7 +231,9 @@ def test_report_summarises_the_batch(graded: Graded, capsys: pytest.CaptureFixtu
         passed = sum(learner.expected(kata.id) > 0 for learner in learners)
         assert f"{passed}/30" in terminal and f"{passed}/30" in page, kata.id
     assert page.count("<svg") == 3
-    assert "<script" not in page and "src=" not in page and "href=" not in page
+    assert "<script" not in page and "src=" not in page
+    links = re.findall(r'href="([^"]*)"', page)
+    assert links and all(re.fullmatch(r"feedback/[^/]+\.html", link) for link in links), links
     scores = sorted(learner.expected_total for learner in learners)
     total = sum(k.points for k in BY_ID.values())
     assert f"mean {round(sum(scores) / 30, 2):g} / {total:g}" in page

@@ -241,7 +241,7 @@ def test_the_class_report_names_statuses_with_the_same_marks() -> None:
 
     stats = KataStats("k", "K", 1.0, 3, {GradeStatus.TIMEOUT: 1, GradeStatus.UNAVAILABLE: 2})
     assert _others(stats) == "1 timed out, 2 not verified here"
-    html = _table(["kata", GRADE["timeout"]], [["k", "1"]])
+    html = _table(["kata", GRADE["timeout"]], [["k", "1"]], "in")
     assert '<th class="tone-warning">⏱ timed out</th>' in html
 
 

@@ -24,7 +24,8 @@ KatasError
 │       ├── BatchBusy           another ``katas grade`` is writing the same folder
 │       ├── MergeError          shards that do not merge into one gradebook
 │       ├── ResultsError        a results.json that cannot be read
-│       └── NotIsolated         no read isolation here, and grading without it was not allowed
+│       ├── NotIsolated         no read isolation here, and grading without it was not allowed
+│       └── RosterError         ``katas lms-export``: an LMS roster that cannot be read or used
 └── GradingError                internal to grading, never shown as such
     ├── GradingCancelled        a newer grading superseded this one
     ├── WorkerLost              a warm worker died or stopped answering
@@ -63,6 +64,7 @@ __all__ = [
     "PlanError",
     "ProgressError",
     "ResultsError",
+    "RosterError",
     "ScaffoldError",
     "SubmissionError",
     "UnknownKataError",
@@ -154,6 +156,11 @@ class MergeError(BatchError):
 
 class ResultsError(BatchError):
     """A ``results.json`` is missing, damaged or from a newer trainer."""
+
+
+class RosterError(BatchError):
+    """An LMS roster that cannot be read, is not the export of the LMS named, or has no column
+    the grades can go in; the instructor can fix the file or the options."""
 
 
 class GradingError(KatasError):

@@ -5,6 +5,10 @@ header row, an identifier column named ``learner``, plain numbers, UTF-8 with ``
 ends as the CSV RFC says. A learner id from an archive that starts like a spreadsheet formula
 (``=``, ``+``, ``-``, ``@``) is prefixed with ``'`` so opening the file never runs it.
 
+An assignment with a due date adds ``received`` (when the instructor received the archive, UTC),
+``late_days`` (days counted late after the grace) and ``penalty_percent`` before ``total``,
+which is the score after the penalty; the katas' columns are before it.
+
 A batch graded without read isolation (``--allow-unisolated``) gets a last column saying so on
 every row, so the caveat travels with the grades into whatever imports them.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timezone
 
 from trainer.batch.model import BatchResults, learner_order
 
@@ -35,13 +40,30 @@ def gradebook_csv(results: BatchResults) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     katas = [k.id for k in results.assignment.katas]
     unisolated = results.isolation is not None and not results.isolation.read_isolated
-    writer.writerow(["learner", *katas, "total", *(["read_isolation"] if unisolated else [])])
+    late = results.assignment.late is not None
+    late_head = ["received", "late_days", "penalty_percent"] if late else []
+    writer.writerow(
+        ["learner", *katas, *late_head, "total", *(["read_isolation"] if unisolated else [])]
+    )
     for learner in sorted(results.learners, key=lambda r: learner_order(r.learner)):
         points = {k.kata_id: k.points for k in learner.katas}
+        got = learner.received
+        late_cells = []
+        if late:
+            late_cells = (
+                [
+                    got.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    str(got.days),
+                    _number(got.penalty * 100),
+                ]
+                if got is not None
+                else ["", "", ""]
+            )
         writer.writerow(
             [
                 _cell(learner.learner),
                 *(_number(points.get(k, 0.0)) for k in katas),
+                *late_cells,
                 _number(learner.total),
                 *(["none"] if unisolated else []),
             ]

@@ -18,10 +18,18 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from trainer.batch.model import AssignmentInfo, KataColumn, ShardInfo, learner_order
+from trainer.batch.model import (
+    AssignmentInfo,
+    KataColumn,
+    LatePolicyInfo,
+    Scoring,
+    ShardInfo,
+    learner_order,
+)
 from trainer.errors import PlanError, SubmissionError
 from trainer.grading.verdict import Status
 from trainer.kata.model import Kata
@@ -50,6 +58,15 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 # -- what this package needs from trainer.coursework.assignment and trainer.coursework.submission --
 
 
+class _LateLike(Protocol):
+    @property
+    def grace(self) -> timedelta: ...
+    @property
+    def penalty_per_day(self) -> float: ...
+    @property
+    def last_day(self) -> datetime | None: ...
+
+
 class _SpecLike(Protocol):
     @property
     def id(self) -> str: ...
@@ -57,6 +74,14 @@ class _SpecLike(Protocol):
     def title(self) -> str: ...
     @property
     def devices(self) -> Sequence[str]: ...
+    @property
+    def due(self) -> datetime | None: ...
+    @property
+    def late(self) -> _LateLike | None: ...
+    @property
+    def scoring(self) -> Scoring: ...
+    @property
+    def weights(self) -> Mapping[str, Mapping[str, float]]: ...
 
 
 class AssignmentLike(Protocol):
@@ -213,9 +238,23 @@ def kata_devices(katas: Sequence[Kata], preference: Sequence[str]) -> dict[str, 
 
 
 def assignment_info(assignment: AssignmentLike) -> AssignmentInfo:
+    spec = assignment.spec
+    late = None
+    if spec.due is not None:  # without a policy: lateness recorded, no penalty
+        policy = spec.late
+        late = LatePolicyInfo(
+            due=spec.due,
+            grace_seconds=policy.grace.total_seconds() if policy else 0.0,
+            penalty_per_day=policy.penalty_per_day if policy else 0.0,
+            last_day=policy.last_day if policy else None,
+        )
     return AssignmentInfo(
-        id=assignment.spec.id,
-        title=assignment.spec.title,
+        id=spec.id,
+        title=spec.title,
+        due=spec.due,
+        late=late,
+        scoring=spec.scoring,
+        weights={k: dict(w) for k, w in spec.weights.items()},
         katas=tuple(
             KataColumn(
                 id=k.id,

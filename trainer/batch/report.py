@@ -1,16 +1,19 @@
 """``katas report DIR``: how a class did on a graded batch, for the instructor.
 
 Per kata: how many learners passed, and how the others ended (failed, error, timeout, crashed,
-missing, rejected). The checks failed most often, by name, with how many of the files that ran
-them they rejected: where the class is stuck. The distribution of total scores. Printed as
-terminal tables and written as one self-contained HTML page (inline CSS and SVG, no scripts, no
-network), safe to mail around since every string from an archive is escaped.
+missing, not attempted, rejected). The checks failed most often, by name, with how many of the
+files that ran them they rejected: where the class is stuck. The distribution of total scores.
+The HTML page adds a learners × katas grid, so who failed what is one look rather than a CSV or
+forty feedback files. Printed as terminal tables and written as one self-contained HTML page
+(inline CSS and SVG, no scripts, no network), safe to mail around since every string from an
+archive is escaped. This module only renders; ``katas report`` writes the files.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -19,7 +22,8 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.text import Text
 
-from trainer.batch.model import BatchResults, GradeStatus
+from trainer.batch.feedback import CSP
+from trainer.batch.model import BatchResults, GradeStatus, learner_order
 from trainer.batch.svg import Bar, bar_chart, column_chart
 from trainer.grading.verdict import CheckStatus
 from trainer.marks import CSS_COLOUR, GRADE, Mark
@@ -28,6 +32,7 @@ __all__ = [
     "CheckStats",
     "ClassReport",
     "KataStats",
+    "LearnerRow",
     "html_report",
     "summarise",
     "terminal_report",
@@ -80,6 +85,15 @@ class CheckStats:
 
 
 @dataclass(frozen=True)
+class LearnerRow:
+    """One learner's line of the grid: a status per kata, in the assignment's kata order."""
+
+    learner: str
+    statuses: tuple[GradeStatus, ...]
+    total: float
+
+
+@dataclass(frozen=True)
 class ClassReport:
     assignment_id: str
     title: str
@@ -92,6 +106,8 @@ class ClassReport:
     katas: list[KataStats]
     checks: list[CheckStats]
     histogram: list[tuple[str, int]]
+    rows: list[LearnerRow]
+    """Every learner, sorted with :func:`~trainer.batch.model.learner_order`."""
 
     @property
     def mean(self) -> float:
@@ -150,6 +166,11 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
     scores = sorted(row.total for row in learners)
     total = results.assignment.total_points
     integral = all(float(k.points).is_integer() for k in katas)
+    rows = []
+    for row in sorted(learners, key=lambda r: learner_order(r.learner)):
+        by_kata = {r.kata_id: r.status for r in row.katas}
+        marks = tuple(by_kata.get(k.id, GradeStatus.MISSING) for k in katas)
+        rows.append(LearnerRow(row.learner, marks, row.total))
     return ClassReport(
         assignment_id=results.assignment.id,
         title=results.assignment.title,
@@ -162,6 +183,7 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
         katas=stats,
         checks=checks[:top],
         histogram=_histogram(scores, total, integral),
+        rows=rows,
     )
 
 
@@ -229,68 +251,142 @@ def terminal_report(report: ClassReport) -> RenderableType:
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1rem; max-width: 64rem;
+  color: #222; }
+svg { display: block; max-width: 100%; height: auto; margin: 0.5rem 0 1rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th { vertical-align: bottom; }
+td { vertical-align: top; }
+th:first-child, td:first-child, .text { text-align: left; }
+table.wide { width: 100%; }
+table.wide td.text:not(.id) { min-width: 14rem; }
+.id { white-space: nowrap; }
+th.vertical span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
+.grid th.vertical, .grid td.mark { text-align: center; padding: 0.2rem 0.35rem; }
+.grid tbody tr:nth-child(even) { background: #f6f8fa; }
 .muted { color: #666; }
 """ + "".join(f".tone-{tone.value} {{ color: {colour}; }}\n" for tone, colour in CSS_COLOUR.items())
 
 
-def _table(headers: list[str | Mark], rows: list[list[str]], text_columns: int = 1) -> str:
-    """A table; a status column's header is its mark (:mod:`trainer.marks`), in its tone."""
+def _head(header: str | Mark, css: str) -> str:
+    """A header cell; a status column's header is its mark (:mod:`trainer.marks`), in its tone."""
+    if isinstance(header, str):
+        return f"<th{css}>{escape(header)}</th>"
+    mark = f"{escape(header.glyph)} {escape(header.label)}"
+    return f'<th class="tone-{header.tone.value}">{mark}</th>'
+
+
+def _table(
+    headers: Sequence[str | Mark], rows: Sequence[Sequence[str]], kinds: str, css: str = ""
+) -> str:
+    """A table of plain strings; ``kinds`` has a letter per column: ``i`` an id (one line, left),
+    ``t`` text (left), ``n`` a number (right).
+
+    A column empty in every row is left out: a status nobody got is a column of blanks that only
+    squeezes the others (and their ids onto three lines).
+    """
+    keep = [i for i in range(len(headers)) if not rows or any(row[i] for row in rows)]
+    classes = {"i": ' class="text id"', "t": ' class="text"', "n": ""}
+    head = "".join(_head(headers[i], classes[kinds[i]]) for i in keep)
+    body = "".join(
+        "<tr>" + "".join(f"<td{classes[kinds[i]]}>{escape(row[i])}</td>" for i in keep) + "</tr>"
+        for row in rows
+    )
+    table = f'<table class="{css}">' if css else "<table>"
+    return f"{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _mark_cell(status: GradeStatus) -> str:
+    mark = GRADE[status]
+    return (
+        f'<td class="mark tone-{mark.tone.value}" title="{escape(mark.label)}">'
+        f"{escape(mark.glyph)}</td>"
+    )
+
+
+def _grid(report: ClassReport, links: Mapping[str, str]) -> str:
+    """Learners × katas: a mark per cell (its label as the tooltip), then the learner's total.
+
+    Kata ids are written upwards in the header, so six long ids cost six narrow columns.
+    """
     head = "".join(
-        f"<th>{escape(h)}</th>"
-        if isinstance(h, str)
-        else f'<th class="tone-{h.tone.value}">{escape(h.glyph)} {escape(h.label)}</th>'
-        for h in headers
+        f'<th class="vertical id" title="{escape(k.title)}"><span>{escape(k.id)}</span></th>'
+        for k in report.katas
     )
     body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="text">{escape(c)}</td>' if i < text_columns else f"<td>{escape(c)}</td>"
-            for i, c in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    for row in report.rows:
+        name = escape(row.learner)
+        if row.learner in links:
+            name = f'<a href="{escape(links[row.learner])}">{name}</a>'
+        cells = "".join(_mark_cell(status) for status in row.statuses)
+        body.append(f'<tr><td class="text">{name}</td>{cells}<td>{_n(row.total)}</td></tr>')
+    seen = {status for row in report.rows for status in row.statuses}
+    legend = " · ".join(
+        f'<span class="tone-{GRADE[s].tone.value}">{escape(GRADE[s].glyph)}</span> '
+        f"{escape(GRADE[s].label)}"
+        for s in GradeStatus
+        if s in seen
+    )
+    return (
+        f'<table class="grid"><thead><tr><th>learner</th>{head}<th>total</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+        + (f'<p class="muted">{legend}</p>' if legend else "")
+    )
 
 
-def html_report(report: ClassReport) -> str:
-    """The report as one HTML page with inline SVG plots and nothing fetched from elsewhere."""
+def html_report(report: ClassReport, feedback_links: Mapping[str, str] | None = None) -> str:
+    """The report as one HTML page with inline SVG plots and nothing fetched from elsewhere.
+
+    ``feedback_links`` maps a learner to the relative address of their HTML feedback; a learner
+    without one is named without a link, so the page never points at a file nobody wrote.
+
+    Each fact is shown once. The pass-rate chart gives each kata's rate; the kata table beside
+    it the counts behind it (no rate column). The failed-checks chart carries everything about a
+    check (kata, name, files rejected of files run) and has no table under it, whose rows would
+    be the chart's bars again.
+    """
     kata_rows = [
         [
             k.id,
             k.title,
             _n(k.points),
             f"{k.passed}/{k.learners}",
-            f"{k.pass_rate:.0%}",
             *(str(k.statuses.get(s, 0) or "") for s in UNSCORED),
         ]
         for k in report.katas
     ]
     kata_table = _table(
-        ["kata", "title", "points", "passed", "rate", *(GRADE[s] for s in UNSCORED)],
+        ["kata", "title", "points", "passed", *(GRADE[s] for s in UNSCORED)],
         kata_rows,
-        text_columns=2,
+        "itnn" + "n" * len(UNSCORED),
+        css="wide",
     )
     pass_chart = bar_chart(
         [Bar(k.id, k.pass_rate, f"{k.pass_rate:.0%}") for k in report.katas],
         maximum=1.0,
         title="Pass rate per kata",
     )
-    check_rows = [
-        [c.kata_id, c.name, str(c.failed), f"{c.ran} ({c.rate:.0%})"] for c in report.checks
-    ]
-    check_table = (
-        _table(["kata", "check", "failed", "of files"], check_rows, text_columns=2)
-        if check_rows
-        else "<p>No check failed.</p>"
-    )
-    check_chart = bar_chart(
-        [Bar(f"{c.kata_id}: {c.name}", c.failed, str(c.failed)) for c in report.checks],
-        maximum=max((c.failed for c in report.checks), default=1),
-        title="Checks failed most often",
-    )
+    if report.checks:
+        checks = [
+            '<p class="muted">Each bar: the files a check rejected, of the files that ran it. '
+            "Checks are named as learners see them.</p>",
+            bar_chart(
+                [
+                    Bar(
+                        c.kata_id,
+                        c.failed,
+                        f"{c.failed} of {c.ran} files ({c.rate:.0%})",
+                        detail=c.name,
+                    )
+                    for c in report.checks
+                ],
+                maximum=max(c.failed for c in report.checks),
+                title="Files each check rejected",
+            ),
+        ]
+    else:
+        checks = ["<p>No check failed.</p>"]
     histogram = column_chart(
         report.histogram,
         title="Score distribution",
@@ -301,6 +397,7 @@ def html_report(report: ClassReport) -> str:
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
             f"<h1>{escape(title)}</h1>",
@@ -309,10 +406,11 @@ def html_report(report: ClassReport) -> str:
             pass_chart,
             kata_table,
             "<h2>Checks failed most often</h2>",
-            check_chart if report.checks else "",
-            check_table,
+            *checks,
             "<h2>Scores</h2>",
             histogram,
+            "<h2>Learners</h2>",
+            _grid(report, feedback_links or {}),
             "</body></html>",
             "",
         ]

@@ -26,12 +26,16 @@ from pathlib import Path
 
 from trainer.batch.feedback import Redactor, feedback_name, render_feedback
 from trainer.batch.journal import Journal, JournalEntry, grading_key
+from trainer.batch.lateness import Receipts, assess, read_receipts, received_at
 from trainer.batch.model import (
+    AssignmentInfo,
     BatchResults,
     GradeStatus,
     Isolation,
     KataResult,
+    LatePolicyInfo,
     LearnerResult,
+    Received,
     ShardInfo,
     score,
 )
@@ -46,7 +50,7 @@ from trainer.batch.plan import (
     starters_of,
 )
 from trainer.batch.publish import FEEDBACK_DIR, write_outputs
-from trainer.errors import BatchBusy, NotIsolated
+from trainer.errors import BatchBusy, NotIsolated, PlanError
 from trainer.grading.evidence import environment
 from trainer.grading.grader import Grader, probe_sandbox
 from trainer.grading.layers import Layer
@@ -74,6 +78,10 @@ class BatchOptions:
     warm: bool = True
     allow_unisolated: bool = False
     """Grade even where learner code could read other files (the gradebook then says so)."""
+    receipts: Path | None = None
+    """When each archive was received (see :mod:`trainer.batch.lateness`); else mtimes."""
+    regrade: frozenset[str] = frozenset()
+    """Learner ids and kata ids graded again whatever the journal holds (``all``: everyone)."""
 
 
 @dataclass(frozen=True)
@@ -300,11 +308,12 @@ def _grade_all(
 def _kata_result(
     learner: Submitted,
     kata: Kata,
-    points: float,
+    info: AssignmentInfo,
     job: Job | None,
     verdict: Verdict | None,
     starter: bytes | None,
 ) -> KataResult:
+    points = next(k.points for k in info.katas if k.id == kata.id)
     claimed = learner.claims.get(kata.id)
     if learner.rejected is not None:
         return KataResult(
@@ -337,7 +346,7 @@ def _kata_result(
     return KataResult(
         kata_id=kata.id,
         status=status,
-        points=score(status, points),
+        points=score(status, points, verdict, info.scoring, info.weights.get(kata.id)),
         max_points=points,
         summary=verdict.summary,
         file_sha256=job.sha256,
@@ -352,18 +361,24 @@ def _feedback_names(roster: Sequence[str]) -> dict[str, str]:
     return {learner: f"{FEEDBACK_DIR}/{feedback_name(learner, taken)}" for learner in roster}
 
 
+def _received(learner: Submitted, policy: LatePolicyInfo, receipts: Receipts | None) -> Received:
+    at, source = received_at(learner.archive, learner.learner, receipts)
+    return assess(policy, at, source)
+
+
 def assemble_results(
     plan: Plan,
     katas: Sequence[Kata],
-    points: dict[str, float],
     jobs: Sequence[Job],
     verdicts: dict[tuple[str, str], Verdict],
     device: str,
     shard: ShardInfo | None,
+    receipts: Receipts | None = None,
 ) -> BatchResults:
     by_key = {(j.learner, j.kata.id): j for j in jobs}
     names = _feedback_names(plan.roster)
     starters = starters_of(katas)
+    policy = plan.assignment.late
     rows = []
     for learner in plan.learners:
         results = []
@@ -373,7 +388,7 @@ def assemble_results(
                 _kata_result(
                     learner,
                     kata,
-                    points[kata.id],
+                    plan.assignment,
                     by_key.get(key),
                     verdicts.get(key),
                     starters[kata.id],
@@ -388,14 +403,19 @@ def assemble_results(
                 problems=learner.problems,
                 katas=tuple(results),
                 feedback=names[learner.learner],
+                received=_received(learner, policy, receipts) if policy else None,
             )
         )
+    sources = {row.received.source for row in rows if row.received is not None}
+    said = {"receipts": f"receipts {receipts.path.name}" if receipts else "receipts"}
+    said["mtime"] = "archive modification times"
     return BatchResults(
         assignment=plan.assignment,
         device=device,
         shard=shard,
         roster=plan.roster,
         learners=tuple(rows),
+        received_from=" and ".join(said[s] for s in ("receipts", "mtime") if s in sources) or None,
     )
 
 
@@ -415,6 +435,13 @@ def grade_batch(
     with _locked(out), tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch_dir:
         scratch = Path(scratch_dir)
         plan = plan_batch(assignment, archives, options.shard, reader=reader)
+        known = {"all", *plan.roster, *(k.id for k in assignment.katas)}
+        unknown = sorted(options.regrade - known)
+        if unknown:
+            raise PlanError(
+                f"--regrade {unknown[0]!r} is neither a learner of this batch, a kata of the "
+                "assignment, nor 'all'"
+            )
         katas = list(assignment.katas)
         columns = {k.id: k for k in plan.assignment.katas}
         preference = (options.device,) if options.device else tuple(assignment.spec.devices)
@@ -433,7 +460,8 @@ def grade_batch(
             todo: list[Job] = []
             for job in jobs:
                 found = journal.get(job.learner, job.kata.id, job.sha256, keys[job.kata.id])
-                if found is None:
+                again = options.regrade & {"all", job.learner, job.kata.id}
+                if found is None or again:
                     todo.append(job)
                 else:
                     verdicts[(job.learner, job.kata.id)] = found
@@ -442,8 +470,8 @@ def grade_batch(
             if todo:
                 archive_names = {s.learner: s.archive.name for s in plan.learners}
                 verdicts.update(_grade_all(grading, scratch, todo, archive_names, progress))
-        points = {k.id: columns[k.id].points for k in katas}
-        results = assemble_results(plan, katas, points, jobs, verdicts, device, options.shard)
+        receipts = read_receipts(options.receipts) if options.receipts else None
+        results = assemble_results(plan, katas, jobs, verdicts, device, options.shard, receipts)
         results = results.model_copy(update={"isolation": isolation})
         redact = Redactor.for_katas(katas, [str(scratch), str(scratch.resolve())])
         feedback = {

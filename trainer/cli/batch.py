@@ -9,19 +9,22 @@ in their row of the gradebook.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.markup import escape
 
 from trainer.atomic import atomic_write
+from trainer.batch.feedback import ShownIn, render_feedback_html
 from trainer.batch.merge import merge_batches
 from trainer.batch.model import BatchResults, GradeStatus
 from trainer.batch.plan import Job, discover, parse_shard
-from trainer.batch.publish import GRADEBOOK, RESULTS, load_results
+from trainer.batch.publish import FEEDBACK_DIR, GRADEBOOK, RESULTS, load_results
 from trainer.batch.report import html_report, summarise, terminal_report
 from trainer.batch.run import BatchOptions, grade_batch
 from trainer.cli.render import styled
@@ -64,6 +67,19 @@ def register(sub: Subcommands) -> None:
         action="store_true",
         help="grade even where learner code could read other files (the gradebook says so)",
     )
+    p.add_argument(
+        "--receipts",
+        type=Path,
+        metavar="CSV",
+        help="when each archive was received (archive or learner, received); default: mtimes",
+    )
+    p.add_argument(
+        "--regrade",
+        action="append",
+        default=[],
+        metavar="WHO",
+        help="grade this learner or kata id again whatever the journal holds (repeatable; all)",
+    )
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("report", help="how a class did on a graded batch (tables and HTML)")
@@ -84,6 +100,8 @@ def cmd_grade(args: argparse.Namespace, out: Console) -> int:
         timeout=args.timeout,
         memory_mb=args.memory_mb,
         allow_unisolated=args.allow_unisolated,
+        receipts=args.receipts,
+        regrade=tuple(args.regrade),
     )
 
 
@@ -124,6 +142,8 @@ def grade_command(
     timeout: float | None = None,
     memory_mb: int | None = None,
     allow_unisolated: bool = False,
+    receipts: Path | None = None,
+    regrade: Sequence[str] = (),
 ) -> int:
     """``katas grade ASSIGNMENT SUBMISSIONS... --out DIR`` or ``katas grade --merge DIR...``."""
     folder = out_dir.expanduser().resolve()
@@ -145,6 +165,8 @@ def grade_command(
         timeout=timeout,
         memory_mb=memory_mb,
         allow_unisolated=allow_unisolated,
+        receipts=receipts.expanduser() if receipts else None,
+        regrade=frozenset(regrade),
     )
     lock = threading.Lock()
 
@@ -164,6 +186,10 @@ def grade_command(
         + (f", {run.reruns} wall-clock timeouts graded again alone" if run.reruns else "")
         + "."
     )
+    source = run.results.received_from
+    if source is not None:
+        late = sum(r.received is not None and r.received.days > 0 for r in run.results.learners)
+        out.print(f"Lateness from {escape(source)}: {late} learners late.")
     isolation = run.results.isolation
     if isolation is not None and not isolation.read_isolated:
         out.print(
@@ -174,16 +200,52 @@ def grade_command(
     return 0
 
 
+def _feedback_pages(folder: Path, results: BatchResults, report_dir: Path) -> dict[str, str]:
+    """Write ``feedback/<name>.html`` beside each learner's ``.md``; return each learner's link,
+    relative to ``report_dir`` so the folder can be zipped and opened anywhere.
+
+    Written by this command rather than by :mod:`trainer.batch.report`, which only renders (pure,
+    tested without files): writing, removing the pages of learners no longer in the batch, and
+    turning an unwritable folder into a :class:`UsageError` are the command's, as for the report.
+    The pages are rendered under :class:`ShownIn` the published markdown, since ``results.json``
+    keeps raw verdicts and the hidden checks are not at hand here: a page never shows a line its
+    markdown does not. A learner whose markdown is missing gets no page and no link.
+    """
+    notes = folder / FEEDBACK_DIR
+    links: dict[str, str] = {}
+    written: set[str] = set()
+    for row in results.learners:
+        markdown = notes / Path(row.feedback).name
+        try:
+            published = markdown.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        page = markdown.with_suffix(".html")
+        html = render_feedback_html(row, results.assignment, ShownIn(published), results.device)
+        atomic_write(page, html.encode("utf-8"))
+        written.add(page.name)
+        links[row.learner] = quote(Path(os.path.relpath(page, report_dir)).as_posix())
+    for stale in notes.glob("*.html") if notes.is_dir() else ():
+        if stale.name not in written:
+            stale.unlink(missing_ok=True)
+    return links
+
+
 def report_command(folder: Path, out: Console, *, html: Path | None = None) -> int:
-    """``katas report DIR``: tables here, and the HTML page (default ``DIR/report.html``)."""
+    """``katas report DIR``: tables here, and the HTML page (default ``DIR/report.html``) with
+    each learner's feedback as HTML in ``DIR/feedback/``, written first so its links resolve."""
     folder = folder.expanduser().resolve()
     results = load_results(folder)
     report = summarise(results)
     out.print(terminal_report(report))
     target = (html or folder / REPORT_HTML).expanduser().resolve()
     try:
-        atomic_write(target, html_report(report).encode("utf-8"))
+        links = _feedback_pages(folder, results, target.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {folder / FEEDBACK_DIR}: {exc.strerror or exc}") from None
+    try:
+        atomic_write(target, html_report(report, links).encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    out.print(f"Wrote {escape(str(target))}.")
+    out.print(f"Wrote {escape(str(target))} and {len(links)} feedback pages.")
     return 0

@@ -15,6 +15,12 @@ An instructor writes an ``assignment.yaml`` and hands it out with the pack folde
     hints: true                     # may learners reveal hints? (default true)
     solutions: false                # may they reveal reference solutions? (default false)
     devices: [cpu]                  # where submissions are graded (default [cpu])
+    late:                           # optional; needs a due date
+      grace: 15m                    # on time until due + grace (s, m, h or d; default 0)
+      penalty_per_day: 10           # percent off the score per day, or part of one, after it
+      last_day: 2025-03-21          # received later: accepted for the record, scored 0
+    scoring: per-check              # default all-or-nothing (see trainer.batch.model)
+    weights: {custom-fn: {test_backward: 3}}   # per-check only; a check's weight, default 1
 
 The schema is strict like ``kata.yaml``: an unknown key is an error with file, line and a
 suggestion, because ``hint: false`` silently ignored would leave hints on. ``packs`` may also
@@ -38,10 +44,18 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trainer.atomic import atomic_write
 from trainer.errors import AssignmentError, KataLoadError
@@ -123,6 +137,48 @@ def _matches(pattern: str, kata: Kata) -> bool:
     return fnmatch.fnmatchcase(kata.id, pattern)
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class LatePolicy(BaseModel):
+    """How work received after the due date is scored (applied by ``trainer.batch.lateness``).
+    The learner's clock is never asked: ``katas grade`` takes when the instructor received each
+    archive (``--receipts``, else the archive's modification time) and says which."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grace: timedelta = timedelta(0)
+    penalty_per_day: float = Field(default=0.0, ge=0, le=100)
+    """Percent of the score taken off per day late, a started day counting whole."""
+    last_day: datetime | None = None
+    """Received after it: graded for the record, scored 0."""
+
+    @field_validator("grace", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if match is None:
+                raise ValueError(f"{value!r} is not a duration: write e.g. 90s, 15m, 2h or 1d")
+            return timedelta(seconds=float(match[1]) * _UNIT[match[2]])
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"write the unit: {value}m, {value}h or {value}d")
+        return value
+
+    @field_validator("grace")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("a grace period cannot be negative")
+        return value
+
+    @field_validator("last_day", mode="before")
+    @classmethod
+    def _last_day(cls, value: object) -> object:
+        return _aware_due(value)
+
+
 class Assignment(BaseModel):
     """The contents of ``assignment.yaml``, validated strictly."""
 
@@ -138,6 +194,25 @@ class Assignment(BaseModel):
     hints: bool = True
     solutions: bool = False
     devices: tuple[Device, ...] = ("cpu",)
+    late: LatePolicy | None = None
+    scoring: Literal["all-or-nothing", "per-check"] = "all-or-nothing"
+    weights: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """``scoring: per-check`` only: kata id -> check (its function name) -> weight (default 1)."""
+
+    @model_validator(mode="after")
+    def _late_needs_due(self) -> Assignment:
+        if self.late is not None and self.due is None:
+            raise ValueError("'late' needs a 'due' date to be late against")
+        last = self.late.last_day if self.late is not None else None
+        if last is not None and self.due is not None and last < self.due:
+            raise ValueError("late.last_day is before the due date")
+        if self.weights and self.scoring != "per-check":
+            raise ValueError("'weights' apply only with 'scoring: per-check'")
+        for kata_id, checks in self.weights.items():
+            for name, weight in checks.items():
+                if weight < 0:
+                    raise ValueError(f"weights.{kata_id}.{name}: a weight cannot be negative")
+        return self
 
     @field_validator("schema_version")
     @classmethod
