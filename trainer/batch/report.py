@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trainer.batch.feedback import CSP
-from trainer.batch.model import BatchResults, GradeStatus, learner_order
+from trainer.batch.model import BatchResults, GradeStatus, Received, learner_order
 from trainer.batch.svg import Bar, bar_chart, column_chart
 from trainer.grading.verdict import CheckStatus
 from trainer.marks import CSS_COLOUR, GRADE, Mark
@@ -91,6 +91,8 @@ class LearnerRow:
     learner: str
     statuses: tuple[GradeStatus, ...]
     total: float
+    late: str = ""
+    """``2 d, −20%`` (or ``past the last day``) for a late learner; empty when on time."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class ClassReport:
     histogram: list[tuple[str, int]]
     rows: list[LearnerRow]
     """Every learner, sorted with :func:`~trainer.batch.model.learner_order`."""
+    received_from: str | None = None
+    """Where lateness was measured from (the report says it, so the instructor can judge)."""
 
     @property
     def mean(self) -> float:
@@ -170,7 +174,7 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
     for row in sorted(learners, key=lambda r: learner_order(r.learner)):
         by_kata = {r.kata_id: r.status for r in row.katas}
         marks = tuple(by_kata.get(k.id, GradeStatus.MISSING) for k in katas)
-        rows.append(LearnerRow(row.learner, marks, row.total))
+        rows.append(LearnerRow(row.learner, marks, row.total, _late(row.received)))
     return ClassReport(
         assignment_id=results.assignment.id,
         title=results.assignment.title,
@@ -184,7 +188,16 @@ def summarise(results: BatchResults, top: int = TOP_CHECKS) -> ClassReport:
         checks=checks[:top],
         histogram=_histogram(scores, total, integral),
         rows=rows,
+        received_from=results.received_from,
     )
+
+
+def _late(received: Received | None) -> str:
+    if received is None or not received.days:
+        return ""
+    if received.refused:
+        return f"{received.days} d, past the last day"
+    return f"{received.days} d, −{_n(received.penalty * 100)}%"
 
 
 def _others(kata: KataStats) -> str:
@@ -207,6 +220,7 @@ def _headline(report: ClassReport) -> str:
         f" · median {_n(report.median)} · lowest {_n(report.scores[0])} · highest "
         f"{_n(report.scores[-1])} · full marks {report.full_marks} · scoring {report.scoring}"
         f" · graded on {report.device}"
+        + (f" · lateness from {report.received_from}" if report.received_from else "")
     )
 
 
@@ -314,13 +328,17 @@ def _grid(report: ClassReport, links: Mapping[str, str]) -> str:
         f'<th class="vertical id" title="{escape(k.title)}"><span>{escape(k.id)}</span></th>'
         for k in report.katas
     )
+    late = any(row.late for row in report.rows)
     body = []
     for row in report.rows:
         name = escape(row.learner)
         if row.learner in links:
             name = f'<a href="{escape(links[row.learner])}">{name}</a>'
         cells = "".join(_mark_cell(status) for status in row.statuses)
-        body.append(f'<tr><td class="text">{name}</td>{cells}<td>{_n(row.total)}</td></tr>')
+        late_cell = f'<td class="text id">{escape(row.late)}</td>' if late else ""
+        body.append(
+            f'<tr><td class="text">{name}</td>{cells}{late_cell}<td>{_n(row.total)}</td></tr>'
+        )
     seen = {status for row in report.rows for status in row.statuses}
     legend = " · ".join(
         f'<span class="tone-{GRADE[s].tone.value}">{escape(GRADE[s].glyph)}</span> '
@@ -329,7 +347,9 @@ def _grid(report: ClassReport, links: Mapping[str, str]) -> str:
         if s in seen
     )
     return (
-        f'<table class="grid"><thead><tr><th>learner</th>{head}<th>total</th></tr></thead>'
+        f'<table class="grid"><thead><tr><th>learner</th>{head}'
+        + ("<th>late</th>" if late else "")
+        + "<th>total</th></tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
         + (f'<p class="muted">{legend}</p>' if legend else "")
     )
