@@ -298,11 +298,8 @@ def test_every_gradebook_cell_and_late_penalty_is_as_planned(
         for kata in KATAS:
             status, earned = _expected(learner, kata)
             cell = next(k for k in result.katas if k.kata_id == kata.id)
-            assert (cell.status, cell.points) == (status, pytest.approx(earned)), (
-                learner.name,
-                kata.id,
-                cell.summary,
-            )
+            where = (learner.name, kata.id, cell.summary)
+            assert cell.status is status and cell.points == pytest.approx(earned), where
             assert float(row[kata.id]) == pytest.approx(earned), (learner.name, kata.id)
             points += earned
         days, penalty = LATE_COST.get(learner.name, (0, 0.0))
@@ -350,6 +347,57 @@ def test_the_copies_rank_above_every_independent_pair(
     assert min(planted) > max(others), (planted, max(others))
     assert {frozenset({p.a.learner, p.b.learner}) for p in words.pairs[:3]} == PLANTED
     assert (out / "similarity.html").is_file()
+
+
+def _totals(out: Path) -> dict[str, str]:
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    return {row["learner"]: row["total"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_canvas_export_fills_every_matched_row_and_lists_the_rest(
+    graded: tuple[Path, list[Learner]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, learners = graded
+    totals = _totals(out)
+    roster = tmp_path / "canvas.csv"
+    lines = [
+        "Student,ID,SIS User ID,SIS Login ID,Section,Week 6: small functions (4411)",
+        "    Points Possible,,,,,6",
+    ]
+    enrolled = [lr.name for lr in learners if lr.name != "s38"]  # s38 is not on the roster
+    lines += [f'"Learner, {n}",{100 + i},U{i},{n},A,' for i, n in enumerate(enrolled)]
+    lines.append('"Dropped, Someone",999,U999,dropped,A,4')  # on the roster, never handed in
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["lms-export", str(out), "--to", "canvas", "--roster", str(roster)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "s38" in said
+    rows = list(csv.reader(io.StringIO((out / "canvas-import.csv").read_text(encoding="utf-8"))))
+    assert rows[0][-1] == "Week 6: small functions (4411)" and rows[1][-1] == "6"
+    filled = {row[3]: row[-1] for row in rows[2:]}
+    assert filled == {**{n: totals[n] for n in enrolled}, "dropped": "4"}
+    unmatched = list(csv.DictReader(io.StringIO((out / "lms-unmatched.csv").read_text())))
+    assert [(u["learner"], u["total"]) for u in unmatched] == [("s38", totals["s38"])]
+
+
+def test_moodle_export_writes_one_row_per_matched_learner(
+    graded: tuple[Path, list[Learner]], tmp_path: Path
+) -> None:
+    out, learners = graded
+    totals = _totals(out)
+    roster = tmp_path / "moodle.csv"
+    lines = ["First name,Last name,ID number,Institution,Department,Email address"]
+    lines += [f"Learner,{lr.name},{lr.name},Uni,CS,{lr.name}@uni.example" for lr in learners]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = tmp_path / "moodle-import.csv"
+    code = main(
+        ["lms-export", str(out), "--to", "moodle", "--roster", str(roster), "--out", str(target)]
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert rows[0] == ["Email address", "Week 6: small functions"]
+    assert dict(row[:2] for row in rows[1:]) == {
+        f"{lr.name}@uni.example": totals[lr.name] for lr in learners
+    }
 
 
 def test_the_report_shows_every_learner(graded: tuple[Path, list[Learner]]) -> None:

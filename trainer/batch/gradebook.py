@@ -21,16 +21,18 @@ from datetime import timezone
 
 from trainer.batch.model import BatchResults, learner_order
 
-__all__ = ["gradebook_csv"]
+__all__ = ["gradebook_csv", "number_text", "safe_cell"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(text: str) -> str:
+def safe_cell(text: str) -> str:
+    """``text`` that no spreadsheet runs as a formula (shared with the LMS exports)."""
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """A score as a plain number: ``3``, ``1.5``, never ``3.0``."""
     return f"{round(value, 6):g}"
 
 
@@ -54,17 +56,17 @@ def gradebook_csv(results: BatchResults) -> str:
                 [
                     got.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     str(got.days),
-                    _number(got.penalty * 100),
+                    number_text(got.penalty * 100),
                 ]
                 if got is not None
                 else ["", "", ""]
             )
         writer.writerow(
             [
-                _cell(learner.learner),
-                *(_number(points.get(k, 0.0)) for k in katas),
+                safe_cell(learner.learner),
+                *(number_text(points.get(k, 0.0)) for k in katas),
                 *late_cells,
-                _number(learner.total),
+                number_text(learner.total),
                 *(["none"] if unisolated else []),
             ]
         )

@@ -24,14 +24,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from trainer import __version__
-from trainer.cli import author, batch, coursework, handout, progress, similarity, study, watch
+from trainer.cli import author, batch, coursework, handout, lms, progress, similarity, study, watch
 from trainer.cli.common import EXIT_CODES, EXIT_USAGE
 from trainer.errors import KatasError, UsageError
 from trainer.learner.history import Clock
 
 __all__ = ["EXIT_CODES", "EXIT_USAGE", "build_parser", "main"]
 
-GROUPS = (coursework, study, watch, progress, author, batch, similarity, handout)
+GROUPS = (coursework, study, watch, progress, author, batch, lms, similarity, handout)
 """The command modules, in the order ``katas --help`` lists their commands."""
 
 

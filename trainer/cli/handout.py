@@ -37,7 +37,7 @@ def cmd_handout(args: argparse.Namespace, out: Console) -> int:
     )
     if made.assignment is not None:
         out.print(
-            f"Learners start with `katas init --assignment {escape(str(made.assignment))}`; "
+            f"Learners start with `katas init --assignment {escape(str(made.assignment))} DIR`; "
             "grade their archives against your own assignment.yaml, not the copy."
         )
     if made.builtin:
