@@ -37,7 +37,7 @@ def test_a_fresh_scaffold_validates_as_an_external_pack(
     assert "clip-grads solution: all 3 checks passed" in out
     assert "clip-grads starter: rejected by" in out
     assert "clip-grads wrong/detached.py: rejected by 'gradients flow back to x'" in out
-    assert "1 katas valid, 0 broken" in out
+    assert "1 kata valid, 0 broken" in out
 
 
 def test_validate_takes_a_single_kata_folder(

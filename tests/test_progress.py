@@ -75,7 +75,7 @@ def test_every_attempt_is_recorded_and_the_first_pass_solves(
     store: ProgressStore, clock: FixedClock
 ) -> None:
     store.record_attempt("k", FAILED, "aaa", starter=True)
-    assert store.status_of("k") == "attempted"
+    assert store.status_of("k") == "new"  # the untouched starter is kept, but no attempt
     clock.advance(minutes=5)
     first_pass = clock.now
     store.record_attempt("k", PASSED, "bbb")
@@ -84,7 +84,7 @@ def test_every_attempt_is_recorded_and_the_first_pass_solves(
     store.record_attempt("k", FAILED, "ddd")  # breaking it later does not unsolve it
 
     k = store.kata("k")
-    assert (k.status, k.attempts, k.attempts_to_solve) == ("solved", 4, 2)
+    assert (k.status, k.attempts, k.attempts_to_solve) == ("solved", 3, 1)
     assert k.solved_at == first_pass
     assert k.last_status is Status.FAILED
     attempts = store.attempts("k")
@@ -174,13 +174,13 @@ def test_a_failure_inside_a_write_leaves_nothing_behind(
 
 def _solve(store: ProgressStore, clock: FixedClock, kata_id: str, *steps: str) -> Grade | None:
     """Play ``steps`` (open, fail, starter, hint, solution, wait, wait-long), then pass."""
-    for step in steps:
+    for number, step in enumerate(steps):
         if step == "open":
             store.record_opened(kata_id)
         elif step == "starter":
             store.record_attempt(kata_id, FAILED, "starter", starter=True)
         elif step == "fail":
-            store.record_attempt(kata_id, FAILED, "mine")
+            store.record_attempt(kata_id, FAILED, f"mine-{number}")  # each try an edit
         elif step == "hint":
             store.reveal_hint(kata_id, 3)
         elif step == "solution":
@@ -258,7 +258,8 @@ def test_passing_an_opened_review_reschedules_it(store: ProgressStore, clock: Fi
     assert card.due > clock.now + timedelta(days=8)
     assert store.due(clock.now + timedelta(days=8)) == []
     k = store.kata("k")
-    assert (k.attempts, k.review_attempts) == (2, 2)  # review attempts are counted apart
+    # review attempts are counted apart, and the untouched review file is no attempt
+    assert (k.attempts, k.review_attempts) == (2, 1)
     assert [r.kind for r in store.review_log()] == ["solve", "review"]
 
     # another pass of the review file, with no review open, changes nothing

@@ -33,6 +33,10 @@ from trainer.tui.widgets import CheckList, KataDescription, KataEditor
 
 GRADED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
+WRONG = SOLUTION.replace("2 * x", "x + x - x")
+"""A wrong answer that is not the starter: grading it is an attempt, whatever the rule for
+gradings of the untouched starter."""
+
 CHECKS_TWO = '''def test_doubles(learner):
     """doubles a number"""
     assert learner.double(3) == 6, f"double(3) returned {learner.double(3)!r}, expected 6"
@@ -315,6 +319,8 @@ async def test_device_switch_offers_cuda_only_when_present(tmp_path: Path) -> No
 async def test_progress_screen_and_command_palette(tmp_path: Path) -> None:
     catalog = tiny_pack(tmp_path / "pack")
     workspace = workspace_at(tmp_path / "ws")
+    # a wrong answer, not the untouched starter: attempted however starters are counted
+    workspace.open(catalog.get("first")).write_text(WRONG, encoding="utf-8")
     app = quiet_app(catalog, workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = main_screen(app)

@@ -11,6 +11,7 @@ grading ends and never reach the user as a message of their own.
 KatasError
 ├── UsageError                  the user can fix it: one line, exit code 2
 │   ├── UnknownKataError        no kata has that id (also a KeyError)
+│   │   └── KataNotLoadedError  the id is a kata folder's that failed to load
 │   ├── KataLoadError           a kata or pack does not load (carries each problem)
 │   ├── WorkspaceError          the workspace folder cannot be used
 │   ├── ProgressError           the progress store cannot be used
@@ -44,6 +45,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from trainer.kata.loader import LoadProblem
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "HandoutError",
     "JournalError",
     "KataLoadError",
+    "KataNotLoadedError",
     "KatasError",
     "LearnerGone",
     "LearnerImportError",
@@ -95,6 +99,27 @@ class UnknownKataError(UsageError, KeyError):
         message = f"no kata with id {self.kata_id!r}"
         if self.suggestions:
             message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+        return message
+
+
+class KataNotLoadedError(UnknownKataError):
+    """The id is unknown because its kata failed to load: "no kata with that id" would send
+    the learner looking for a typo, so the message names the pack and the first problem."""
+
+    def __init__(
+        self, kata_id: str, pack: str, kata_dir: Path, problems: Sequence[LoadProblem]
+    ) -> None:
+        super().__init__(kata_id)
+        self.pack = pack
+        self.kata_dir = kata_dir
+        self.problems: list[LoadProblem] = list(problems)
+
+    def __str__(self) -> str:
+        message = f"{self.kata_id} is in pack {self.pack}, but it did not load: {self.problems[0]}"
+        more = len(self.problems) - 1
+        if more:
+            problems = "problem" if more == 1 else "problems"
+            message += f" (and {more} more {problems}: `katas validate {self.kata_dir}` lists them)"
         return message
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from trainer.cli.common import add_device
-from trainer.cli.render import styled
+from trainer.cli.render import plural, styled
 from trainer.errors import KataLoadError
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
@@ -89,9 +89,10 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
     )
     bad = [r for r in reports if not r.ok]
     unverified = [r for r in reports if r.ok and not r.verified]
+    valid = plural(len(reports) - len(bad) - len(unverified), "kata", "katas")
     out.print(
-        f"\n{len(reports) - len(bad) - len(unverified)} katas valid, {len(bad)} broken, "
-        f"{len(unverified)} not verified here (on {args.device}), {len(problems)} failed to load."
+        f"\n{valid} valid, {len(bad)} broken, {len(unverified)} not verified here "
+        f"(on {args.device}), {len(problems)} failed to load."
     )
     return 1 if bad or problems or not reports else 0
 

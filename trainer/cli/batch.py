@@ -27,7 +27,7 @@ from trainer.batch.plan import Job, discover, parse_shard
 from trainer.batch.publish import FEEDBACK_DIR, GRADEBOOK, RESULTS, load_results
 from trainer.batch.report import html_report, summarise, terminal_report
 from trainer.batch.run import BatchOptions, grade_batch
-from trainer.cli.render import styled
+from trainer.cli.render import plural, styled
 from trainer.errors import UsageError
 from trainer.grading.devices import parse_device
 from trainer.grading.verdict import Verdict
@@ -124,9 +124,9 @@ def _summary(out: Console, results: BatchResults, folder: Path) -> None:
     full = sum(r.total >= total for r in rows)
     shard = f" (shard {results.shard.label})" if results.shard else ""
     out.print(
-        f"{len(rows)} learners{shard}: {full} with full marks ({total:g} points), "
-        f"{rejected} archives rejected. Wrote {escape(str(folder / GRADEBOOK))}, "
-        f"{RESULTS} and feedback/."
+        f"{plural(len(rows), 'learner')}{shard}: {full} with full marks "
+        f"({plural(float(total), 'point')}), {plural(rejected, 'archive')} rejected. "
+        f"Wrote {escape(str(folder / GRADEBOOK))}, {RESULTS} and feedback/."
     )
 
 
@@ -149,7 +149,7 @@ def grade_command(
     folder = out_dir.expanduser().resolve()
     if merge:
         results = merge_batches([p.expanduser() for p in paths], folder)
-        out.print(f"Merged {len(paths)} shard folders.")
+        out.print(f"Merged {plural(len(paths), 'shard folder')}.")
         _summary(out, results, folder)
         return 0
     if len(paths) < 2:
@@ -181,15 +181,15 @@ def grade_command(
 
     run = grade_batch(loaded, archives, folder, options, progress=progress)
     out.print(
-        f"Graded {run.graded} files, reused {run.reused} from an earlier run"
+        f"Graded {plural(run.graded, 'file')}, reused {run.reused} from an earlier run"
         + (f", {run.retry} to retry (run the same command again)" if run.retry else "")
-        + (f", {run.reruns} wall-clock timeouts graded again alone" if run.reruns else "")
+        + (f", {plural(run.reruns, 'wall-clock timeout')} graded again alone" if run.reruns else "")
         + "."
     )
     source = run.results.received_from
     if source is not None:
         late = sum(r.received is not None and r.received.days > 0 for r in run.results.learners)
-        out.print(f"Lateness from {escape(source)}: {late} learners late.")
+        out.print(f"Lateness from {escape(source)}: {plural(late, 'learner')} late.")
     isolation = run.results.isolation
     if isolation is not None and not isolation.read_isolated:
         out.print(
@@ -247,5 +247,5 @@ def report_command(folder: Path, out: Console, *, html: Path | None = None) -> i
         atomic_write(target, html_report(report, links).encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    out.print(f"Wrote {escape(str(target))} and {len(links)} feedback pages.")
+    out.print(f"Wrote {escape(str(target))} and {plural(len(links), 'feedback page')}.")
     return 0

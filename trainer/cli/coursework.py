@@ -15,17 +15,18 @@ from rich.console import Console
 from rich.markup import escape
 
 from trainer.cli.common import clock_of, found_workspace
-from trainer.cli.render import styled
-from trainer.coursework.assignment import LoadedAssignment, WorkspaceAssignment, format_points
+from trainer.cli.render import plural, styled
+from trainer.coursework.assignment import LoadedAssignment, WorkspaceAssignment
 from trainer.errors import UsageError
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
 from trainer.learner.practice import Practice
 from trainer.learner.workspace import Workspace
-from trainer.marks import PROGRESS
+from trainer.marks import GRADE, PROGRESS, VERDICT
 
 if TYPE_CHECKING:
     from trainer.cli.common import Subcommands
+    from trainer.coursework.submission import Manifest
 
 __all__ = ["assignment_header", "register", "show_rules"]
 
@@ -79,7 +80,7 @@ def print_initialised(
         f"[bold]{escape(str(workspace.root))}[/] (learner: {escape(attached.learner)})."
     )
     out.print(
-        f"{len(loaded.katas)} katas, {format_points(loaded.total_points)} points · "
+        f"{plural(len(loaded.katas), 'kata')}, {plural(float(loaded.total_points), 'point')} · "
         f"{loaded.rules.summary()}."
     )
     out.print("Run `katas` there to start; `katas submit` writes the archive to hand in.")
@@ -88,15 +89,21 @@ def print_initialised(
 # -- list, show ------------------------------------------------------------------------
 
 
-def assignment_header(workspace: Workspace | None, catalog: Catalog) -> str:
-    """The ``katas list`` table title: the assignment, its points and rules, or just a count."""
+def assignment_header(
+    workspace: Workspace | None, catalog: Catalog, shown: int | None = None
+) -> str:
+    """The ``katas list`` table title: the assignment, its points and rules, or just a count;
+    ``shown``, when filters left fewer, says how many of them are listed."""
     found = workspace.assignment if workspace is not None else None
+    count = plural(len(catalog), "kata")
+    if shown is not None and shown != len(catalog):
+        count = f"{shown} of {count}"
     if found is None:
-        return f"{len(catalog)} katas"
+        return count
     loaded = found.loaded
     return (
-        f"{escape(loaded.title)} · {len(catalog)} katas, "
-        f"{format_points(loaded.total_points)} points · {loaded.rules.summary()}"
+        f"{escape(loaded.title)} · {count}, {plural(float(loaded.total_points), 'point')} · "
+        f"{loaded.rules.summary()}"
     )
 
 
@@ -106,8 +113,8 @@ def show_rules(out: Console, practice: Practice, kata: Kata) -> None:
     found = workspace.assignment if workspace is not None else None
     if found is None:
         return
-    points = format_points(found.loaded.points(kata.id))
-    line = f"[bold]{escape(found.loaded.title)}[/]: {points} points · {found.rules.summary()}"
+    points = plural(float(found.loaded.points(kata.id)), "point")
+    line = f"[bold]{escape(found.loaded.title)}[/]: {points} · {found.rules.summary()}"
     if practice.solved_late(kata.id):
         line += " · [yellow]solved late[/]"
     out.print(line)
@@ -118,7 +125,7 @@ def show_rules(out: Console, practice: Practice, kata: Kata) -> None:
 
 def submit(out: Console, practice: Practice, learner: str | None, target: Path | None) -> int:
     """Write the submission archive and say what is in it."""
-    from trainer.coursework.submission import write_submission
+    from trainer.coursework.submission import read_submission, write_submission
 
     workspace = practice.workspace
     found = workspace.assignment if workspace is not None else None
@@ -134,7 +141,7 @@ def submit(out: Console, practice: Practice, learner: str | None, target: Path |
     except ValueError as exc:  # a learner name that cannot be used
         raise UsageError(str(exc)) from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    _summary(out, practice, workspace, loaded)
+    _summary(out, practice, read_submission(path).manifest, loaded)
     out.print(f"Wrote [bold]{escape(str(path))}[/] (sha256 {digest[:16]}…) for {escape(name)}.")
     out.print(
         "[dim]Your own verdicts are included for information only: your instructor grades the "
@@ -144,18 +151,29 @@ def submit(out: Console, practice: Practice, learner: str | None, target: Path |
 
 
 def _summary(
-    out: Console, practice: Practice, workspace: Workspace, loaded: LoadedAssignment
+    out: Console, practice: Practice, manifest: Manifest, loaded: LoadedAssignment
 ) -> None:
+    """Each file handed in, as its own gradings left it: a kata solved once but edited since,
+    or edited and never graded, must not read as passed, nor as ``new``."""
+    from trainer.coursework.submission import file_states
+
     known = practice.known()
-    missing: list[str] = []
-    for kata in loaded.katas:
-        if not workspace.file_for(kata).is_file():
-            missing.append(kata.id)
-            continue
-        progress = known.get(kata.id)
-        status = progress.status if progress else "new"
-        mark = styled(PROGRESS[status])
-        late = " [yellow](late)[/]" if practice.solved_late(kata.id, known) else ""
-        out.print(f"  {mark} {kata.id}: {status}{late}")
+    for item in file_states(manifest, loaded):
+        kata_id, verdict = item.kata_id, item.verdict
+        check = f"run `katas check {kata_id}` first if you want to know"
+        if item.state == "starter":
+            mark = styled(GRADE["not-attempted"])
+            what = "the starter, unchanged: it will be not-attempted"
+        elif item.state == "never-graded" or verdict is None:
+            mark, what = styled(PROGRESS["new"]), f"edited, never graded ({check})"
+        elif item.state == "changed":
+            then = VERDICT[verdict.status.value].label
+            mark, what = styled(PROGRESS["new"]), f"edited since it was graded ({then}): {check}"
+        else:
+            shown = VERDICT[verdict.status.value]
+            mark, what = styled(shown), f"{shown.label} ({verdict.passed}/{verdict.total} checks)"
+        late = " [yellow](late)[/]" if practice.solved_late(kata_id, known) else ""
+        out.print(f"  {mark} {kata_id}: {what}{late}", highlight=False)
+    missing = [k.id for k in loaded.katas if k.id not in manifest.files]
     if missing:
         out.print(f"  [yellow]not included (no file): {', '.join(missing)}[/]")

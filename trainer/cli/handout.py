@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
+from trainer.cli.render import plural
+
 if TYPE_CHECKING:
     from trainer.cli.common import Subcommands
 
@@ -31,9 +33,9 @@ def cmd_handout(args: argparse.Namespace, out: Console) -> int:
     made = handout(args.source, args.out)
     hidden = made.hidden_checks
     out.print(
-        f"Wrote the learners' copy of {len(made.katas)} katas to {escape(str(made.out))}: "
-        f"starters, kata text and public checks. Kept back: every solution, every wrong/ "
-        f"answer and {hidden} hidden check{'s' if hidden != 1 else ''}."
+        f"Wrote the learners' copy of {plural(len(made.katas), 'kata')} to "
+        f"{escape(str(made.out))}: starters, kata text and public checks. Kept back: every "
+        f"solution, every wrong/ answer and {plural(hidden, 'hidden check')}."
     )
     if made.assignment is not None:
         out.print(
@@ -43,7 +45,8 @@ def cmd_handout(args: argparse.Namespace, out: Console) -> int:
     if made.builtin:
         shown = ", ".join(made.builtin[:4]) + (" …" if len(made.builtin) > 4 else "")
         out.print(
-            f"[yellow]note:[/] {len(made.builtin)} katas are built in ({escape(shown)}): they "
+            f"[yellow]note:[/] {plural(len(made.builtin), 'kata is', 'katas are')} built in "
+            f"({escape(shown)}): they "
             "ship with torch-katas, solutions included. Put katas whose answers must stay "
             "hidden in a pack of your own."
         )

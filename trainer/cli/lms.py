@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from trainer.batch.lms import LMS, Lms, default_output, export, write_export
 from trainer.batch.publish import load_results
+from trainer.cli.render import plural
 from trainer.errors import UsageError
 
 if TYPE_CHECKING:
@@ -83,18 +84,19 @@ def lms_export_command(
     keys = Counter(m.key for m in result.matched)
     by = ", ".join(f"{count} by {escape(key)}" for key, count in keys.most_common())
     say(
-        f"Matched {len(result.matched)} of {len(results.learners)} learners to the {name} "
-        f"roster" + (f" ({by})." if by else ".")
+        f"Matched {len(result.matched)} of {plural(len(results.learners), 'learner')} to the "
+        f"{name} roster" + (f" ({by})." if by else ".")
     )
     if result.unmatched:
-        say(f"[bold]{len(result.unmatched)} learners not matched[/] (enter their totals by hand):")
+        unmatched = plural(len(result.unmatched), "learner")
+        say(f"[bold]{unmatched} not matched[/] (enter their totals by hand):")
         for u in result.unmatched:
-            say(f"  {escape(u.learner)} ({u.total:g} points): {escape(u.reason)}")
+            say(f"  {escape(u.learner)} ({plural(float(u.total), 'point')}): {escape(u.reason)}")
     if result.ungraded:
         kept = "their cells kept as they were" if lms == "canvas" else "not in the import"
         say(
-            f"{len(result.ungraded)} roster students have no graded learner ({kept}): "
-            + "; ".join(escape(s) for s in result.ungraded)
+            f"{plural(len(result.ungraded), 'roster student has', 'roster students have')} "
+            f"no graded learner ({kept}): " + "; ".join(escape(s) for s in result.ungraded)
         )
     for note in result.notes:
         say(f"[yellow]note:[/] {escape(note)}")

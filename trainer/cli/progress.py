@@ -22,7 +22,7 @@ from trainer.cli.common import (
     stderr,
     workspace_for,
 )
-from trainer.cli.render import kata_panel
+from trainer.cli.render import kata_panel, plural
 from trainer.errors import UsageError
 from trainer.kata.catalog import Catalog
 from trainer.learner.history import KataProgress
@@ -91,7 +91,7 @@ def cmd_export(args: argparse.Namespace, out: Console) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     rows = text.count("\n") - 1 if args.format == "csv" else None
-    what = f"{rows} attempts" if rows is not None else "the attempt history"
+    what = plural(rows, "attempt") if rows is not None else "the attempt history"
     stderr().print(f"Wrote {what} to {escape(str(target))}.")
     return 0
 

@@ -42,7 +42,9 @@ def verdict_renderable(verdict: Verdict, title: str | None = None) -> Group:
     head.append(f"{mark.glyph} {mark.label}", style=style)
     head.append(f"  {title or verdict.kata_id}", style="bold")
     head.append(f"  · {verdict.device} · {verdict.duration:.1f} s", style="dim")
-    parts: list[Text | Padding] = [head, Text(f"  {verdict.summary}")]
+    # Padded, not prefixed: a summary's later lines (a syntax error's caret, where a timeout
+    # stopped the code) keep their indentation under its first.
+    parts: list[Text | Padding] = [head, Padding(Text(verdict.summary), (0, 0, 0, 2))]
     for check in verdict.checks:
         cmark = CHECK[check.status]
         cstyle = RICH_STYLE[cmark.tone]
@@ -88,17 +90,23 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: float, singular: str, plural_form: str | None = None) -> str:
+    """``count`` with the words that agree with it: ``plural(1, "kata", "katas")`` is
+    "1 kata", ``plural(2, "kata is", "katas are")`` "2 katas are". ``plural_form`` defaults to
+    ``singular + "s"``; a float prints as ``1.5``, never ``1.0``."""
+    number = f"{count:g}" if isinstance(count, float) else str(count)
+    words = singular if count == 1 else plural_form or singular + "s"
+    return f"{number} {words}"
 
 
 def render_report(doc: ProgressDocument, tz: tzinfo | None = None) -> RenderableType:
     t = doc.totals
     head = Text()
     head.append(f"{t.solved}/{t.katas} solved", style="bold green")
-    head.append(f" · {t.attempted} attempted · {_plural(t.attempts, 'attempt')}")
-    head.append(f" · {_plural(t.hints_used, 'hint')} · {_duration(t.time_spent_seconds)} in watch")
-    head.append(f"\nstreak: {_plural(t.streak_days, 'day')}", style="bold")
+    head.append(f" · {t.attempted} attempted · {plural(t.attempts, 'attempt')}")
+    head.append(f" · {plural(t.hints_used, 'hint')}")
+    head.append(f" · {_duration(t.time_spent_seconds)} with a kata open")
+    head.append(f"\nstreak: {plural(t.streak_days, 'day')}", style="bold")
     head.append(
         f" · reviews due: {t.reviews_due}", style="bold yellow" if t.reviews_due else "bold"
     )

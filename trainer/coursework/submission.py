@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -65,14 +66,17 @@ __all__ = [
     "MAX_MEMBER_BYTES",
     "MAX_TOTAL_BYTES",
     "METHODS",
+    "FileState",
     "Manifest",
     "ManifestFile",
     "ManifestVerdict",
     "Submission",
+    "SubmittedFile",
     "archive_bytes",
     "build_manifest",
     "check_archive_size",
     "default_name",
+    "file_states",
     "read_submission",
     "write_submission",
 ]
@@ -271,6 +275,50 @@ def write_submission(
     except OSError as exc:
         raise SubmissionError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
+
+
+FileState = Literal["graded", "changed", "never-graded", "starter"]
+"""Where a submitted file stands by the learner's own gradings: ``graded`` (this very code,
+:attr:`SubmittedFile.verdict` says how it went), ``changed`` since the last grading,
+``never-graded`` (edited, never graded), or the ``starter`` unchanged, which ``katas grade``
+scores as not-attempted without grading it."""
+
+
+@dataclass(frozen=True)
+class SubmittedFile:
+    """One file in a submission, and what the learner knows of it before handing it in."""
+
+    kata_id: str
+    state: FileState
+    verdict: ManifestVerdict | None
+    """The learner's last grading of the kata (of this code only when ``state`` is graded)."""
+
+
+def file_states(manifest: Manifest, loaded: LoadedAssignment) -> list[SubmittedFile]:
+    """Each file ``manifest`` lists, in the assignment's order, with its :data:`FileState`:
+    a status shown for a kata must be the status of the file handed in, not of an earlier one.
+    """
+    found = []
+    for kata in loaded.katas:
+        entry = manifest.files.get(kata.id)
+        if entry is None:
+            continue
+        verdict = manifest.verdicts.get(kata.id)
+        try:
+            starter = sha256_hex(kata.starter.read_bytes())
+        except OSError:  # a pack without its starter: nothing to compare with
+            starter = None
+        state: FileState
+        if entry.sha256 == starter:
+            state = "starter"
+        elif verdict is None:
+            state = "never-graded"
+        elif verdict.code_sha256 == entry.sha256:
+            state = "graded"
+        else:
+            state = "changed"
+        found.append(SubmittedFile(kata.id, state, verdict))
+    return found
 
 
 # --------------------------------------------------------------------------- reading

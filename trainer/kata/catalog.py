@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from trainer.errors import KataLoadError, UnknownKataError
+from trainer.errors import KataLoadError, KataNotLoadedError, UnknownKataError
 from trainer.kata.loader import LoadProblem, load_kata, load_yaml_model, locate_key
 from trainer.kata.model import KEBAB_CASE, Kata
 from trainer.kata.pack_cache import PackCache, fingerprint
@@ -262,11 +262,34 @@ class Catalog:
         return kata_id in self._by_id
 
     def get(self, kata_id: str) -> Kata:
-        """The kata with this id, or :class:`UnknownKataError` naming the closest ids."""
+        """The kata with this id, or :class:`UnknownKataError` naming the closest ids; when a
+        kata folder of that name failed to load, :class:`KataNotLoadedError` saying why."""
         try:
             return self._by_id[kata_id]
         except KeyError:
+            not_loaded = self._not_loaded(kata_id)
+            if not_loaded is not None:
+                raise not_loaded from None
             raise UnknownKataError(kata_id, _suggest(kata_id, self._by_id)) from None
+
+    def _not_loaded(self, kata_id: str) -> KataNotLoadedError | None:
+        """The load problems of a kata folder named ``kata_id`` (its id, by convention), with
+        the pack it is in; None if no such folder had one."""
+        for pack in self.packs:
+            root = pack.path.resolve()
+            kata_dir: Path | None = None
+            problems: list[LoadProblem] = []
+            for problem in self.problems:
+                path = problem.path.resolve()
+                if not path.is_relative_to(root):
+                    continue
+                inside = [f for f in path.relative_to(root).parents if f.name == kata_id]
+                if inside and kata_dir in (None, pack.path / inside[0]):
+                    kata_dir = pack.path / inside[0]
+                    problems.append(problem)
+            if kata_dir is not None:
+                return KataNotLoadedError(kata_id, pack.name, kata_dir, problems)
+        return None
 
     def topics(self) -> list[str]:
         """Topics that have katas, in catalog order."""

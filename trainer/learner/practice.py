@@ -23,11 +23,11 @@ from trainer.grading.layers import read_isolated
 from trainer.grading.verdict import Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
-from trainer.learner.history import KataProgress, Recorded, sha256_hex
+from trainer.learner.history import FrontEnd, KataProgress, Recorded, sha256_hex
 from trainer.learner.workspace import Workspace
 from trainer.marks import Tone
 
-__all__ = ["GradeFile", "Note", "Outcome", "Practice", "Visit"]
+__all__ = ["CurrentKata", "GradeFile", "Note", "Outcome", "Practice", "Visit"]
 
 GradeFile = Callable[[Kata, Path, str], Verdict]
 """How a front end grades: ``(kata, file, device) -> Verdict`` (a :class:`Grader`'s ``grade``,
@@ -40,6 +40,14 @@ class Note:
 
     text: str
     tone: Tone
+
+
+@dataclass(frozen=True)
+class CurrentKata:
+    """The kata a command given no id works on, and why that one, in words for the learner."""
+
+    kata: Kata
+    why: str
 
 
 @dataclass(frozen=True)
@@ -142,13 +150,18 @@ class Practice:
 
     # -- hints and the reference solution ------------------------------------------------------
 
+    def check_hint_allowed(self) -> None:
+        """Refuse (:class:`UsageError`) when the assignment turns hints off: front ends ask
+        this to offer or hide the hint key without revealing (and recording) one."""
+        refusal = self._workspace().rules.hint_refusal()
+        if refusal:
+            raise UsageError(refusal)
+
     def reveal_hint(self, kata: Kata) -> int:
         """Reveal (and record) the next hint; its index into ``kata.spec.hints``. An
         assignment that turns hints off refuses with a :class:`UsageError` saying so."""
+        self.check_hint_allowed()
         workspace = self._workspace()
-        refusal = workspace.rules.hint_refusal()
-        if refusal:
-            raise UsageError(refusal)
         return workspace.progress.reveal_hint(kata.id, len(kata.spec.hints))
 
     def check_solution_allowed(self, kata: Kata | None = None) -> None:
@@ -172,9 +185,31 @@ class Practice:
 
     # -- time with a kata open ------------------------------------------------------------------
 
-    def visit(self, kata_id: str, monotonic: Callable[[], float]) -> Visit:
-        """Start timing a kata the learner has open; :meth:`Visit.leave` records it, once."""
-        return Visit(self._workspace(), kata_id, monotonic)
+    def visit(
+        self, kata_id: str, monotonic: Callable[[], float], front_end: FrontEnd = "tui"
+    ) -> Visit:
+        """Start timing a kata the learner has open in ``front_end``; :meth:`Visit.leave`
+        records it, once, as that front end's time (the TUI's is the default).
+        The kata becomes the one :meth:`current_kata` means, from now on."""
+        workspace = self._workspace()
+        workspace.remember_opened(kata_id)
+        return Visit(workspace, kata_id, monotonic, front_end)
+
+    # -- the kata a command means without an id ------------------------------------------------
+
+    def current_kata(self) -> CurrentKata | None:
+        """The kata ``katas show``, ``check``, ``hint``, ``solution`` and ``reset`` mean when
+        given no id: the one ``katas`` or ``katas watch`` opened last (still in the catalog),
+        else :meth:`next_kata`. None when there is neither (every kata solved, none opened)."""
+        last = self.workspace.last_opened() if self.workspace is not None else None
+        if last is not None and last in self.catalog:
+            return CurrentKata(self.catalog.get(last), "the kata you opened last")
+        nxt = self.next_kata()
+        if nxt is None:
+            return None
+        if last is None:
+            return CurrentKata(nxt, "the next kata to do: you have not opened one yet")
+        return CurrentKata(nxt, f"the next kata to do: {last}, opened last, is not in this catalog")
 
     # -- grade -> record -> outcome ----------------------------------------------------------
 
@@ -308,20 +343,34 @@ class Practice:
 
 class Visit:
     """A kata open in a front end: the time until :meth:`leave`, on the monotonic clock,
-    recorded once with the wall-clock moment it began."""
+    recorded once, as ``front_end``'s, with the wall-clock moment it began.
 
-    def __init__(self, workspace: Workspace, kata_id: str, monotonic: Callable[[], float]) -> None:
+    The front end is recorded so ``katas progress`` can tell time in the TUI from time in
+    ``katas watch``: summed under one label, an hour in the TUI read as an hour of watch.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        kata_id: str,
+        monotonic: Callable[[], float],
+        front_end: FrontEnd = "tui",
+    ) -> None:
         self.kata_id = kata_id
+        self.front_end: FrontEnd = front_end
         self._workspace = workspace
         self._monotonic = monotonic
         self._began: float | None = monotonic()
         self._wall = workspace.clock()
 
     def leave(self) -> None:
+        """The learner left the kata (quit, another kata, Ctrl-C): record the time, once."""
         if self._began is None:
             return
         seconds, self._began = self._monotonic() - self._began, None
-        self._workspace.progress.record_time(self.kata_id, seconds, started_at=self._wall)
+        self._workspace.progress.record_time(
+            self.kata_id, seconds, started_at=self._wall, front_end=self.front_end
+        )
 
 
 def hidden_note(kata: Kata) -> tuple[Note, ...]:

@@ -4,8 +4,8 @@
 SQLite database (see :mod:`trainer.learner.progress_db` for the file's safety: WAL mode, one
 transaction
 per write, migrations, corrupt files set aside). Everything that grades records through it:
-``katas check``, ``katas watch`` and the TUI. What comes out is typed (frozen dataclasses), never
-loose rows.
+``katas check``, ``katas watch``, ``katas --plain`` and the TUI. What comes out is typed (frozen
+dataclasses), never loose rows.
 
 What the summaries mean (status, attempts, hints used …) is in :mod:`trainer.learner.history`. The
 first pass gives the kata a review card, and each pass of an opened review reschedules it,
@@ -37,6 +37,7 @@ from trainer.learner.history import (
     Clock,
     Event,
     EventKind,
+    FrontEnd,
     KataHistory,
     KataProgress,
     ProgressNotice,
@@ -63,6 +64,7 @@ __all__ = [
     "Clock",
     "Event",
     "EventKind",
+    "FrontEnd",
     "KataProgress",
     "ProgressNotice",
     "ProgressStatus",
@@ -126,13 +128,18 @@ def _event(row: tuple[object, ...]) -> Event:
     )
 
 
+_SESSION_COLUMNS = "id, kata_id, started_at, seconds, front_end"
+_FRONT_ENDS: frozenset[str] = frozenset(get_args(FrontEnd))
+
+
 def _session(row: tuple[object, ...]) -> Session:
-    ident, kata_id, started_at, seconds = row
+    ident, kata_id, started_at, seconds, front_end = row
     return Session(
         id=cast(int, ident),
         kata_id=cast(str, kata_id),
         started_at=from_db(cast(str, started_at)),
         seconds=cast(float, seconds),
+        front_end=cast(FrontEnd, front_end) if front_end in _FRONT_ENDS else None,
     )
 
 
@@ -167,8 +174,11 @@ def _card(row: tuple[object, ...], log: Sequence[ReviewRecord]) -> ReviewCard:
 _WHERE_KATA = " WHERE kata_id = ?"
 
 
-def _load(conn: sqlite3.Connection, kata_id: str | None = None) -> dict[str, KataHistory]:
-    """Every kata's history (or one kata's), read in the caller's transaction."""
+def _load(
+    conn: sqlite3.Connection, kata_id: str | None = None, *, sessions: bool = True
+) -> dict[str, KataHistory]:
+    """Every kata's history (or one kata's), read in the caller's transaction; without its
+    ``sessions`` when the table is not at the latest schema yet (inside a migration)."""
     where, args = (_WHERE_KATA, (kata_id,)) if kata_id is not None else ("", ())
 
     def rows(sql: str) -> list[tuple[object, ...]]:
@@ -176,7 +186,9 @@ def _load(conn: sqlite3.Connection, kata_id: str | None = None) -> dict[str, Kat
 
     attempts = [_attempt(r) for r in rows(f"SELECT {_ATTEMPT_COLUMNS} FROM attempts")]
     events = [_event(r) for r in rows("SELECT id, kata_id, at, kind, detail FROM events")]
-    sessions = [_session(r) for r in rows("SELECT id, kata_id, started_at, seconds FROM sessions")]
+    times = (
+        [_session(r) for r in rows(f"SELECT {_SESSION_COLUMNS} FROM sessions")] if sessions else []
+    )
     reviews = [_review(r) for r in rows("SELECT id, kata_id, at, kind, rating, due FROM reviews")]
     card_rows = list(
         conn.execute(
@@ -186,7 +198,7 @@ def _load(conn: sqlite3.Connection, kata_id: str | None = None) -> dict[str, Kat
         )
     )
     ids = {a.kata_id for a in attempts} | {e.kata_id for e in events}
-    ids |= {s.kata_id for s in sessions} | {r.kata_id for r in reviews}
+    ids |= {s.kata_id for s in times} | {r.kata_id for r in reviews}
     ids |= {cast(str, row[0]) for row in card_rows}
     if kata_id is not None:
         ids.add(kata_id)
@@ -198,7 +210,7 @@ def _load(conn: sqlite3.Connection, kata_id: str | None = None) -> dict[str, Kat
             kata_id=ident,
             attempts=tuple(a for a in attempts if a.kata_id == ident),
             events=tuple(e for e in events if e.kata_id == ident),
-            sessions=tuple(s for s in sessions if s.kata_id == ident),
+            sessions=tuple(s for s in times if s.kata_id == ident),
             reviews=log_,
             card=_card(card_row, log_) if card_row is not None else None,
         )
@@ -273,14 +285,14 @@ def _rate(
         "INSERT INTO reviews (kata_id, at, kind, rating, due) VALUES (?, ?, ?, ?, ?)",
         (history.kata_id, to_db(at), kind, grade.value, to_db(new.due)),
     )
-    card = _history(conn, history.kata_id).card
+    card = _load(conn, history.kata_id, sessions=False)[history.kata_id].card  # (migrations too)
     assert card is not None
     return grade, card
 
 
-def backfill_cards(conn: sqlite3.Connection) -> None:
+def backfill_cards(conn: sqlite3.Connection, *, sessions: bool = True) -> None:
     """Give every solved kata without a review card one, rated from its history."""
-    for history in _load(conn).values():
+    for history in _load(conn, sessions=sessions).values():
         first = history.first_pass
         if first is not None and history.card is None:
             _rate(conn, history, "solve", solve_evidence(history, first), first.at)
@@ -291,11 +303,18 @@ def backfill_cards(conn: sqlite3.Connection) -> None:
 
 def _v2(conn: sqlite3.Connection) -> None:
     db.statements(*db.V2_SQL)(conn)
-    backfill_cards(conn)  # katas solved before reviews existed
+    # katas solved before reviews existed; the sessions table is new (empty) here, and has not
+    # the columns later schemas add
+    backfill_cards(conn, sessions=False)
 
 
-MIGRATIONS: tuple[db.Migration, ...] = (db.statements(*db.V1_SQL), _v2)
-"""Schema 1: attempts and events. Schema 2: review files, time spent, review cards."""
+MIGRATIONS: tuple[db.Migration, ...] = (
+    db.statements(*db.V1_SQL),
+    _v2,
+    db.statements(*db.V3_SQL),
+)
+"""Schema 1: attempts and events. Schema 2: review files, time spent, review cards. Schema 3:
+the front end of each stretch of time spent."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -505,8 +524,9 @@ class ProgressStore:
     ) -> Recorded:
         """Record one grading; a first pass gives a review card, a review pass reschedules it.
 
-        ``starter`` says the graded code was the untouched starter; ``review`` that the graded
-        file was the kata's review file.
+        ``starter`` says the graded code was the untouched starter: it is kept (the export shows
+        it) but is no attempt and never a pass (:mod:`trainer.learner.history`). ``review`` says
+        the graded file was the kata's review file.
         """
         at = self._now()
         with self._write() as conn:
@@ -527,7 +547,7 @@ class ProgressStore:
                 ),
             )
             history = _history(conn, kata_id)
-            if not attempt.passed:
+            if not attempt.passed or starter:  # the untouched starter is never a pass
                 return Recorded(attempt, card=history.card)
             if not review:
                 first = history.first_pass
@@ -591,18 +611,26 @@ class ProgressStore:
 
     @_guarded
     def record_time(
-        self, kata_id: str, seconds: float, *, started_at: datetime | None = None
+        self,
+        kata_id: str,
+        seconds: float,
+        *,
+        started_at: datetime | None = None,
+        front_end: FrontEnd | None = None,
     ) -> Session | None:
-        """Add time spent with ``kata_id`` open; nothing for a non-positive duration."""
+        """Add time ``front_end`` had ``kata_id`` open; nothing for a non-positive duration."""
         if seconds <= 0:
             return None
+        if front_end is not None and front_end not in _FRONT_ENDS:
+            raise ValueError(f"unknown front end {front_end!r}")
         start = started_at or self._now() - timedelta(seconds=seconds)
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO sessions (kata_id, started_at, seconds) VALUES (?, ?, ?)",
-                (kata_id, to_db(start), float(seconds)),
+                "INSERT INTO sessions (kata_id, started_at, seconds, front_end) "
+                "VALUES (?, ?, ?, ?)",
+                (kata_id, to_db(start), float(seconds), front_end),
             )
-            return Session(cast(int, cursor.lastrowid), kata_id, start, float(seconds))
+            return Session(cast(int, cursor.lastrowid), kata_id, start, float(seconds), front_end)
 
     # ------------------------------------------------------------------ reading
 
@@ -643,7 +671,7 @@ class ProgressStore:
         """Time spent with katas open, oldest first."""
         where, args = (_WHERE_KATA, (kata_id,)) if kata_id else ("", ())
         with self._read() as conn:
-            sql = f"SELECT id, kata_id, started_at, seconds FROM sessions{where} ORDER BY id"
+            sql = f"SELECT {_SESSION_COLUMNS} FROM sessions{where} ORDER BY id"
             return [_session(row) for row in conn.execute(sql, args)]
 
     @_guarded

@@ -34,6 +34,7 @@ __all__ = [
     "BUSY_TIMEOUT",
     "V1_SQL",
     "V2_SQL",
+    "V3_SQL",
     "Migration",
     "connect",
     "from_db",
@@ -136,6 +137,10 @@ V2_SQL = (
     "CREATE INDEX reviews_by_kata ON reviews (kata_id, id)",
 )
 """Schema 2: review attempts, time spent, FSRS cards and the review log."""
+
+V3_SQL = ("ALTER TABLE sessions ADD COLUMN front_end TEXT",)
+"""Schema 3: which front end had the kata open (NULL for time recorded before), so time in the
+TUI is not told as time in ``katas watch``."""
 
 
 def statements(*sql: str) -> Migration:

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from trainer.kata.catalog import Catalog
+from trainer.learner.history import counted_attempts
 from trainer.learner.progress import (
     Attempt,
     Event,
@@ -178,7 +179,16 @@ def build_report(
         for group in [[e for e in entries if e.topic == topic]]
     ]
     ids = {kata.id for kata in catalog}
-    days = {a.at.astimezone(tz).date() for a in attempts if not a.imported}
+    # a day counts when it holds an attempt: the untouched starter and re-gradings do not
+    counted = [
+        a
+        for kata_id in {a.kata_id for a in attempts}
+        for a in counted_attempts(
+            [x for x in attempts if x.kata_id == kata_id],
+            [e for e in events if e.kata_id == kata_id],
+        )
+    ]
+    days = {a.at.astimezone(tz).date() for a in counted if not a.imported}
     everything: list[Attempt | Event] = [*attempts, *events]
     ours = [item for item in everything if item.kata_id in ids]
     recent = sorted(ours, key=lambda item: item.at, reverse=True)[:RECENT]

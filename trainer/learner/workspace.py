@@ -29,6 +29,7 @@ assignments refuses it instead of ignoring its rules; plain workspaces stay at v
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ from trainer.atomic import atomic_write, write_new
 from trainer.coursework.assignment import LoadedAssignment, Rules, WorkspaceAssignment
 from trainer.errors import AssignmentError, WorkspaceError
 from trainer.kata.catalog import Catalog
-from trainer.kata.model import Kata
+from trainer.kata.model import KEBAB_CASE, Kata
 from trainer.learner.progress import Clock, ProgressStore, utc_now
 
 __all__ = [
@@ -66,6 +67,8 @@ DEFAULT_DIRNAME = "pytorch-katas"
 DOT_DIR = ".katas"
 META_FILE = "workspace.json"
 REVIEW_DIR = "review"
+LAST_OPENED_FILE = "last-opened"
+"""In ``.katas/``: the id of the kata ``katas`` or ``katas watch`` opened last."""
 
 
 class WorkspaceMeta(BaseModel):
@@ -294,6 +297,28 @@ class Workspace:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, starter)
         return target, backup
+
+    # ------------------------------------------------------------------ the kata open last
+
+    @property
+    def last_opened_path(self) -> Path:
+        return self.dot_dir / LAST_OPENED_FILE
+
+    def remember_opened(self, kata_id: str) -> None:
+        """Note ``kata_id`` as the kata a front end opened, as it opens it: the progress
+        store's time record comes only when the learner leaves, and ``katas hint`` in another
+        terminal must mean the kata ``katas watch`` has open now. Best effort: failing to note
+        it must never stop a kata from opening."""
+        with contextlib.suppress(OSError):
+            atomic_write(self.last_opened_path, f"{kata_id}\n".encode())
+
+    def last_opened(self) -> str | None:
+        """The id :meth:`remember_opened` noted last; None if none (or the file is not one)."""
+        try:
+            text = self.last_opened_path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if KEBAB_CASE.match(text) else None
 
     def backups(self, kata: Kata) -> list[Path]:
         """This kata's backups, oldest first."""

@@ -7,6 +7,7 @@ child processes through :class:`trainer.grading.grader.Grader`.
 from __future__ import annotations
 
 import gc
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,23 @@ from pathlib import Path
 from trainer.kata.catalog import Catalog
 from trainer.learner.workspace import Workspace
 
-__all__ = ["run", "start"]
+__all__ = ["come_back", "run", "start"]
+
+
+def _folder(root: Path) -> str:
+    """``root`` as a shell reads it: home as ``~``, quoted where it needs to be."""
+    try:
+        return "~/" + shlex.quote(str(root.relative_to(Path.home())))
+    except ValueError:
+        return shlex.quote(str(root))
+
+
+def come_back(root: Path) -> str:
+    """The line printed once the trainer's screen is gone: where the learner's files are and
+    the command that brings them back, kept in the terminal's scrollback (the notice that
+    said so on screen went with the screen)."""
+    folder = _folder(root)
+    return f"Your kata workspace: {folder}. To come back: cd {folder} && katas"
 
 
 def run(
@@ -22,8 +39,9 @@ def run(
 ) -> int:
     """Run the trainer until the learner quits; return the exit code.
 
-    ``notes`` are shown once the screen is up (a new workspace, katas that failed to load):
-    printed before the app started, they would be hidden behind its screen.
+    ``notes`` (a new workspace, katas that failed to load) stay in the screen's notice line
+    until the learner dismisses them: printed before the app started, they would be hidden
+    behind its screen.
     """
     from trainer.tui.app import KatasApp
 
@@ -47,10 +65,12 @@ def start(extra_packs: Sequence[Path] = (), *, device: str = "cpu") -> int:
         if created:
             notes.insert(
                 0,
-                f"Created your kata workspace at {workspace.root} (set KATAS_WORKSPACE or run "
-                "`katas init DIR` to use another folder).",
+                f"Created your kata workspace at {_folder(workspace.root)} (set KATAS_WORKSPACE "
+                "or run `katas init DIR` to use another folder).",
             )
-        return run(catalog, workspace, device=device, notes=notes)
+        code = run(catalog, workspace, device=device, notes=notes)
+        print(come_back(workspace.root))  # after the app: the terminal's screen is back
+        return code
     except KatasError as exc:  # the family's base, caught once
         print(f"error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1

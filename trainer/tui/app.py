@@ -73,7 +73,9 @@ class KatasApp(App[int]):
         self.stop_watching = asyncio.Event()
         self._monotonic = monotonic
         self._visit: Visit | None = None
-        self._notes = list(notes)
+        self.notes = list(notes)
+        """Shown in the main screen's notice line until dismissed (a toast would be gone by
+        the time a learner who stepped away to install torch comes back)."""
         if not animations:
             self.animation_level = "none"
 
@@ -83,8 +85,6 @@ class KatasApp(App[int]):
         from trainer.tui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
-        for note in self._notes:
-            self.notify(note, timeout=12)
 
     @property
     def grader(self) -> GraderLike:
@@ -148,10 +148,14 @@ class KatasApp(App[int]):
         main = screen
         yield SystemCommand("Edit in the built-in editor", "c · ctrl+s saves", main.action_code)
         yield SystemCommand("Edit in $EDITOR", "e · suspends the trainer", main.action_edit)
-        yield SystemCommand("Reveal the next hint", "h · recorded", main.action_hint)
+        if main.offers("hint"):  # not where the rules refuse it (as for the key bar)
+            yield SystemCommand("Reveal the next hint", "h · recorded", main.action_hint)
         yield SystemCommand("Run the checks again", "r", main.action_run)
         yield SystemCommand("Next kata", "n · honours requires", main.action_next)
-        yield SystemCommand("Reveal the solution", "s · asks first, recorded", main.action_solution)
+        if main.offers("solution"):
+            yield SystemCommand(
+                "Reveal the solution", "s · asks first, recorded", main.action_solution
+            )
         yield SystemCommand("Reset the kata", "x · asks first, backs up", main.action_reset)
         yield SystemCommand("Progress", "p · per topic, streak, reviews", main.action_progress)
         yield SystemCommand("Switch device", "d · cpu / auto / cuda", main.action_device)

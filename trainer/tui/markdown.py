@@ -222,7 +222,7 @@ def _block(
     if isinstance(block, _List):
         grid = Table.grid(padding=(0, 1, 0, 0))
         grid.add_column(no_wrap=True, style=styles.marker)
-        grid.add_column(ratio=1)
+        grid.add_column(ratio=1, overflow="fold")  # a long URL breaks across lines, never cut
         for item in block.items:
             marker = "•" if item.marker in "-*+" else item.marker
             body = render_markdown("\n".join(item.lines), styles, highlight=highlight)

@@ -37,6 +37,7 @@ from trainer.tui.widgets.description import KataDescription, task_markdown
 from trainer.tui.widgets.header import KatasHeader, home_relative
 from trainer.tui.widgets.kata_tree import KataTree
 from trainer.tui.widgets.keybar import KeyBar
+from trainer.tui.widgets.notice import NoticeBar
 from trainer.tui.widgets.output import OutputPane
 from trainer.tui.widgets.tabbar import TabBar
 
@@ -48,7 +49,19 @@ if TYPE_CHECKING:
     from trainer.tui.widgets.editor import KataEditor
 
 LETTER_ACTIONS = frozenset(
-    {"edit", "code", "hint", "run", "next", "solution", "reset", "progress", "device", "quit"}
+    {
+        "edit",
+        "code",
+        "hint",
+        "run",
+        "next",
+        "solution",
+        "reset",
+        "progress",
+        "device",
+        "quit",
+        "refused",
+    }
 )
 """Actions on plain letters: off while the built-in editor has the keys (they type there)."""
 
@@ -74,15 +87,19 @@ class MainScreen(Screen[None]):
         Binding("c", "code", "code"),
         Binding("e", "edit", "edit"),
         Binding("h", "hint", "hint"),
+        # where the rules refuse hints or the solution, the key leaves the bar but still says why
+        Binding("h", "refused('hint')", show=False),
         Binding("r", "run", "run"),
         Binding("n", "next", "next"),
         Binding("s", "solution", "solution"),
+        Binding("s", "refused('solution')", show=False),
         Binding("x", "reset", "reset"),
         Binding("p", "progress", "progress"),
         Binding("d", "device", "device"),
         Binding("t", "tab('task')", "task", show=False),
         Binding("o", "tab('output')", "output", show=False),
         Binding("q", "quit", "quit"),
+        Binding("escape", "dismiss_notice", "dismiss", show=False),
     ]
 
     def __init__(self) -> None:
@@ -99,10 +116,12 @@ class MainScreen(Screen[None]):
         """Gradings finished on this screen (tests wait on it)."""
         self._editor: KataEditor | None = None
         self._editor_text = ""
+        """The file's text as last loaded, for the editor until it is mounted."""
         self._first: Kata | None = None
         self._shown_title = ""
         self._known: dict[str, KataProgress] | None = None
-        """The file's text as last loaded, for the editor until it is mounted."""
+        self.refused: frozenset[str] = frozenset()
+        """Which of ``hint`` and ``solution`` the rules refuse for the open kata."""
 
     @property
     def katas_app(self) -> KatasApp:
@@ -127,6 +146,7 @@ class MainScreen(Screen[None]):
         header.set_reactive(KatasHeader.assignment, rules.title or "")
         header.set_reactive(KatasHeader.due_text, rules.due_text() or "")
         yield header
+        yield NoticeBar([(note, Tone.MUTED) for note in app.notes], id="notice")
         with Horizontal(id="body"):
             yield KataTree(app.catalog, runnable=app.practice.runnable, id="tree")
             with Vertical(id="main"):
@@ -193,10 +213,16 @@ class MainScreen(Screen[None]):
         )
 
     def open_kata(self, kata: Kata, *, grade: bool = True) -> None:
-        """Leave the open kata (its time recorded), write the starter if new, grade it."""
+        """Leave the open kata (its time recorded), write the starter if new, grade it.
+
+        Opening another kata dismisses the notices: the learner has moved on.
+        """
         app = self.katas_app
         app.leave_kata()
+        if self.kata is not None and self.kata is not kata:
+            self.query_one(NoticeBar).dismiss()
         self.kata = kata
+        self.refused = self._refusals(kata)
         self.path = app.workspace.open(kata)
         app.opened_kata(kata)
         self.verdict = None
@@ -214,18 +240,35 @@ class MainScreen(Screen[None]):
         self.query_one(KataTree).select_kata(kata.id)
         self.show_pane("task")
         self.refresh_progress()
+        self.refresh_bindings()
         if grade:
             self.grade()
 
+    def _refusals(self, kata: Kata) -> frozenset[str]:
+        """Which of hint and solution the rules refuse for ``kata``: asked of the rules (the
+        assignment's, a learner's copy without its solution), never decided here."""
+        app = self.katas_app
+        refused = set()
+        try:
+            app.practice.check_hint_allowed()
+        except UsageError:
+            refused.add("hint")
+        try:
+            app.practice.check_solution_allowed(kata)
+        except UsageError:
+            refused.add("solution")
+        return frozenset(refused)
+
     @staticmethod
     def _title(kata: Kata | None) -> str:
+        """The kata's title and difficulty, wrapped if need be. Its id and topic are left to
+        the tree, where the cursor shows them: at 80 columns they cut the title off."""
         if kata is None:
             return ""
         spec = kata.spec
         devices = "" if kata.supports("cpu") else " · needs a GPU"
         return (
-            f"[b]{escape(spec.title)}[/b]  [$foreground-muted]{kata.id} · {spec.topic} · "
-            f"{stars(spec.difficulty)}{devices}[/]"
+            f"[b]{escape(spec.title)}[/b]  [$foreground-muted]{stars(spec.difficulty)}{devices}[/]"
         )
 
     def editor(self) -> KataEditor:
@@ -281,7 +324,22 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in LETTER_ACTIONS and self._editing())
+        """Letters are off while the editor has the keys; ``h`` and ``s`` leave the key bar
+        where the rules refuse them; escape dismisses the notices while there are any."""
+        if action in LETTER_ACTIONS and self._editing():
+            return False
+        if action in ("hint", "solution"):
+            return action not in self.refused
+        if action == "refused":
+            return bool(parameters) and parameters[0] in self.refused
+        if action == "dismiss_notice":
+            return any(bar.notices for bar in self.query(NoticeBar))
+        return True
+
+    def offers(self, action: str) -> bool:
+        """Whether the rules leave ``action`` (hint, solution) to the learner for the open kata:
+        the command palette offers what the key bar does."""
+        return action not in self.refused
 
     # ------------------------------------------------------------------ grading
 
@@ -321,23 +379,23 @@ class MainScreen(Screen[None]):
             return  # a newer save is being graded
         self.running = False
         verdict = self.verdict = message.outcome.verdict
-        self.query_one(CheckList).show(verdict)
+        # warnings (a partial sandbox, a late pass) stay in the notice line until dismissed;
+        # the rest (the review scheduled, checks still to come) go with the verdict
+        notes = message.outcome.notes
+        self.query_one(CheckList).show(
+            verdict, notes=[(n.text, n.tone) for n in notes if n.tone is not Tone.WARNING]
+        )
+        notice = self.query_one(NoticeBar)
+        for note in notes:
+            if note.tone is Tone.WARNING:
+                notice.add(note.text, Tone.WARNING)
         self.query_one(OutputPane).show(verdict)
         self.refresh_progress()
         passed = verdict.passed
         if passed:
             self.show_pane("task")
             self.query_one(KataTree).focus()  # the keys are the trainer's: n is next
-        self.show_task(end=passed)
-        if passed:
-            self.app.notify("Every check passed. Press n for the next kata.", title="Solved")
-        for note in message.outcome.notes:
-            warning = note.tone is Tone.WARNING
-            self.app.notify(
-                escape(note.text),
-                severity="warning" if warning else "information",
-                timeout=10 if warning else 6,
-            )
+        self.show_task(end=passed)  # the verdict pane says it passed: no toast over it
 
     @staticmethod
     def _read(path: Path) -> bytes | None:
@@ -469,12 +527,9 @@ class MainScreen(Screen[None]):
         except UsageError as refusal:
             self.app.notify(str(refusal), severity="warning")
             return
-        total = len(self.kata.spec.hints)
         self.hints = max(self.hints, index + 1)
         self.show_pane("task")
-        self.show_task(end=True)
-        more = "" if index + 1 < total else " (the last one)"
-        self.app.notify(f"Hint {index + 1} of {total}{more}: see the task.")
+        self.show_task(end=True)  # "Hint 2 of 3." in the task: no toast over the checks
 
     def action_solution(self) -> None:
         kata = self.kata
@@ -548,6 +603,17 @@ class MainScreen(Screen[None]):
         from trainer.tui.screens.device import DeviceScreen
 
         self.app.push_screen(DeviceScreen(app.practice.devices(), app.device), chosen)
+
+    def action_refused(self, what: str) -> None:
+        """``h`` or ``s`` where the rules refuse them: the refusal, in the rules' words."""
+        if what == "hint":
+            self.action_hint()
+        elif what == "solution":
+            self.action_solution()
+
+    def action_dismiss_notice(self) -> None:
+        self.query_one(NoticeBar).dismiss()
+        self.refresh_bindings()
 
     def action_quit(self) -> None:
         self.app.exit(0)

@@ -15,9 +15,18 @@ if TYPE_CHECKING:
     from trainer.tui.widgets.editor import KataEditor
     from trainer.tui.widgets.header import KatasHeader
     from trainer.tui.widgets.kata_tree import KataTree
+    from trainer.tui.widgets.notice import NoticeBar
     from trainer.tui.widgets.output import OutputPane
 
-__all__ = ["CheckList", "KataDescription", "KataEditor", "KataTree", "KatasHeader", "OutputPane"]
+__all__ = [
+    "CheckList",
+    "KataDescription",
+    "KataEditor",
+    "KataTree",
+    "KatasHeader",
+    "NoticeBar",
+    "OutputPane",
+]
 
 _MODULES = {
     "CheckList": "checks",
@@ -25,6 +34,7 @@ _MODULES = {
     "KataEditor": "editor",
     "KatasHeader": "header",
     "KataTree": "kata_tree",
+    "NoticeBar": "notice",
     "OutputPane": "output",
 }
 

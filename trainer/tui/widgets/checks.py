@@ -1,6 +1,9 @@
-"""The check list: one line and a mark per hidden check, and the selected failure's message."""
+"""The check list: one line and a mark per hidden check, the selected failure's message, and
+what the grading means beyond its checks (the review it scheduled, checks still to come)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,7 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from trainer.grading.verdict import CheckStatus, Status, Verdict
-from trainer.marks import CHECK, CHECK_PENDING, CHECK_RUNNING, VERDICT
+from trainer.marks import CHECK, CHECK_PENDING, CHECK_RUNNING, THEME_VARIABLE, VERDICT, Tone
 from trainer.tui.marks import colour, paint
 
 
@@ -17,18 +20,24 @@ class CheckList(Vertical):
     """The verdict of the last grading, check by check.
 
     The screen sets the state through :meth:`show`: ``running`` while a grading is in flight
-    (the previous checks' names are kept, marked running), else the verdict (or none yet).
+    (the previous checks' names are kept, marked running), else the verdict (or none yet) and
+    the notes that came with it. The notes are drawn here, with the verdict they belong to,
+    rather than as toasts: a toast lands on this very list at 80x24, just when the learner
+    looks at it.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.verdict: Verdict | None = None
         self.running = False
+        self.notes: tuple[tuple[str, Tone], ...] = ()
+        """(text, tone) of each note on the verdict shown."""
         self.border_title = "checks"
         self._option_list: OptionList | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
+        yield Static("", id="verdict-notes")
         yield Static("", id="check-message")
 
     def _options(self) -> OptionList:
@@ -39,10 +48,18 @@ class CheckList(Vertical):
             self.mount(self._option_list, before="#check-message")
         return self._option_list
 
-    def show(self, verdict: Verdict | None, *, running: bool = False) -> None:
+    def show(
+        self,
+        verdict: Verdict | None,
+        *,
+        running: bool = False,
+        notes: Sequence[tuple[str, Tone]] = (),
+    ) -> None:
         self.verdict = verdict
         self.running = running
+        self.notes = () if running else tuple(notes)
         self._render_summary()
+        self._render_notes()
         checks = verdict.checks if verdict is not None else ()
         if not checks and self._option_list is None:
             self._render_message()
@@ -109,6 +126,16 @@ class CheckList(Vertical):
             if verdict.passed:
                 text.append("  n: next kata", style=colour(self.app, "foreground-muted"))
         summary.update(text)
+
+    def _render_notes(self) -> None:
+        static = self.query_one("#verdict-notes", Static)
+        static.display = bool(self.notes)
+        text = Text()
+        for index, (note, tone) in enumerate(self.notes):
+            if index:
+                text.append("\n")
+            text.append(note, style=colour(self.app, THEME_VARIABLE[tone]))
+        static.update(text)
 
     def _render_message(self) -> None:
         message = self.selected_message
