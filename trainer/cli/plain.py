@@ -17,7 +17,9 @@ import argparse
 import contextlib
 import queue
 import re
+import shutil
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -181,8 +183,13 @@ class PlainSession(Watcher):
         self._reader: threading.Thread | None = None
 
     def say(self, *lines: str) -> None:
+        """Each line, wrapped between words at the terminal's width where it is one: a terminal
+        that wraps by itself cuts words in two, and a screen reader reads the halves apart."""
+        width = shutil.get_terminal_size((0, 0)).columns if self.out.isatty() else 0
         for line in lines:
-            print(line, file=self.out, flush=True)
+            wrapped = textwrap.wrap(line, width, break_long_words=False) if width > 20 else []
+            for part in wrapped or [line]:
+                print(part, file=self.out, flush=True)
 
     # -- commands ------------------------------------------------------------------------------
 
