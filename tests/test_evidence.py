@@ -8,6 +8,7 @@ import pytest
 
 from trainer.grading.evidence import ChannelReport, assemble
 from trainer.grading.protocol import (
+    NOT_IMPORTED,
     Channel,
     CheckInfo,
     CollectedRecord,
@@ -116,14 +117,15 @@ def test_an_import_error_is_an_error_not_a_crash() -> None:
     records = [
         *GENUINE[:4],
         ImportErrorRecord(message="your file failed to import: NameError"),
-        ResultRecord(id="a", status=CheckStatus.ERROR, message="your file failed to import"),
+        ResultRecord(id="a", status=CheckStatus.NOT_RUN, message=NOT_IMPORTED),
         StartRecord(id="b"),
-        ResultRecord(id="b", status=CheckStatus.ERROR, message="your file failed to import"),
+        ResultRecord(id="b", status=CheckStatus.NOT_RUN, message=NOT_IMPORTED),
         DoneRecord(exit_code=1),
     ]
     verdict = verdict_for(records)
     assert verdict.status is Status.ERROR
     assert verdict.summary == "your file failed to import: NameError"
+    assert {c.message for c in verdict.checks} == {NOT_IMPORTED}
 
 
 def test_the_report_keeps_the_order_it_checked() -> None:

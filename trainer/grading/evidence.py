@@ -29,8 +29,16 @@ from trainer.grading.protocol import (
     StartRecord,
     UnavailableRecord,
 )
+from trainer.grading.stacks import describe, extract
 from trainer.grading.supervise import RunEvidence
-from trainer.grading.verdict import CheckResult, CheckStatus, Environment, Status, Verdict
+from trainer.grading.verdict import (
+    CheckResult,
+    CheckStatus,
+    Environment,
+    StackFrame,
+    Status,
+    Verdict,
+)
 
 
 def _signal_name(returncode: int) -> str:
@@ -85,6 +93,8 @@ class ChannelReport:
     started: list[str] = field(default_factory=list)
     results: dict[str, ResultRecord] = field(default_factory=dict)
     violation: str | None = None
+    ended_in: str | None = None
+    """The check that was running when the learner process ended."""
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> ChannelReport:
@@ -150,6 +160,8 @@ class ChannelReport:
             if stage != "running" or getattr(self, name) is not None:
                 return "a report outside a check, or repeated"
             setattr(self, name, record)
+            if isinstance(record, LearnerEndedRecord):
+                self.ended_in = self.started[-1]
         elif isinstance(record, ResultRecord):
             if stage != "running" or record.id != self.started[-1]:
                 return "a result for a check that was not running"
@@ -211,16 +223,22 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
     checks = _check_results(report, ev, timeout)
     status, summary = _judge(ev, report, checks, timeout)
     clock: Literal["cpu", "wall"] | None = None
+    output = ev.output
+    stopped_at: tuple[StackFrame, ...] = ()
     if status is Status.TIMEOUT:
         ended_cpu = report.ended is not None and report.ended.cpu
         clock = "cpu" if out_of_cpu(ev, timeout) or ended_cpu else "wall"
+        stopped_at, output = _stopped_at(ev, file)
+        if stopped_at:
+            summary = f"{summary}\n{describe(stopped_at)}"
     return Verdict(
         clock=clock,
+        stopped_at=stopped_at,
         kata_id=kata_id,
         status=status,
         summary=summary,
         checks=tuple(checks),
-        output=ev.output,
+        output=output,
         output_truncated=ev.output_truncated,
         duration=round(ev.duration, 3),
         phases=report.done.phases if report.done is not None else {},
@@ -228,6 +246,19 @@ def assemble(kata_id: str, file: Path, device: str, timeout: float, ev: RunEvide
         file=str(file),
         environment=environment(report.env, report.sandbox),
     )
+
+
+def _stopped_at(ev: RunEvidence, file: Path) -> tuple[tuple[StackFrame, ...], str]:
+    """Where the learner's code was when a run out of time was stopped, from the stack dump
+    the learner process wrote to its output (its word; see :mod:`trainer.grading.stacks`), and
+    the output without that dump."""
+    if "(most recent call first):" not in ev.output:
+        return (), ev.output
+    try:
+        source: str | None = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        source = None
+    return extract(ev.output, ev.learner_file or file.name, source)
 
 
 def _ended_early(ev: RunEvidence, report: ChannelReport) -> str | None:
@@ -260,12 +291,14 @@ def _judge(
     ev: RunEvidence, report: ChannelReport, checks: list[CheckResult], timeout: float
 ) -> tuple[Status, str]:
     names = {c.id: c.name for c in report.expected}
-    running = report.in_flight
+    running = report.in_flight or report.ended_in
     where = f" while running '{names[running]}'" if running in names else ""
+    used_up = (
+        f"used up its {timeout:g} s of CPU time{where} (its budget; {ev.duration:.1f} s on the "
+        "clock); the process was killed"
+    )
     if out_of_cpu(ev, timeout):
-        return Status.TIMEOUT, (
-            f"used up its {timeout:g} s of CPU time{where}; the process was killed"
-        )
+        return Status.TIMEOUT, used_up
     if ev.timed_out:
         return Status.TIMEOUT, (
             f"timed out after {ev.wall_timeout or timeout:g} s of wall-clock time{where} "
@@ -289,9 +322,7 @@ def _judge(
     if report.ended is not None:
         reason = report.ended.reason
         if report.ended.cpu:
-            return Status.TIMEOUT, (
-                f"used up its {timeout:g} s of CPU time{where}; the process was killed"
-            )
+            return Status.TIMEOUT, used_up
         if reason.startswith("ended: "):
             return Status.CRASHED, (
                 f"the process running your code ended early{where}: {reason[7:]} "

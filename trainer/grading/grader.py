@@ -400,7 +400,12 @@ class Grader:
             )
             cpu = worker.cpu if worker is not None else None
             request = request.model_copy(update={"hidden": hidden, "cpu": cpu})
-            return self._run(worker, request, limit, output_limit, cancel, group)
+            evidence = self._run(worker, request, limit, output_limit, cancel, group)
+            # Where the learner process had the file: its scratch is the judge's working
+            # directory (symbolic links resolved), at the same path inside its private root.
+            scratch = Path(os.path.realpath(workdir))
+            evidence.learner_file = str(scratch / Path(request.learner).name)
+            return evidence
         finally:
             self._clean_up(group, workdir)
 

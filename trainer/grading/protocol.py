@@ -143,8 +143,20 @@ class StartRecord(_Record):
 
 
 class ImportErrorRecord(_Record):
+    """The learner's file did not import (sent once, with the first check it failed for); the
+    verdict's summary says why, and each check it failed for says only :data:`NOT_IMPORTED`."""
+
     kind: Literal["import_error"] = "import_error"
     message: str
+
+
+NOT_IMPORTED = "not run: your file did not import (see above)"
+"""The message of a check that could not run because the learner's file did not import: the
+reason is said once, in the verdict's summary, rather than repeated under every check."""
+
+NOT_RUN_ENDED = "not run: the process running your code had ended (see above)"
+"""The message of a check that could not run because the learner process had already ended
+(the check it ended in, and the verdict's summary, say how)."""
 
 
 class ResultRecord(_Record):

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from trainer.grading.cgroups import RunGroup
 from trainer.grading.protocol import Record, parse_lines
+from trainer.grading.stacks import STACK_SIGNAL
 
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of captured output kept per run (head and tail); the rest is counted and cut."""
@@ -32,6 +33,12 @@ DRAIN_SECONDS = 0.5
 
 EXIT_WAIT_SECONDS = 5.0
 """How long to wait for a killed child's exit status before calling it lost."""
+
+STACK_WAIT_SECONDS = 0.5
+"""How long a run out of time may take to write where the learner's code was, before the kill."""
+
+STACK_QUIET_SECONDS = 0.05
+"""Once a stack dump has begun after the request, this long without more output ends the wait."""
 
 
 class CappedOutput:
@@ -91,6 +98,8 @@ class RunEvidence:
     """The wall-clock backstop the run was held to."""
     cpu_budget: float | None = None
     memory_mb: int = 0
+    learner_file: str | None = None
+    """The learner's file as the learner process saw it (its frames in a stack dump name it)."""
 
 
 def child_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -193,6 +202,9 @@ def supervise(
     if run.wake_fd is not None:
         selector.register(run.wake_fd, selectors.EVENT_READ, "wake")
 
+    after_ask: bytearray | None = None
+    """The end of the output since the learner process was asked for its stacks, once asked."""
+
     def pump(wait: float) -> None:
         for key, _ in selector.select(timeout=wait):
             if key.data == "wake":
@@ -202,6 +214,9 @@ def supervise(
                 selector.unregister(key.fd)
             elif key.data == "out":
                 output.feed(data)
+                if after_ask is not None:
+                    after_ask.extend(data)
+                    del after_ask[:-4096]
             elif len(channel) < CHANNEL_LIMIT:
                 channel.extend(data)
 
@@ -209,6 +224,26 @@ def supervise(
         """The judge sent its last record and closed the channel: the run is over, whatever
         its own exit still takes (it runs no learner code; its exit status says no more)."""
         return channel_fd not in selector.get_map() and b'"kind":"done"' in channel
+
+    def ask_for_stacks() -> None:
+        """Out of time: ask the learner process where its code is (through the judge, see
+        :mod:`trainer.grading.stacks`) and read what it writes for a moment. Its answer is
+        information only: the run is killed after this whatever it does, and is a timeout."""
+        nonlocal after_ask
+        after_ask = bytearray()
+        with contextlib.suppress(OSError):
+            os.kill(run.pid, STACK_SIGNAL)
+        until = time.monotonic() + STACK_WAIT_SECONDS
+        quiet_since = time.monotonic()
+        while output_fd in selector.get_map() and not run.finished():
+            now = time.monotonic()
+            dumped = b"(most recent call first):" in after_ask
+            if now >= until or (dumped and now - quiet_since >= STACK_QUIET_SECONDS):
+                return
+            before = output.total
+            pump(min(until - now, 0.01))
+            if output.total != before:
+                quiet_since = time.monotonic()
 
     deadline = start + timeout
     complete = False
@@ -230,6 +265,8 @@ def supervise(
                     evidence.cpu_exceeded = True
                     break
             pump(min(remaining, 0.05))
+        if evidence.timed_out or evidence.cpu_exceeded:
+            ask_for_stacks()
         kill_group(run.pid)
         evidence.returncode = 0 if complete else run.wait(EXIT_WAIT_SECONDS)
         with contextlib.suppress(KeyError):

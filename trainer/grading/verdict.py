@@ -53,6 +53,19 @@ class CheckResult(BaseModel):
     duration: float = 0.0
 
 
+class StackFrame(BaseModel):
+    """One frame of the learner's own file where a timed-out run was stopped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    """The learner's file's name (never a folder of the grading's)."""
+    line: int
+    function: str
+    code: str = ""
+    """That line of the learner's file, stripped; empty where the file no longer has it."""
+
+
 class Environment(BaseModel):
     """Where the grading ran, so a verdict can be reproduced or questioned later."""
 
@@ -87,6 +100,10 @@ class Verdict(BaseModel):
     environment: Environment
     clock: Literal["cpu", "wall"] | None = None
     """For a timeout: whether the CPU budget ran out, or the wall-clock backstop."""
+    stopped_at: tuple[StackFrame, ...] = ()
+    """For a timeout: the innermost frames of the learner's file where its code was when it
+    was stopped, outermost first, as the learner process reported them (its word: information,
+    never evidence; empty when it reported none). The summary shows them too."""
     phases: dict[str, float] = Field(default_factory=dict)
     """Where a grading's time went (seconds; ``requests`` counts round trips), as the judge
     measured it: for ``benchmarks/grading_latency.py``, never shown to the learner."""

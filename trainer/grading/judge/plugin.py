@@ -21,6 +21,8 @@ from trainer.errors import LearnerGone, LearnerImportError, LearnerRaised
 from trainer.grading.judge.link import Link, Proxy, limit_of
 from trainer.grading.judge.remote import Remote
 from trainer.grading.protocol import (
+    NOT_IMPORTED,
+    NOT_RUN_ENDED,
     Channel,
     CheckInfo,
     CollectedRecord,
@@ -96,10 +98,11 @@ def check_id(item: pytest.Item) -> str:
 def import_message(exc: LearnerRaised) -> str:
     """Why the learner's file did not import, in the learner's terms."""
     syntax = exc.details.get("syntax")
-    if isinstance(exc, SyntaxError) and type(syntax) is list and len(syntax) == 3:
-        line, text, msg = syntax
-        where = f"line {line}" if line else "somewhere"
-        shown = f"\n    {text}" if text else ""
+    if isinstance(exc, SyntaxError) and type(syntax) is list and len(syntax) in (3, 5):
+        line, text, msg = syntax[:3]
+        where = f"line {line}" if type(line) is int and line > 0 else "somewhere"
+        column, end = syntax[3:] if len(syntax) == 5 else (0, 0)
+        shown = _source_with_caret(text, column, end) if type(text) is str and text else ""
         return f"your file has a syntax error at {where}: {msg}{shown}"
     if "code" in exc.details and exc.short_type == "SystemExit":
         return (
@@ -108,6 +111,21 @@ def import_message(exc: LearnerRaised) -> str:
         )
     detail = describe_learner(exc).removeprefix("your code raised ")
     return f"your file failed to import: {detail}"
+
+
+def _source_with_caret(text: str, column: object, end: object) -> str:
+    """The offending line, dedented, and under it Python's caret at the error's column(s).
+
+    ``column`` and ``end`` are 1-based (``SyntaxError.offset``/``end_offset``, the learner
+    process's word); anything that is not a sensible column just leaves the caret out.
+    """
+    shown = text.lstrip()
+    if type(column) is not int or column <= 0:
+        return f"\n    {shown}"
+    start = min(max(column - 1 - (len(text) - len(shown)), 0), len(shown))
+    width = end - column if type(end) is int and end > column else 1
+    width = max(1, min(width, len(shown) - start))
+    return f"\n    {shown}\n    {' ' * start}{'^' * width}"
 
 
 def describe_learner(exc: LearnerRaised) -> str:
@@ -154,22 +172,26 @@ def _limit_message(exc: BaseException, settings: Settings) -> str | None:
     return None
 
 
-def _ended(exc: LearnerGone, settings: Settings) -> str:
-    """The learner process is gone: say why once (the verdict names it), and for each check."""
+def _ended(exc: LearnerGone, settings: Settings) -> tuple[CheckStatus, str]:
+    """The learner process is gone: say why once, for the check it ended in (the record makes
+    it the verdict's summary); every later check was not run and points there.
+
+    Out of its own CPU time (``SIGXCPU``, where no cgroup counts it) the check it ended in timed
+    out, as it does where the grader's cgroup stops the run.
+    """
+    if settings._ended_reported:
+        return CheckStatus.NOT_RUN, NOT_RUN_ENDED
+    settings._ended_reported = True
     reason = str(exc)
-    if not settings._ended_reported:
-        settings._ended_reported = True
-        out_of_cpu = "SIGXCPU" in reason
-        settings.channel.send(LearnerEndedRecord(reason=reason, cpu=out_of_cpu))
-    return f"the process running your code {reason}"
+    out_of_cpu = "SIGXCPU" in reason
+    settings.channel.send(LearnerEndedRecord(reason=reason, cpu=out_of_cpu))
+    if out_of_cpu:
+        return CheckStatus.TIMEOUT, "still running when the CPU time limit ran out"
+    return CheckStatus.ERROR, f"the process running your code {reason}"
 
 
 def _message_for(excinfo: pytest.ExceptionInfo[BaseException], settings: Settings) -> str:
     exc = excinfo.value
-    if isinstance(exc, LearnerImportError):
-        return str(exc)
-    if isinstance(exc, LearnerGone):
-        return _ended(exc, settings)
     limit = _limit_message(exc, settings)
     if limit is not None:
         if not settings._limit_reported:
@@ -267,9 +289,17 @@ def pytest_runtest_makereport(
     settings._durations[item.nodeid] = settings._durations.get(item.nodeid, 0.0) + call.duration
     if call.excinfo is None or item.nodeid in settings._outcomes:
         return
+    if isinstance(call.excinfo.value, LearnerImportError):
+        # Why is said once, by the import_error record (the verdict's summary), not per check.
+        settings._outcomes[item.nodeid] = (CheckStatus.NOT_RUN, NOT_IMPORTED)
+        return
+    if isinstance(call.excinfo.value, LearnerGone):
+        status, message = _ended(call.excinfo.value, settings)
+        settings._outcomes[item.nodeid] = (status, _cap(message))
+        return
     if report.skipped:
         status = CheckStatus.SKIPPED
-    elif call.when == "call" and not isinstance(call.excinfo.value, LearnerGone):
+    elif call.when == "call":
         status = CheckStatus.FAILED
     else:
         status = CheckStatus.ERROR

@@ -36,6 +36,7 @@ from trainer.grading.protocol import (
     SandboxRecord,
     UnavailableRecord,
 )
+from trainer.grading.stacks import STACK_SIGNAL
 from trainer.grading.wire import encode, send
 
 UNUSED_PLUGINS = (
@@ -210,6 +211,7 @@ def prepare(spec: ArmRequest, device: str, allowed: tuple[str, ...]) -> Prepared
     ours, theirs = socket.socketpair()
     sys.stdout.flush()
     sys.stderr.flush()
+    signal.signal(STACK_SIGNAL, signal.SIG_IGN)  # until there is a learner process to ask
     pid = os.fork()
     if pid == 0:
         ours.close()
@@ -217,6 +219,21 @@ def prepare(spec: ArmRequest, device: str, allowed: tuple[str, ...]) -> Prepared
     theirs.close()
     isolation.libc().prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
     return Prepared(ours, pid)
+
+
+def _pass_on_stack_requests(learner: int, link: Link) -> None:
+    """The grader, out of time, asks this process for the learner's stacks (it cannot tell the
+    learner process apart, in its own session and maybe its own PID namespace): pass the
+    signal on to the learner process's group (its relay, init and serving process; the first
+    two ignore it). Never once the learner process is gone: its pid may then be reused.
+    """
+
+    def ask(signum: int, frame: object) -> None:
+        if link.gone is None:
+            with contextlib.suppress(OSError):
+                os.killpg(learner, STACK_SIGNAL)
+
+    signal.signal(STACK_SIGNAL, ask)
 
 
 def _enter_workdir(workdir: str | None) -> None:
@@ -251,6 +268,7 @@ def judge(
     filename = Path(request.learner).name
     link = Link(prepared.sock, source.decode("utf-8", errors="replace"), filename)
     link.exit_reason = learner_pid_reason(prepared.pid)
+    _pass_on_stack_requests(prepared.pid, link)
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8"), request.token)
     try:
         socket.send_fds(prepared.sock, [b"F"], [1])

@@ -12,7 +12,9 @@ word) and serves (:mod:`.server`).
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
+import signal
 import socket
 import sys
 import time
@@ -24,6 +26,7 @@ from trainer.grading.layers import Containment
 from trainer.grading.learner import sandbox, server
 from trainer.grading.limits import Limits
 from trainer.grading.protocol import ArmRequest
+from trainer.grading.stacks import STACK_SIGNAL
 from trainer.grading.wire import decode, encode, receive, send
 
 
@@ -32,6 +35,9 @@ def run(
 ) -> NoReturn:
     """Become the learner process; never returns."""
     began = time.perf_counter()
+    # Ignored here, so the relay and the trusted init (which share this process group) never
+    # die of it; the process that serves registers its stack dump on it (_report_stacks).
+    signal.signal(STACK_SIGNAL, signal.SIG_IGN)
     try:
         os.closerange(3, sock.fileno())  # the result channel and whatever else was inherited
         os.closerange(sock.fileno() + 1, 65536)
@@ -55,8 +61,36 @@ def run(
     except BaseException as exc:
         print(f"the learner process could not be set up: {exc!r}", file=sys.stderr)
         os._exit(72)
+    _report_stacks()
     server.serve(sock, learner, module_name)
     os._exit(0)
+
+
+def _report_stacks() -> None:
+    """Write every thread's stack to the captured output on :data:`STACK_SIGNAL` (a grading
+    out of time asks before it kills) and on ``SIGXCPU`` (this process's own CPU limit, which
+    still ends it): a timeout can then say where the learner's code was.
+
+    Registered before the learner's file is imported, on a descriptor of its own (the learner's
+    code redirecting fd 1 or 2 leaves it be). ``faulthandler`` writes from the signal handler
+    itself, so a loop inside a long C call (a torch op) is caught where it is. The learner's
+    code may undo all this; then a timeout just names no frames (:mod:`trainer.grading.stacks`).
+    Processes it forks do not answer (a fork bomb would flood the output, and a child's stack
+    is not the one that was graded): the signal is ignored there, as before registering.
+    """
+    if not hasattr(faulthandler, "register"):  # pragma: no cover - Windows has no such signals
+        return
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        fd = os.dup(1)
+        faulthandler.register(STACK_SIGNAL, file=fd, all_threads=True)
+        faulthandler.register(signal.SIGXCPU, file=fd, all_threads=True, chain=True)
+        os.register_at_fork(after_in_child=_no_stacks)
+
+
+def _no_stacks() -> None:
+    """In a process the learner's code forked: back to ignoring the request, default SIGXCPU."""
+    faulthandler.unregister(STACK_SIGNAL)
+    faulthandler.unregister(signal.SIGXCPU)
 
 
 def _warm_up() -> None:

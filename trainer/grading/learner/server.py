@@ -445,7 +445,15 @@ class Server:
             "frames": frames[-8:],
         }
         if isinstance(exc, SyntaxError):
-            description["syntax"] = [exc.lineno or 0, (exc.text or "").rstrip()[:200], exc.msg]
+            # [line, text, message, column, end column]: the judge draws Python's caret from it
+            same_line = exc.end_lineno == exc.lineno
+            description["syntax"] = [
+                exc.lineno or 0,
+                (exc.text or "").rstrip()[:200],
+                exc.msg,
+                exc.offset or 0,
+                (exc.end_offset or 0) if same_line else 0,
+            ]
         if isinstance(exc, SystemExit):
             description["code"] = repr(exc.code)[:200]
         if isinstance(exc, OSError) and type(exc.errno) is int:
