@@ -175,6 +175,10 @@ TO_THE_LIMIT = {
 
 SHORT_TIMEOUT = 2.0
 
+SLEEPER_TIMEOUT = 1.0
+"""The sleepers' budget in ``tests/test_hostile.py``: only the wall-clock backstop (four times
+it) ends them, and whether it fires during start-up or the sleep, the verdict is a timeout."""
+
 
 def make_double_kata(pack: Path, timeout: float = TIMEOUT) -> Kata:
     root = make_kata(

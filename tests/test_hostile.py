@@ -23,6 +23,8 @@ from tests.hostile_harness import (
     PLATFORMS,
     SANDBOX_ATTACKS,
     SHORT_TIMEOUT,
+    SLEEPER_TIMEOUT,
+    SLEEPERS,
     SOLUTION,
     TO_THE_LIMIT,
     Stage,
@@ -40,16 +42,20 @@ def test_the_corpus_is_complete() -> None:
 
 
 @pytest.fixture(scope="module")
-def katas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Kata, Kata]:
-    """The hostile kata, and the same with a short timeout for attacks only a limit ends."""
+def katas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Kata, Kata, Kata]:
+    """The hostile kata, the same with a short timeout for attacks only a limit ends, and a
+    shorter one still for those that sleep until the wall-clock backstop."""
     return (
         make_double_kata(tmp_path_factory.mktemp("pack")),
         make_double_kata(tmp_path_factory.mktemp("short"), SHORT_TIMEOUT),
+        make_double_kata(tmp_path_factory.mktemp("sleepers"), SLEEPER_TIMEOUT),
     )
 
 
 @pytest.fixture
-def kata(katas: tuple[Kata, Kata], name: str) -> Kata:
+def kata(katas: tuple[Kata, Kata, Kata], name: str) -> Kata:
+    if name in SLEEPERS:
+        return katas[2]
     return katas[1] if name in TO_THE_LIMIT else katas[0]
 
 
