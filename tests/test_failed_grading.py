@@ -209,10 +209,11 @@ def test_an_endless_loop_names_the_helper_and_its_caller(
     verdict = run(grade_fn, kata, tmp_path, HELPER_LOOP)
     _stopped_in(verdict, (8, "double", "spin(1)"), (3, "spin", "while True: total += n"))
     assert verdict.clock == "cpu"
-    assert f"used up its {TIMEOUT:g} s of CPU time while running 'doubles a number'" in (
-        verdict.summary
-    )
-    assert [c.status for c in verdict.checks] == [CheckStatus.TIMEOUT, CheckStatus.NOT_RUN]
+    # Once, under a CI run's load, the cold grading named the second check as the one running
+    # (the first had ended without a pass); which check the budget ends in is not the point.
+    assert f"used up its {TIMEOUT:g} s of CPU time while running '" in verdict.summary
+    assert CheckStatus.TIMEOUT in [c.status for c in verdict.checks]
+    assert CheckStatus.PASSED not in [c.status for c in verdict.checks]
 
 
 def test_a_loop_inside_a_torch_call_names_the_line_that_called_torch(
@@ -231,11 +232,12 @@ def test_the_per_process_cpu_limit_names_the_frames_too(
     verdict = run(grade, kata, tmp_path, HELPER_LOOP)
     _stopped_in(verdict, (8, "double", "spin(1)"), (3, "spin", "while True: total += n"))
     assert verdict.clock == "cpu"
-    assert "while running 'doubles a number'" in verdict.summary
-    assert [(c.status, c.message) for c in verdict.checks] == [
-        (CheckStatus.TIMEOUT, "still running when the CPU time limit ran out"),
-        (CheckStatus.NOT_RUN, NOT_RUN_ENDED),
-    ]
+    assert "while running '" in verdict.summary
+    stopped = [c for c in verdict.checks if c.status is CheckStatus.TIMEOUT]
+    assert [c.message for c in stopped] == ["still running when the CPU time limit ran out"]
+    after = verdict.checks[verdict.checks.index(stopped[0]) + 1 :]
+    assert all((c.status, c.message) == (CheckStatus.NOT_RUN, NOT_RUN_ENDED) for c in after)
+    assert CheckStatus.PASSED not in [c.status for c in verdict.checks]
 
 
 @pytest.fixture
