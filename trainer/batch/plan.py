@@ -167,12 +167,14 @@ class Plan:
     roster: tuple[str, ...]
     """Every learner id of the batch, all shards."""
 
-    def jobs(self, katas: Sequence[Kata]) -> list[Job]:
+    def jobs(
+        self, katas: Sequence[Kata], starters: Mapping[str, bytes | None] | None = None
+    ) -> list[Job]:
         """Every file to grade, learner by learner, so a killed run leaves whole learners done.
 
         A file byte-identical to its kata's starter is not one: it is ``not-attempted``.
         """
-        starters = starters_of(katas)
+        starters = starters_of(katas) if starters is None else starters
         jobs = []
         for learner in self.learners:
             for kata in katas:

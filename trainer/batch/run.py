@@ -13,12 +13,13 @@ journalled, so the next run tries it again. Only a bad command stops the batch.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -211,25 +212,20 @@ class _Grading:
             if options.memory_mb is not None:
                 limits = limits.model_copy(update={"memory_mb": options.memory_mb})
             device = self.devices[job.kata.id]
+            grade = functools.partial(
+                grader.grade,
+                job.kata,
+                path,
+                device,
+                timeout=options.timeout,
+                limits=limits,
+                hidden_checks=True,
+            )
             with self._gate.shared():
-                verdict = grader.grade(
-                    job.kata,
-                    path,
-                    device,
-                    timeout=options.timeout,
-                    limits=limits,
-                    hidden_checks=True,
-                )
+                verdict = grade()
             if verdict.status is Status.TIMEOUT and verdict.clock == "wall":
                 with self._gate.alone():
-                    verdict = grader.grade(
-                        job.kata,
-                        path,
-                        device,
-                        timeout=options.timeout,
-                        limits=limits,
-                        hidden_checks=True,
-                    )
+                    verdict = grade()
                 with self._lock:
                     self.reruns += 1
                 if verdict.status is Status.TIMEOUT and verdict.clock == "wall":
@@ -374,10 +370,11 @@ def assemble_results(
     device: str,
     shard: ShardInfo | None,
     receipts: Receipts | None = None,
+    starters: Mapping[str, bytes | None] | None = None,
 ) -> BatchResults:
     by_key = {(j.learner, j.kata.id): j for j in jobs}
     names = _feedback_names(plan.roster)
-    starters = starters_of(katas)
+    starters = starters_of(katas) if starters is None else starters
     policy = plan.assignment.late
     rows = []
     for learner in plan.learners:
@@ -454,8 +451,11 @@ def grade_batch(
             for k in katas
         }
         shard = options.shard.label if options.shard else None
+        # read once, and before any grading: a bad receipts file stops the batch at once
+        receipts = read_receipts(options.receipts) if options.receipts else None
+        starters = starters_of(katas)
         with Journal(out, plan.assignment.id, shard) as journal:
-            jobs = plan.jobs(katas)
+            jobs = plan.jobs(katas, starters)
             verdicts: dict[tuple[str, str], Verdict] = {}
             todo: list[Job] = []
             for job in jobs:
@@ -470,8 +470,9 @@ def grade_batch(
             if todo:
                 archive_names = {s.learner: s.archive.name for s in plan.learners}
                 verdicts.update(_grade_all(grading, scratch, todo, archive_names, progress))
-        receipts = read_receipts(options.receipts) if options.receipts else None
-        results = assemble_results(plan, katas, jobs, verdicts, device, options.shard, receipts)
+        results = assemble_results(
+            plan, katas, jobs, verdicts, device, options.shard, receipts, starters
+        )
         results = results.model_copy(update={"isolation": isolation})
         redact = Redactor.for_katas(katas, [str(scratch), str(scratch.resolve())])
         feedback = {
@@ -479,8 +480,8 @@ def grade_batch(
             for row in results.learners
         }
         files = {s.learner: dict(s.files) for s in plan.learners if s.rejected is None}
-        starters = {k: data for k, data in starters_of(katas).items() if data is not None}
-        write_outputs(out, results, feedback, files, starters)
+        kept = {k: data for k, data in starters.items() if data is not None}
+        write_outputs(out, results, feedback, files, kept)
     return BatchRun(
         results=results,
         folder=out,
