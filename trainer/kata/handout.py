@@ -114,9 +114,11 @@ def find_leaks(out: Path, katas: Iterable[Kata]) -> list[str]:
 
 
 def _fresh(out: Path) -> None:
+    """Refuse a folder in use; an empty one is taken away so the copy can take its place."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise HandoutError(f"{out} exists and is not an empty folder; choose a new one")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.rmdir()
 
 
 def _check_source(katas: list[Kata], where: Path) -> None:
@@ -147,7 +149,6 @@ def handout_pack(pack: Path, out: Path) -> Handout:
         raise HandoutError(f"{pack}: no kata folder (one holding kata.yaml) in it")
     _check_source(katas, pack)
     _fresh(out)
-    out.rmdir()
     _copy_pack(pack, out, katas)
     hidden = sum(k.hidden_check_count for k in katas)
     return _finish(Handout(out=out, katas=katas, hidden_checks=hidden))
@@ -178,6 +179,7 @@ def handout_assignment(path: Path, out: Path) -> Handout:
     if any(out.is_relative_to(p.resolve()) for p in own):
         raise HandoutError(f"{out} is inside one of the assignment's packs; write it elsewhere")
     _fresh(out)
+    out.mkdir(parents=True)
     names: list[str] = []
     for pack in own:
         name = pack.name
