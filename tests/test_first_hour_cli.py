@@ -22,7 +22,7 @@ from trainer.errors import KataNotLoadedError, UnknownKataError
 from trainer.grading.verdict import Status
 from trainer.kata.catalog import Catalog
 from trainer.learner.history import sha256_hex
-from trainer.learner.practice import Practice
+from trainer.learner.practice import FOLD_ABOVE, Practice
 from trainer.learner.workspace import Workspace
 
 
@@ -65,6 +65,46 @@ def _ids(capsys: pytest.CaptureFixture[str], *options: str) -> list[str]:
     return [row["id"] for row in json.loads(out)]
 
 
+def test_a_large_catalog_lists_folded_with_the_current_topic_open(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """More katas than FOLD_ABOVE: a line per topic with its counts, then the current kata's
+    topic; the rest is one option away."""
+    catalog = Catalog.default()
+    assert len(catalog) > FOLD_ABOVE
+    by_topic = catalog.by_topic()
+    ws = Workspace.init(workspace)
+    ws.progress.record_attempt("retain-graph", fake_verdict("retain-graph", Status.PASSED), None)
+    ws.progress.record_attempt("grad-accum", fake_verdict("grad-accum", Status.FAILED), None)
+    ws.remember_opened("grad-accum")
+
+    code, out, _ = katas(capsys, "list")
+    assert code == 0
+    rows: dict[str, list[str]] = {}
+    for words in _rows(out):  # a topic's row comes before the line that names it again
+        rows.setdefault(words[0], words)
+    for topic, members in by_topic.items():
+        assert rows[topic][1] == str(len(members)), topic  # every topic, with its count
+    assert rows["autograd"][2:4] == ["1", "1"]  # solved, tried
+    assert "▾ below" in out.split("autograd", 1)[1].splitlines()[0]
+    listed = [word for word in rows if word in catalog]
+    assert listed == [k.id for k in by_topic["autograd"]]  # only the open topic's katas
+    assert f"autograd · {len(by_topic['autograd'])} katas · current: grad-accum" in out
+    assert "`katas list --all` every kata" in flat(out)
+
+    code, out, _ = katas(capsys, "list", "--all")
+    assert code == 0 and "progress" not in out
+    assert [w[0] for w in _rows(out) if w[0] in catalog] == [k.id for k in catalog]
+    code, out, _ = katas(capsys, "list", "--topic", "tensors")
+    assert code == 0 and "progress" not in out and "--all" not in out
+    assert [w[0] for w in _rows(out) if w[0] in catalog] == [k.id for k in by_topic["tensors"]]
+
+
+def _rows(out: str) -> list[list[str]]:
+    """The words of each non-blank line."""
+    return [line.split() for line in out.splitlines() if line.strip()]
+
+
 @pytest.mark.parametrize("columns", [80, 50])
 def test_list_is_one_line_per_kata_with_every_id_whole(
     capsys: pytest.CaptureFixture[str],
@@ -75,7 +115,7 @@ def test_list_is_one_line_per_kata_with_every_id_whole(
     ids = _ids(capsys)
     assert len(ids) >= 40, "the built-in catalog"
     monkeypatch.setenv("COLUMNS", str(columns))
-    code, out, _ = katas(capsys, "list")
+    code, out, _ = katas(capsys, "list", "--all")
     assert code == 0
     lines = out.splitlines()
     assert len(lines) <= len(ids) + 3  # the count, the header and its rule

@@ -22,10 +22,11 @@ from tests.test_tui import FakeGrader, main_screen, tiny_pack, until, workspace_
 from trainer.grading.verdict import Environment, Verdict
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
+from trainer.learner.practice import FOLD_ABOVE
 from trainer.learner.workspace import Workspace
 from trainer.tui.app import KatasApp
 from trainer.tui.markdown import render_markdown
-from trainer.tui.widgets import CheckList, KatasHeader, NoticeBar
+from trainer.tui.widgets import CheckList, KatasHeader, KataTree, NoticeBar
 from trainer.tui.widgets.keybar import KeyBar
 
 pytestmark = pytest.mark.anyio
@@ -324,3 +325,32 @@ async def test_a_plain_workspace_offers_both(tmp_path: Path) -> None:
         await pilot.press("c")  # the editor has the letters: none is offered
         await pilot.pause()
         assert not {"h", "s"} & keys_offered(app)
+
+
+async def test_a_large_catalog_opens_only_the_current_topic_in_the_tree(tmp_path: Path) -> None:
+    """The built-in catalog (more than FOLD_ABOVE katas): every topic line with its count, the
+    open kata's topic unfolded, and moving to another topic folds the one left."""
+    catalog = Catalog.default()
+    assert len(catalog) > FOLD_ABOVE
+    by_topic = catalog.by_topic()
+    app = app_for(catalog, workspace_at(tmp_path / "ws"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.gradings >= 1)
+        tree = screen.query_one(KataTree)
+        first = screen.kata
+        assert first is not None
+
+        def unfolded() -> list[str]:
+            return [str(node.label).split()[0] for node in tree.root.children if node.is_expanded]
+
+        assert unfolded() == [first.topic]
+        labels = [str(node.label) for node in tree.root.children]
+        assert labels == [f"{t}  0/{len(k)}" for t, k in by_topic.items()]  # topic, solved/all
+        assert tree.last_line < 24  # the folded tree fits the screen
+
+        elsewhere = next(k for k in catalog if k.topic != first.topic)
+        screen.open_kata(elsewhere, grade=False)
+        await pilot.pause()
+        assert unfolded() == [elsewhere.topic]
+        assert tree.cursor_node is not None and tree.cursor_node.data == elsewhere.id

@@ -7,6 +7,7 @@ import argparse
 import difflib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from trainer.cli.render import kata_panel, plural, print_notes, print_verdict, s
 from trainer.errors import UsageError
 from trainer.kata.catalog import Catalog
 from trainer.kata.model import Kata
+from trainer.learner.history import KataProgress
 from trainer.learner.practice import Practice
 from trainer.marks import NEEDS_DEVICE, PROGRESS, RICH_STYLE, stars
 
@@ -50,6 +52,12 @@ MIN_TITLE = 16
 def register(sub: Subcommands) -> None:
     p = sub.add_parser("list", help="the catalog with your status per kata")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every kata, not topics folded (a large catalog lists a line per topic and opens "
+        "only your current kata's topic)",
+    )
     p.add_argument(
         "--topic",
         action="append",
@@ -184,6 +192,17 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
         return 0
     from trainer.cli.coursework import assignment_header
 
+    header = assignment_header(workspace, catalog, shown=len(shown))
+    folded = practice.folds() and not (topics or statuses or args.all)
+    if folded:
+        current = practice.current_kata()
+        opened = current.kata.topic if current is not None else None
+        out.print(_topic_table(practice, known, opened, header))
+        shown = [k for k in shown if k.topic == opened]
+        if current is not None:
+            header = (
+                f"\n[bold]{opened}[/] · {plural(len(shown), 'kata')} · current: {current.kata.id}"
+            )
     marks = {}
     for kata in shown:
         progress = PROGRESS[status[kata.id]]
@@ -197,15 +216,58 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
         if practice.solved_late(kata.id, known):
             mark += " [yellow]late[/]"
         marks[kata.id] = Text.from_markup(mark)
-    header = assignment_header(workspace, catalog, shown=len(shown))
-    out.print(_list_table(shown, marks, header, out.width))
+    if shown:
+        out.print(_list_table(shown, marks, header, out.width, topic=not folded))
+    if folded:
+        out.print(
+            "[dim]`katas list --topic NAME` lists a topic · `katas list --all` every kata[/]",
+            highlight=False,
+        )
     return 0
 
 
-def _list_table(katas: list[Kata], marks: dict[str, Text], header: str, width: int) -> Table:
+def _topic_table(
+    practice: Practice, known: Mapping[str, KataProgress], opened: str | None, header: str
+) -> Table:
+    """A folded catalog: a line per topic, its counts, and a mark on the one listed below."""
+    table = Table(
+        title=header,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+        expand=False,
+    )
+    for name in ("topic", "katas", "solved", "tried", "progress"):
+        table.add_column(
+            name, no_wrap=True, justify="left" if name in ("topic", "progress") else "right"
+        )
+    by_topic = practice.catalog.by_topic()
+    for count in practice.topic_counts(known):
+        done = round(10 * count.solved / count.total)
+        bar = Text("█" * done, style="green")
+        bar.append("░" * (10 - done), style="dim")
+        needs = {practice.needs(k) for k in by_topic[count.topic]}
+        if "" not in needs:  # no kata of the topic runs here
+            bar.append(f"  needs {' or '.join(sorted(needs))}", style=RICH_STYLE[NEEDS_DEVICE.tone])
+        elif count.topic == opened:
+            bar.append("  ▾ below", style="bold")
+        table.add_row(
+            Text(count.topic, style="bold" if count.topic == opened else ""),
+            str(count.total),
+            str(count.solved),
+            str(count.attempted),
+            bar,
+        )
+    return table
+
+
+def _list_table(
+    katas: list[Kata], marks: dict[str, Text], header: str, width: int, *, topic: bool = True
+) -> Table:
     """One line per kata at any width: ids and statuses whole, titles cut with an ellipsis,
     and the level, then the topic column left out where they would squeeze titles below
-    :data:`MIN_TITLE`."""
+    :data:`MIN_TITLE` (or always, without ``topic``: one topic's katas under its name)."""
     cells: dict[str, list[str | Text]] = {
         "id": [k.id for k in katas],
         "topic": [k.topic for k in katas],
@@ -216,8 +278,8 @@ def _list_table(katas: list[Kata], marks: dict[str, Text], header: str, width: i
         name: max(len(name), *(c.cell_len if isinstance(c, Text) else cell_len(c) for c in column))
         for name, column in cells.items()
     }
-    kept = ["id", "topic", "level", "status"]
-    for optional in ("level", "topic"):
+    kept = ["id", "topic", "level", "status"] if topic else ["id", "level", "status"]
+    for optional in ("level", "topic")[: 2 if topic else 1]:
         columns = len(kept) + 1  # and the title
         room = width - sum(natural[n] for n in kept) - (2 * columns - 1)  # padding, rules
         if room >= MIN_TITLE:

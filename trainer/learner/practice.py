@@ -27,7 +27,22 @@ from trainer.learner.history import FrontEnd, KataProgress, Recorded, sha256_hex
 from trainer.learner.workspace import Workspace
 from trainer.marks import Tone
 
-__all__ = ["CurrentKata", "GradeFile", "Note", "Outcome", "Practice", "Visit"]
+__all__ = [
+    "FOLD_ABOVE",
+    "CurrentKata",
+    "GradeFile",
+    "Note",
+    "Outcome",
+    "Practice",
+    "TopicCount",
+    "Visit",
+]
+
+FOLD_ABOVE = 30
+"""A catalog of more katas than this is shown folded, by ``katas list`` and the TUI's tree
+alike: a line per topic with its counts, and only the current kata's topic open. Thirty rows
+is what a 24-line terminal scrolls through without losing its place; an assignment of a dozen
+katas stays flat."""
 
 GradeFile = Callable[[Kata, Path, str], Verdict]
 """How a front end grades: ``(kata, file, device) -> Verdict`` (a :class:`Grader`'s ``grade``,
@@ -48,6 +63,20 @@ class CurrentKata:
 
     kata: Kata
     why: str
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    """Where the learner stands in one topic."""
+
+    topic: str
+    total: int
+    solved: int
+    attempted: int
+
+    @property
+    def new(self) -> int:
+        return self.total - self.solved - self.attempted
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,27 @@ class Practice:
         if known is None:
             known = self.known()
         return {k.id for k in self.catalog if k.id in known and known[k.id].status == "solved"}
+
+    def folds(self) -> bool:
+        """Whether the catalog is shown folded (:data:`FOLD_ABOVE`)."""
+        return len(self.catalog) > FOLD_ABOVE
+
+    def open_topic(self) -> str | None:
+        """The topic a folded catalog shows open: the current kata's (:meth:`current_kata`)."""
+        current = self.current_kata()
+        return current.kata.topic if current is not None else None
+
+    def topic_counts(self, known: Mapping[str, KataProgress] | None = None) -> list[TopicCount]:
+        """Each topic's katas, solved and attempted, in catalog order."""
+        if known is None:
+            known = self.known()
+        counts = []
+        for topic, katas in self.catalog.by_topic().items():
+            statuses = [known[k.id].status if k.id in known else "new" for k in katas]
+            counts.append(
+                TopicCount(topic, len(katas), statuses.count("solved"), statuses.count("attempted"))
+            )
+        return counts
 
     def next_kata(
         self, after: str | None = None, known: Mapping[str, KataProgress] | None = None

@@ -148,7 +148,12 @@ class MainScreen(Screen[None]):
         yield header
         yield NoticeBar([(note, Tone.MUTED) for note in app.notes], id="notice")
         with Horizontal(id="body"):
-            yield KataTree(app.catalog, runnable=app.practice.runnable, id="tree")
+            yield KataTree(
+                app.catalog,
+                runnable=app.practice.runnable,
+                folded=app.practice.folds(),
+                id="tree",
+            )
             with Vertical(id="main"):
                 self._shown_title = self._title(self._first)
                 yield Static(self._shown_title, id="title")

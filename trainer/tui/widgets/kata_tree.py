@@ -19,11 +19,21 @@ class KataTree(Tree[str]):
     """Topics (``tensors 3/7``) and their katas (``✓ param-not-tensor``).
 
     Selecting a kata (enter, or a click) posts ``Tree.NodeSelected`` with the kata id as the
-    node's data; the screen opens it. Topic nodes carry no data.
+    node's data; the screen opens it. Topic nodes carry no data; enter or a click folds and
+    unfolds them.
+
+    ``folded`` (the practice's rule, :meth:`~trainer.learner.practice.Practice.folds`) starts
+    every topic closed and keeps only the open kata's topic unfolded as the learner moves on,
+    so ~90 katas read as a dozen topic lines.
     """
 
     def __init__(
-        self, catalog: Catalog, *, runnable: Callable[[Kata], bool], id: str | None = None
+        self,
+        catalog: Catalog,
+        *,
+        runnable: Callable[[Kata], bool],
+        folded: bool = False,
+        id: str | None = None,
     ) -> None:
         # Text labels, not strings: a string label is parsed as markup (and the first parse
         # loads Rich's emoji table), which the first frame does not need
@@ -33,12 +43,13 @@ class KataTree(Tree[str]):
         self.catalog = catalog
         self.runnable = runnable
         """Whether this machine can grade a kata (the app's rule, shared with ``next``)."""
+        self.folded = folded
         self._statuses: Mapping[str, ProgressStatus] = {}
         self._labelled: tuple[Mapping[str, ProgressStatus], str] | None = None
         self._topics: dict[str, TreeNode[str]] = {}
         self._kata_nodes: dict[str, TreeNode[str]] = {}
         for topic, katas in catalog.by_topic().items():
-            node = self.root.add(Text(topic), expand=True)
+            node = self.root.add(Text(topic), expand=not folded)
             self._topics[topic] = node
             for kata in katas:
                 self._kata_nodes[kata.id] = node.add_leaf(Text(kata.id), data=kata.id)
@@ -82,8 +93,19 @@ class KataTree(Tree[str]):
         if node is None:
             return
         parent = node.parent
-        if parent is not None:
-            parent.expand()
+        folds = [t for t in self._topics.values() if self.folded and t is not parent]
+        unfold = [parent] if parent is not None else []
+        changed = [t for t in folds if t.is_expanded] + [t for t in unfold if not t.is_expanded]
+        for topic in folds:  # folded: one topic open at a time, the one the learner is in
+            topic.collapse()
+        for topic in unfold:
+            topic.expand()
+        if changed:  # the tree's lines are rebuilt on the next refresh: place the cursor then
+            self.call_after_refresh(self._place, parent, node)
+        else:
+            self._place(parent, node)
+
+    def _place(self, parent: TreeNode[str] | None, node: TreeNode[str]) -> None:
         self.move_cursor(node)
         if parent is not None:
             # keep the topic's line (and its count) in view when the kata is near it
