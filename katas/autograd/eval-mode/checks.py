@@ -222,3 +222,25 @@ def test_grad_mode_restored(learner: Any, remote: Remote, device: torch.device) 
         "(with ...:) or decorator, which restores the previous mode, not "
         "torch.set_grad_enabled(False)"
     )
+
+
+def test_requires_grad_restored(learner: Any, remote: Remote, device: torch.device) -> None:
+    """every parameter's requires_grad is as evaluate found it"""
+    twin, model = _model(60, remote, device)
+    # fine-tuning: part of the model is frozen, and must stay so
+    remote.eval("[p.requires_grad_(False) for p in model.body[0].parameters()]", model=model)
+    expression = "[(n, p.requires_grad) for n, p in model.named_parameters()]"
+    before: list[tuple[str, bool]] = _fetch(remote, expression, model)
+    learner.evaluate(model, _loader(twin, [4, 2], [2, 1], device))
+    after = dict(_fetch(remote, expression, model))
+    changed = [
+        f"{name} ({'trainable' if flag else 'frozen'} before, "
+        f"{'trainable' if after.get(name) else 'frozen'} after)"
+        for name, flag in before
+        if after.get(name) != flag
+    ]
+    assert not changed, (
+        f"evaluate changed which parameters require grad: {', '.join(changed)}. Training goes "
+        "on after evaluation with the parameters as they were, frozen ones included. "
+        "torch.no_grad() switches gradient tracking off without touching requires_grad"
+    )

@@ -15,18 +15,43 @@ N_IN, N_HIDDEN, N_OUT = 5, 7, 3
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
+class _Mark(torch.autograd.Function):
+    """The identity, as a graph node that notes when backward has run through it."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        ctx.done = True  # ctx is the graph node (out.grad_fn)
+        return grad
+
+
 class _Net(nn.Module):
-    """A small MLP that remembers the largest batch it was given."""
+    """A small MLP that remembers the largest batch it was given and, at each forward pass
+    that records a graph, how many earlier graphs are alive without a backward yet."""
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int) -> None:
         super().__init__()
         self.hidden = nn.Linear(n_in, n_hidden)
         self.out = nn.Linear(n_hidden, n_out)
         self.max_rows = 0
+        self.graphs: list = []  # weak references to each forward pass's _Mark node
+        self.pending_at_forward: list[int] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import weakref
+
         self.max_rows = max(self.max_rows, x.shape[0])
-        return self.out(torch.tanh(self.hidden(x)))
+        if torch.is_grad_enabled():
+            nodes = [ref() for ref in self.graphs]
+            pending = [n for n in nodes if n is not None and not getattr(n, "done", False)]
+            self.pending_at_forward.append(len(pending))
+        h = _Mark.apply(torch.tanh(self.hidden(x)))
+        if h.grad_fn is not None:  # lives exactly as long as this forward pass's graph
+            self.graphs.append(weakref.ref(h.grad_fn))
+        return self.out(h)
 
 
 def _copy_of(
@@ -49,6 +74,7 @@ def _setup(
     torch.manual_seed(seed)
     model = _Net(N_IN, N_HIDDEN, N_OUT).double().to(device)
     sizes, state = (N_IN, N_HIDDEN, N_OUT), dict(model.state_dict())
+    remote.define(_Mark)
     theirs = remote.define(_copy_of)(remote.define(_Net), sizes, state, device)
     x = (torch.randn(n, N_IN, dtype=torch.float64) * 2 + 0.5).to(device)
     y = (torch.randn(n, N_OUT, dtype=torch.float64) * 1.5 - 0.2).to(device)
@@ -187,6 +213,23 @@ def test_micro_batch_size(learner: Any, remote: Remote, device: torch.device) ->
             f"with N={n} and micro_batch={micro}, the model got a batch of {max_rows} "
             f"samples: the point of accumulation is that no forward pass holds more than "
             f"micro_batch samples (that is what fits in memory)"
+        )
+
+
+def test_backward_per_micro_batch(learner: Any, remote: Remote, device: torch.device) -> None:
+    """each micro-batch's backward runs before the next forward pass"""
+    for seed, (n, micro) in enumerate([(12, 4), (5, 2)], start=35):
+        _, model, x, y = _setup(seed, n, remote, device)
+        learner.accumulate_grads(model, x, y, micro)
+        pending = [int(p) for p in remote.value(model.pending_at_forward)]
+        worst = max(pending, default=0)
+        assert worst == 0, (
+            f"with N={n} and micro_batch={micro}, a forward pass started while the graphs of "
+            f"{worst} earlier micro-batches were still waiting for their backward(): every "
+            "graph (with all its activations) stays in memory until backward runs, so "
+            "summing the micro-batch losses and calling backward() once at the end needs as "
+            "much memory as the whole batch. Call backward() on each micro-batch's loss "
+            "before the next forward pass"
         )
 
 

@@ -100,6 +100,23 @@ def test_init_leaves(learner: Any, device: torch.device) -> None:
             )
 
 
+def test_init_device(learner: Any, device: torch.device) -> None:
+    """init_params puts weight and bias on the device it is given"""
+    # meta tensors carry a device but no values: on a machine without a GPU they show
+    # tensors made on the CPU whatever the device argument says
+    for where in (device, torch.device("meta")):
+        for n_in, n_out in SHAPES[:2]:
+            call = f"init_params({n_in}, {n_out}, device={str(where)!r})"
+            for name, t in zip(("weight", "bias"), _init(learner, n_in, n_out, where), strict=True):
+                got = t.device
+                assert same_device(got, where), (
+                    f"{name} from {call} is on {got}, expected {where}: torch.rand, "
+                    "torch.zeros and torch.empty allocate on the CPU unless given "
+                    "device=device, and .to(device) afterwards returns a new tensor, which "
+                    "is not a leaf if the original required grad"
+                )
+
+
 def test_init_values(learner: Any, remote: Remote, device: torch.device) -> None:
     """init_params draws weight from U(-1/sqrt(n_in), 1/sqrt(n_in)) and zeroes bias"""
     remote.torch.manual_seed(0)  # the learner's draws

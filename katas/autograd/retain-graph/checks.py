@@ -180,3 +180,40 @@ def test_returns_losses(learner: Any, remote: Remote, device: torch.device) -> N
             f"backward_both returned {name} = {value:.6g}, expected {expected:.6g} "
             "(for a batch of 5)"
         )
+
+
+def _set_grads(model: nn.Module, grads: dict[str, torch.Tensor]) -> None:
+    """Put ``grads`` in the parameters' .grad (defined in the learner process)."""
+    for name, param in model.named_parameters():
+        param.grad = grads[name].clone()
+
+
+def test_adds_to_grad(learner: Any, remote: Remote, device: torch.device) -> None:
+    """like loss.backward(), backward_both adds to what .grad already holds"""
+    model, twin, batch = _setup(remote, 4, 3, device)
+    refs = _reference_grads(twin, batch, "a+b")
+    # gradients already accumulated by the caller (an earlier micro-batch, say)
+    torch.manual_seed(5)
+    held = {name: torch.randn_like(p) for name, p in twin.named_parameters()}
+    remote.define(_set_grads)(model, held)
+    _call(learner, model, batch)
+    for name, got in _grads(remote, model).items():
+        assert got is not None, (
+            f"after backward_both, {name}.grad is None: it held a gradient before the call, "
+            "and backward() adds to .grad; setting it to None throws the caller's away"
+        )
+        got = plain(got, f"{name}.grad")
+        assert_close(
+            got,
+            held[name] + refs[name],
+            what=f"{name}.grad",
+            inputs="a batch of 3, with .grad already holding a gradient before the call",
+            rtol=1e-5,
+            hint=(
+                "That is the new gradient alone: backward_both cleared .grad first. Zeroing is "
+                "the caller's job (it may be accumulating over several batches); like "
+                "loss.backward(), add to .grad"
+                if _close(got, refs[name])
+                else "expected what .grad held before plus the gradient of loss_a + loss_b"
+            ),
+        )

@@ -241,3 +241,29 @@ def test_penalty_leaves_grad_alone(learner: Any, remote: Remote, device: torch.d
         "the critic's .grad, and the next optimizer step would apply it. Use "
         "torch.autograd.grad(..., create_graph=True), which only returns the gradient"
     )
+
+
+def test_x_left_alone(learner: Any, remote: Remote, device: torch.device) -> None:
+    """hvp and gradient_penalty leave x as they found it, not requiring grad"""
+    torch.manual_seed(5)
+    # data as the caller holds it: plain tensors that do not require grad (made in the
+    # learner process, where the learner's functions could change them)
+    x = (torch.randn(5, dtype=torch.float64) * 1.2).to(device)
+    v = torch.randn(5, dtype=torch.float64).to(device)
+    samples = _samples(3, device).contiguous()
+    their_x, their_samples = remote.tensor(x), remote.tensor(samples)
+    _, f = next(iter(_functions(remote, 5, device).values()))
+    _call_hvp(learner, f, their_x, v)
+    critic = remote.define(_Critic)(_weights(device), as_parameters=True)
+    learner.gradient_penalty(critic, their_samples)
+    for call, theirs, before in (
+        ("hvp(f, x, v)", their_x, x),
+        ("gradient_penalty(critic, x)", their_samples, samples),
+    ):
+        flag = theirs.requires_grad
+        assert flag is False, (
+            f"after {call}, the caller's x requires grad: x.requires_grad_() switched it on "
+            "for the caller too, so every later operation on x records a graph. Work on a "
+            "leaf of your own: x.detach().requires_grad_()"
+        )
+        assert torch.equal(plain(theirs, "x"), before), f"{call} changed the values of x"

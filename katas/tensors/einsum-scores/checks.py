@@ -179,3 +179,21 @@ def test_scale(learner: Any, device: torch.device) -> None:
             "1/√D keeps the scores' variance near 1 whatever the head size, so softmax does "
             "not saturate; use q.shape[-1], the size of one head"
         )
+
+
+def test_inputs_unchanged(learner: Any, remote: Remote, device: torch.device) -> None:
+    """attention_scores leaves q and k unchanged"""
+    torch.manual_seed(4)
+    for sizes in ((2, 3, 5, 4, 6), (1, 4, 2, 3, 5)):
+        q, k = _qk(sizes, device, torch.float32)
+        described = _describe(q, k)
+        # made in the learner process, so that what attention_scores does to them can be seen
+        theirs = remote.tensor(q), remote.tensor(k)
+        _scores(learner, *theirs, described)
+        after = remote.value(theirs)  # both, by value, in one request
+        for name, got, before in zip(("q", "k"), after, (q, k), strict=True):
+            assert torch.equal(got, before), (
+                f"attention_scores(q, k) changed {name} in place ({described}): q and k are "
+                "slices of the projection's output, which the caller still reads. Scale "
+                "out of place (q / math.sqrt(D), or the scores), not with /=, *= or div_"
+            )

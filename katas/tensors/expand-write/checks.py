@@ -4,7 +4,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, same_device
 
 # (T, B, N): steps, walkers, dimensions; all distinct, with B = 1, N = 1, T = 1 and T = 0
 CASES = [(4, 3, 5), (6, 1, 2), (1, 5, 3), (3, 2, 1), (0, 4, 2), (0, 1, 3)]
@@ -134,3 +134,35 @@ def test_own_memory(learner: Any, remote: Remote, device: torch.device) -> None:
             "unchanged. Even with no steps to apply, return a tensor with its own memory, one "
             "row per walker"
         )
+
+
+def test_device_and_dtype(learner: Any, device: torch.device) -> None:
+    """the result is on start's device, with start's dtype"""
+    torch.manual_seed(3)
+    # meta tensors carry a device and a dtype but no values: on a machine without a GPU they
+    # show a result made on the CPU whatever start's device is. One walker and no steps keeps
+    # the meta case cheap (most ops on meta tensors load a large part of torch first)
+    meta = torch.device("meta")
+    for where, cases in ((device, [(3, 4, 2), (0, 2, 3)]), (meta, [(0, 1, 3)])):
+        for dtype in (torch.float64, torch.float32):
+            for case in cases:
+                start, steps = _inputs(case, device, dtype)
+                start, steps = start.to(where), steps.to(where)
+                described = f"{_describe(start, steps)}, {dtype} on {where}"
+                try:
+                    result = learner.random_walk(start, steps)
+                except RuntimeError as exc:
+                    raise AssertionError(
+                        f"random_walk(start, steps) raised RuntimeError for {described}: "
+                        f"{str(exc).splitlines()[0]} Make the result on start's device: "
+                        "torch.zeros(B, N) and torch.empty(B, N) allocate on the CPU unless "
+                        "told otherwise"
+                    ) from None
+                got_device, got_dtype = result.device, result.dtype
+                assert same_device(got_device, where) and got_dtype == dtype, (
+                    f"random_walk(start, steps) returned a {got_dtype} tensor on {got_device}, "
+                    f"expected {dtype} on {where} ({described}): a buffer made with "
+                    "torch.zeros(B, N) or torch.empty(B, N) is float32 on the CPU whatever "
+                    "start is. Build the result from start (start.expand(B, -1).clone(), "
+                    "start.repeat(B, 1)) or pass dtype=start.dtype, device=start.device"
+                )

@@ -4,7 +4,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, same_device
 
 Box = tuple[int, int, int, int]  # top, left, height, width
 
@@ -120,3 +120,32 @@ def test_whole_image(learner: Any, remote: Remote, device: torch.device) -> None
             for shape in ((3, 5, 4), (1, 2, 9)):
                 img, theirs = _image(remote, shape, device, dtype, channels_last)
                 _assert_independent(learner, img, theirs, (0, 0, shape[1], shape[2]), layout)
+
+
+def test_device(learner: Any, device: torch.device) -> None:
+    """the crop is on img's device"""
+    torch.manual_seed(4)
+    # meta tensors carry a device and a dtype but no values: on a machine without a GPU they
+    # show a patch allocated on the CPU whatever img's device is. A band of whole rows of a
+    # one-channel image keeps the meta case cheap (most ops on meta tensors load a large part
+    # of torch first)
+    meta = torch.device("meta")
+    for where, shape, box in ((device, (3, 5, 6), (1, 2, 3, 2)), (meta, (1, 5, 6), (1, 0, 3, 6))):
+        for dtype in (torch.uint8, torch.float64):
+            img = (torch.rand(shape) * 200).to(dtype).to(where)
+            described = _describe(img, box, f"on {where}")
+            try:
+                patch = learner.crop(img, *box)
+            except RuntimeError as exc:
+                raise AssertionError(
+                    f"crop(img, top, left, height, width) raised RuntimeError for {described}: "
+                    f"{str(exc).splitlines()[0]} The patch must be made on img's device: "
+                    "torch.empty(...) and torch.zeros(...) allocate on the CPU unless told "
+                    "otherwise (img.new_empty(...) and clone() follow img)"
+                ) from None
+            got = patch.device
+            assert same_device(got, where), (
+                f"crop(img, top, left, height, width) returned a patch on {got}, expected "
+                f"{where} ({described}): torch.empty(...) and torch.zeros(...) allocate on the "
+                "CPU unless told otherwise; img.new_empty(...) and clone() follow img"
+            )

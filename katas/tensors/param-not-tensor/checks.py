@@ -37,6 +37,28 @@ def test_forward(learner: Any, device: torch.device) -> None:
         assert_close(model(x), x * init, what=f"{call}(x)", inputs=f"x of shape {shape}")
 
 
+def test_int_init(learner: Any, device: torch.device) -> None:
+    """Scale(2), with an int init, starts a floating-point alpha at 2.0"""
+    torch.manual_seed(5)
+    try:
+        model = learner.Scale(2).to(device)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0].rstrip(".")
+        raise AssertionError(
+            f"Scale(2) raised RuntimeError: {first}. torch.tensor(2) is an int64 tensor, and "
+            "only floating-point tensors can require grad (or be trained by gradient steps): "
+            "make alpha from float(init)"
+        ) from None
+    alpha = plain(model.alpha, "Scale(2).alpha")
+    assert alpha.is_floating_point() and alpha.numel() == 1 and float(alpha) == 2.0, (
+        f"Scale(2).alpha is a {alpha.dtype} tensor of shape {tuple(alpha.shape)} holding "
+        f"{alpha.flatten().tolist()}, expected one floating-point number, 2.0: make alpha "
+        "from float(init)"
+    )
+    x = _rand((3, 4), device)
+    assert_close(model(x), x * 2.0, what="Scale(2)(x)", inputs="x of shape (3, 4)")
+
+
 def test_registered(learner: Any, remote: Remote, device: torch.device) -> None:
     """alpha is one of Scale's parameters"""
     model = learner.Scale(0.5).to(device)

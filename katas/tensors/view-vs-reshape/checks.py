@@ -174,3 +174,23 @@ def test_gradient(learner: Any, remote: Remote, device: torch.device) -> None:
             what="x.grad after merge_heads(x).backward(g)",
             inputs=f"{described} and a random upstream gradient g",
         )
+
+
+def test_split_heads_unchanged(learner: Any, device: torch.device) -> None:
+    """split_heads still splits (B, T, H*D) into (B, H, T, D)"""
+    torch.manual_seed(3)
+    for batch, n_heads, tokens, head_dim in ((2, 3, 5, 4), (1, 4, 1, 2)):
+        y = (torch.randn(batch, tokens, n_heads * head_dim) * 2 + 0.5).to(device)
+        expected = torch.empty(batch, n_heads, tokens, head_dim, device=device)
+        for h in range(n_heads):
+            expected[:, h] = y[:, :, h * head_dim : (h + 1) * head_dim]
+        assert_close(
+            learner.split_heads(y, n_heads),
+            expected,
+            what=f"split_heads(y, n_heads={n_heads})",
+            inputs=f"y of shape {tuple(y.shape)}",
+            rtol=0,
+            atol=0,
+            hint="split_heads was correct: out[b, h, t, d] == y[b, t, h*D + d]. Leave it as it "
+            "was and fix merge_heads alone",
+        )
