@@ -1,0 +1,25 @@
+"""WRONG: appends to the cache but keeps is_causal=True. When the new tokens are fewer than
+the keys, SDPA aligns the causal diagonal top-left: new token i sees keys 0..i only, the
+start of the prompt, not the tokens just before it.
+Caught by: decoding one token at a time gives the full pass (also: prefilling in chunks)."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x, cache=None):
+        B, T, dim = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        if cache is not None:
+            k = torch.cat([cache[0], k], dim=2)
+            v = torch.cat([cache[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.out(y.transpose(1, 2).reshape(B, T, dim)), (k, v)

@@ -1,0 +1,29 @@
+"""WRONG: attends over the grown keys and values, but returns the cache it was given, so each
+call after the first forgets the tokens of the call before.
+Caught by: the returned cache holds the keys and values of every token so far (also: token by
+token, chunks)."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x, cache=None):
+        B, T, dim = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        if cache is None:
+            cache = (k, v)
+        else:
+            k = torch.cat([cache[0], k], dim=2)
+            v = torch.cat([cache[1], v], dim=2)
+        past = k.shape[2] - T
+        mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(diagonal=past)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.out(y.transpose(1, 2).reshape(B, T, dim)), cache

@@ -1,0 +1,21 @@
+"""WRONG: always computes in float32, float64 inputs too: the float64 result carries
+float32 rounding errors.
+Caught by: equals F.rms_norm on inputs with a non-zero mean and a small scale, and leaves x
+alone (also: the output has the input's dtype: bfloat16 and float64 too)."""
+
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    """Scales each vector along the last dim to unit root mean square, then by a learned gain."""
+
+    def __init__(self, d: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        wide = x.float()
+        normed = wide * torch.rsqrt(wide.pow(2).mean(dim=-1, keepdim=True) + self.eps)
+        return (normed * self.weight.float()).to(x.dtype)

@@ -1,0 +1,21 @@
+"""WRONG: subtracts the mean first: that is LayerNorm (without a bias), not RMSNorm.
+Caught by: equals F.rms_norm on inputs with a non-zero mean and a small scale, and leaves x
+alone."""
+
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    """Scales each vector along the last dim to unit root mean square, then by a learned gain."""
+
+    def __init__(self, d: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        wide = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        centred = wide - wide.mean(dim=-1, keepdim=True)
+        normed = centred * torch.rsqrt(centred.pow(2).mean(dim=-1, keepdim=True) + self.eps)
+        return (normed * self.weight.to(wide.dtype)).to(x.dtype)

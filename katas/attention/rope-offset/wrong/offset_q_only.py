@@ -1,0 +1,39 @@
+"""WRONG: rotates the new queries at their absolute positions but the new keys at 0 .. T-1:
+the score of two tokens no longer depends on their distance.
+Caught by: prefill, then decoding with the cache gives your full pass, in float32 and
+float64 (also: the cached keys)."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def rope(x, offset=0):
+    T, D = x.shape[-2], x.shape[-1]
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    freqs = 10000.0 ** (-torch.arange(0, D, 2, device=x.device, dtype=dtype) / D)
+    positions = torch.arange(offset, offset + T, device=x.device, dtype=dtype)
+    angles = positions[:, None] * freqs
+    cos, sin = angles.cos(), angles.sin()
+    first, second = x[..., : D // 2], x[..., D // 2 :]
+    return torch.cat([first * cos - second * sin, first * sin + second * cos], dim=-1).to(x.dtype)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x, cache=None):
+        B, T, dim = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        past = 0 if cache is None else cache[0].shape[2]
+        q, k = rope(q, past), rope(k)
+        if cache is not None:
+            k = torch.cat([cache[0], k], dim=2)
+            v = torch.cat([cache[1], v], dim=2)
+        allowed = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(diagonal=past)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        return self.out(y.transpose(1, 2).reshape(B, T, dim)), (k, v)
