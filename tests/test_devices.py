@@ -647,3 +647,68 @@ def test_the_fake_gpu_behaves_like_a_stream(fake_gpu: FakeGpu) -> None:
         start.elapsed_time(end)
     end.synchronize()
     assert 19 <= start.elapsed_time(end) <= 25
+
+
+# -- data/d2h-nonblocking: GPU-only, outside the cuda topic ---------------------------------
+
+D2H = PACK / "data" / "d2h-nonblocking"
+
+
+def test_d2h_nonblocking_is_gpu_only_and_its_wrong_variants_name_their_checks() -> None:
+    kata = load_kata(D2H, PACK)
+    assert kata.spec.devices == ("cuda",)
+    names = check_names(kata)
+    assert len(kata.wrong_variants) >= 3
+    for path in kata.wrong_variants:
+        text = caught_by(path)
+        assert any(text.startswith(name) for name in names), f"{path.name}: {text!r}"
+    verdict = grade(kata, kata.solution, "cpu")
+    assert verdict.status is Status.UNAVAILABLE
+
+
+def test_d2h_nonblocking_checks_pass_both_solutions_with_synchronous_copies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its checks' own logic, in this process, with every CUDA call stubbed out: on the CPU a
+    copy is synchronous (and pinned memory does not exist), so both solutions must pass. The
+    race the wrong variants lose is only shown on a GPU (benchmarks/gpu_validate.sh)."""
+    import inspect
+    import sys
+
+    import torch
+
+    empty = torch.empty
+
+    def unpinned(*args: object, pin_memory: bool = False, **kwargs: object) -> torch.Tensor:
+        return empty(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    class Waits:
+        def record(self, stream: object = None) -> None:
+            pass
+
+        def synchronize(self) -> None:
+            pass
+
+    monkeypatch.setattr(torch, "empty", unpinned)
+    monkeypatch.setattr(torch.cuda, "_sleep", lambda cycles: None)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "Event", lambda *args, **kwargs: Waits())
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: Waits())
+    monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
+    kata = load_kata(D2H, PACK)
+    checks = module(kata.checks, "d2h_nonblocking_checks")
+    sys.modules[checks.__name__] = checks  # inspect finds the helpers' source through it
+    try:
+        for good in (kata.solution, ALT / "d2h-nonblocking.py"):
+            for name in check_functions(kata).values():
+                learner = module(good, "host_copy")
+                fixtures = {
+                    "learner": learner,
+                    "remote": LocalRemote(learner),
+                    "device": torch.device("cpu"),
+                }
+                check = getattr(checks, name)
+                wanted = inspect.signature(check).parameters
+                check(**{key: value for key, value in fixtures.items() if key in wanted})
+    finally:
+        sys.modules.pop(checks.__name__, None)
