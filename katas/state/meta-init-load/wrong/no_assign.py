@@ -1,0 +1,39 @@
+"""WRONG: builds on meta and loads without assign=True: load_state_dict copies into the
+meta tensors, a no-op with only a warning, and every parameter stays on meta.
+Caught by: every parameter and buffer, the mask included, is on the checkpoint's device
+(also: the parameters are the checkpoint's tensors themselves, not copies)."""
+
+import math
+
+import torch
+from torch import nn
+
+
+def causal_mask(max_len: int, device: torch.device | str | None = None) -> torch.Tensor:
+    return torch.ones(max_len, max_len, dtype=torch.bool, device=device).triu(1)
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab_size: int, dim: int, max_len: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, vocab_size)
+        self.register_buffer("mask", causal_mask(max_len), persistent=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        T = tokens.shape[1]
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        scores = scores.masked_fill(self.mask[:T, :T], float("-inf"))
+        return self.out(x + scores.softmax(dim=-1) @ v)
+
+
+def load_model(
+    state_dict: dict[str, torch.Tensor], vocab_size: int, dim: int, max_len: int
+) -> TinyLM:
+    with torch.device("meta"):
+        model = TinyLM(vocab_size, dim, max_len)
+    model.load_state_dict(state_dict)
+    return model
