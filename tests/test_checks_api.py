@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,7 +30,11 @@ from trainer.checks import (
     tf32_enabled,
     tolerance_floor,
     tolerances_for,
+    torch_call_count,
 )
+from trainer.grading.judge.link import Link, learner_pid_reason
+from trainer.grading.judge.remote import Remote
+from trainer.grading.learner.server import serve
 
 
 def failure(call: Callable[[], object]) -> str:
@@ -493,3 +501,77 @@ def test_sgd_step_matches_torch_optim_sgd() -> None:
     sgd_step(mine, lr=0.1)
     torch.optim.SGD(theirs, lr=0.1).step()
     assert all(torch.equal(a, b) for a, b in zip(mine, theirs, strict=True))
+
+
+# -- torch_call_count --------------------------------------------------------------------------
+
+
+def pairwise_sum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Vectorised: two indexings and an add, whatever the sizes."""
+    return a[:, None] + b[None, :]
+
+
+def pairwise_sum_loop(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The same values, one row at a time: the calls grow with len(a)."""
+    return torch.stack([row + b for row in a])
+
+
+def test_torch_call_count_is_the_same_at_every_size_only_for_vectorised_code() -> None:
+    small, large = (torch.randn(3), torch.randn(5)), (torch.randn(40), torch.randn(7))
+    # a function of the judge's own is counted here, without the remote fixture
+    assert torch_call_count(None, pairwise_sum, *small) == 3
+    assert torch_call_count(None, pairwise_sum, *large) == 3
+    loop_small = torch_call_count(None, pairwise_sum_loop, *small)
+    assert torch_call_count(None, pairwise_sum_loop, *large) > loop_small > 3
+
+
+def test_torch_call_count_sees_methods_operators_indexing_and_keyword_arguments() -> None:
+    x = torch.randn(4, 3)
+
+    def several(t: torch.Tensor, *, dim: int) -> torch.Tensor:
+        shifted = t[1:] - t.mean()  # __getitem__, mean, __sub__
+        return torch.softmax(shifted, dim=dim).sum(dim)  # softmax, sum
+
+    assert torch_call_count(None, several, x, dim=1) == 5
+    # a torch function is one call: what it does inside is its own business
+    assert torch_call_count(None, torch.nn.functional.normalize, x) == 1
+
+
+@pytest.fixture
+def learner_link(tmp_path: Path) -> Iterator[Link]:
+    """A learner process serving a file with a vectorised and a looping function."""
+    path = tmp_path / "answer.py"
+    path.write_text(
+        "import torch\n\n\n"
+        "def vectorised(a, b):\n    return a[:, None] + b[None, :]\n\n\n"
+        "def looping(a, b):\n    return torch.stack([row + b for row in a])\n",
+        encoding="utf-8",
+    )
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the learner side
+        ours.close()
+        serve(theirs, path, "answer")
+    theirs.close()
+    link = Link(ours, path.read_text(encoding="utf-8"), str(path))
+    link.exit_reason = learner_pid_reason(pid)
+    yield link
+    link.close()
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def test_torch_call_count_counts_a_learner_function_in_the_learner_process(
+    learner_link: Link,
+) -> None:
+    learner = learner_link.import_learner()
+    remote = Remote(learner_link)
+    small, large = (torch.randn(3), torch.randn(5)), (torch.randn(40), torch.randn(7))
+    assert torch_call_count(remote, learner.vectorised, *small) == 3
+    assert torch_call_count(remote, learner.vectorised, *large) == 3
+    assert torch_call_count(remote, learner.looping, *large) > torch_call_count(
+        remote, learner.looping, *small
+    )
+    with pytest.raises(TypeError, match="remote fixture"):  # an author's mistake
+        torch_call_count(None, learner.vectorised, *small)

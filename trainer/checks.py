@@ -20,6 +20,7 @@ Helpers:
 - :func:`gradcheck64` runs float64 ``gradcheck`` (and ``gradgradcheck``) and summarises a failure
   as one Jacobian entry instead of two printed matrices.
 - :func:`saved_tensor_count` counts what autograd saved for backward.
+- :func:`torch_call_count` counts the torch calls a function makes, for "no loop over the data".
 - :func:`forbid` finds a construct in the learner's source, for katas about avoiding one.
 - :func:`assert_same_names` compares parameter, buffer or state-dict names.
 - :func:`sgd_step` is one plain SGD step, without ``torch.optim``'s slow first import.
@@ -57,6 +58,7 @@ __all__ = [
     "tf32_enabled",
     "tolerance_floor",
     "tolerances_for",
+    "torch_call_count",
     "type_name",
 ]
 
@@ -880,6 +882,64 @@ def saved_tensor_count(fn: Callable[..., object], *args: object) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
         fn(*args)
     return count
+
+
+# --------------------------------------------------------------------------- torch calls
+
+
+def _trainer_torch_call_count(
+    fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+) -> int:
+    """How many torch calls ``fn(*args, **kwargs)`` makes (run where ``fn`` lives: defined in
+    the learner process by :func:`torch_call_count`, so it needs nothing but ``torch``)."""
+
+    class Counter(torch.overrides.TorchFunctionMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        def __torch_function__(
+            self,
+            func: Callable[..., object],
+            types: object,
+            args: Sequence[object] = (),
+            kwargs: dict[str, object] | None = None,
+        ) -> object:
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    counter = Counter()
+    with counter:
+        fn(*args, **kwargs)
+    return counter.count
+
+
+def torch_call_count(
+    remote: Remote | None, fn: Callable[..., object], *args: object, **kwargs: object
+) -> int:
+    """How many torch calls ``fn(*args, **kwargs)`` makes: functions, methods, operators,
+    indexing and tensor properties, each call the code of ``fn`` makes counted once (what a
+    torch function does inside is not counted again).
+
+    Why: "no Python loop over the data" is a property of how the work grows, not of the
+    source text. A vectorised function makes the same number of calls whatever the sizes of
+    its inputs; a loop over rows makes more as the rows grow. Count at two input sizes and
+    require the same count. The count comes from a ``torch.overrides.TorchFunctionMode``
+    entered around the call where ``fn`` runs: for a learner function, in the learner process
+    (``remote``, the fixture, defines the counter there), for a function of the judge's own,
+    here (``remote`` may then be None). A learner's count is the learner process's word (its
+    code could leave the mode): pair it with a value check, as for :func:`saved_tensor_count`.
+    Arguments travel as for any call of ``fn``.
+    """
+    if is_proxy(fn):
+        if remote is None:
+            raise TypeError("torch_call_count: pass the remote fixture to count a learner call")
+        count = remote.define(_trainer_torch_call_count)
+        counted = count(fn, args, kwargs)
+        if type(counted) is not int:
+            raise AssertionError("the count of torch calls did not come back as a number")
+        return counted
+    return _trainer_torch_call_count(fn, args, kwargs)
 
 
 def sgd_step(params: Iterable[torch.Tensor] | Proxy, lr: float) -> None:

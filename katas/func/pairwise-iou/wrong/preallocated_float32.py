@@ -1,0 +1,18 @@
+"""WRONG: preallocates the result with torch.zeros(N, M) and fills it: the default dtype is
+float32 and the default device the CPU, so float64 boxes lose precision (and GPU boxes would
+come back on the CPU).
+Caught by: box_iou(a, b)[i, j] is the IoU of a[i] and b[j], and a and b stay unchanged."""
+
+import torch
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros(len(a), len(b))
+    top_left = torch.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    sides = (bottom_right - top_left).clamp(min=0)
+    inter = sides[..., 0] * sides[..., 1]
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    out[:] = inter / (area_a[:, None] + area_b[None, :] - inter)
+    return out
