@@ -223,6 +223,42 @@ def test_small_step(learner: Any, remote: Remote, device: torch.device) -> None:
             )
 
 
+def test_second_step(learner: Any, remote: Remote, device: torch.device) -> None:
+    """a second train_step steps by the new gradient only"""
+    model, twin, x, labels = _setup(remote, 6, 4, device)
+    learner.train_step(model, x, labels, LR)  # the first step: its gradients must not linger
+    x2 = (torch.randn(3, N_IN) * 1.5 - 0.4).to(device)
+    labels2 = torch.randint(0, N_CLASSES, (3,)).to(device)
+    call = _call("train_step", 3, device, f"model, x, labels, lr={LR}")
+    after_first = _fetch(
+        remote,
+        "after a first train_step, the model's parameters",
+        "[(n, p.detach()) for n, p in m.named_parameters()]",
+        m=model,
+    )
+    twin.load_state_dict(dict(after_first))
+    _, grads = _reference(twin, x2, labels2)
+    learner.train_step(model, x2, labels2, LR)
+    after = _fetch(
+        remote,
+        f"after a second {call}, the model's parameters",
+        "[(n, p.detach()) for n, p in m.named_parameters()]",
+        m=model,
+    )
+    for (name, new), (_, old), grad in zip(after, after_first, grads, strict=True):
+        assert_close(
+            plain(new, f"model.{name}") - old,
+            -LR * grad,
+            what=f"the change of model.{name} in the second of two train_step calls",
+            inputs=f"{call}, after a first step on another batch",
+            rtol=2e-2,
+            atol=1e-7,
+            hint="backward adds to .grad: the previous step's gradients were still there and "
+            "were applied again. Clear them before backward (model.zero_grad()), or take the "
+            "gradients with torch.autograd.grad",
+        )
+
+
 def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """train_step returns the step's loss as a Python float"""
     model, twin, x, labels = _setup(remote, 5, 6, device)

@@ -53,6 +53,17 @@ def _batch(
     return theirs, _make_batch(list(lengths), pad_id, seed, device, VOCAB)
 
 
+def _kinds(result: object) -> object:
+    """In the learner process: (type, dtype, device) of each item pad_collate returned, or the
+    result's type name when it is not a tuple or list."""
+    if not isinstance(result, (tuple, list)):
+        return type(result).__name__
+    return [
+        (type(v).__name__, str(getattr(v, "dtype", None)), str(getattr(v, "device", None)))
+        for v in result
+    ]
+
+
 def _load_all(dataset: list, collate: object, pad_id: int) -> list:
     """In the learner process: every batch of a DataLoader with the learner's collate_fn."""
     from functools import partial
@@ -240,3 +251,40 @@ def test_dataloader(learner: Any, remote: Remote, device: torch.device) -> None:
         expected = _reference(dataset[start : start + 3], EOT)
         for name, value, want in zip(("tokens", "mask", "labels"), items, expected, strict=True):
             assert_close(plain(value, name), want, what=name, inputs=inputs)
+
+
+def test_device(learner: Any, remote: Remote, device: torch.device) -> None:
+    """tokens, mask and labels are on the device of the input tokens
+
+    On a CPU, the meta device stands in for a GPU: a tensor made without device= (by
+    torch.tensor, torch.arange, torch.zeros) lands on the CPU, away from the tokens.
+    """
+    lengths, pad_id = [4, 1, 6], EOT
+    theirs = remote.define(_make_batch)(lengths, pad_id, 40, "meta", VOCAB)
+    inputs = _describe(lengths, pad_id) + ", the token tensors on the meta device"
+    try:
+        got = learner.pad_collate(theirs, pad_id)
+    except Exception as exc:
+        text = " ".join(str(exc).split())[:200].rstrip(".!")
+        raise AssertionError(
+            f"pad_collate raised {getattr(exc, 'short_type', type(exc).__name__)} for {inputs}: "
+            f"{text}. The meta device stands in for a GPU here: build every tensor on the "
+            "tokens' device (device=tokens.device), from the lengths, without reading the "
+            "token values back into Python"
+        ) from None
+    kinds = remote.value(remote.define(_kinds)(got))
+    assert isinstance(kinds, list) and len(kinds) == 3, (
+        f"pad_collate returned {kinds if isinstance(kinds, str) else f'{len(kinds)} items'} "
+        f"for {inputs}, expected a tuple (tokens, mask, labels)"
+    )
+    elsewhere = [
+        f"{name} ({kind} on {where})"
+        for name, (kind, _, where) in zip(("tokens", "mask", "labels"), kinds, strict=True)
+        if where != "meta"
+    ]
+    assert not elsewhere, (
+        f"for {inputs}, pad_collate returned {', '.join(elsewhere)}, expected every tensor on "
+        "meta, the device of the input tokens (on a GPU, the model would get them on another "
+        "device). torch.tensor, torch.arange and torch.zeros make CPU tensors unless given "
+        "device=tokens.device"
+    )

@@ -153,3 +153,69 @@ def test_double(learner: Any, remote: Remote, device: torch.device) -> None:
             "without dtype= is float32 (the default dtype) and costs the precision you asked "
             "for. Give new tensors the dtype of the data",
         )
+
+
+def _on_a_gpu_machine(model: Any, x: torch.Tensor) -> tuple[object, list[str], str | None]:
+    """In the learner process: model(x) as on a machine with a GPU. torch.cuda.is_available()
+    answers True, and Tensor.cuda / Module.cuda note their calls and move nothing (on a real
+    GPU they are noted and run). Returns what forward returned, the calls, and the error
+    forward raised, if any."""
+    calls: list[str] = []
+    saved = (torch.cuda.is_available, torch.Tensor.cuda, torch.nn.Module.cuda)
+    real = saved[0]()
+
+    def tensor_cuda(self: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        calls.append("Tensor.cuda()")
+        return saved[1](self, *args, **kwargs) if real else self
+
+    def module_cuda(self: torch.nn.Module, *args: Any, **kwargs: Any) -> torch.nn.Module:
+        calls.append("Module.cuda()")
+        return saved[2](self, *args, **kwargs) if real else self
+
+    torch.cuda.is_available = lambda: True
+    torch.Tensor.cuda = tensor_cuda  # type: ignore[method-assign]
+    torch.nn.Module.cuda = module_cuda  # type: ignore[method-assign]
+    try:
+        out: object = model(x)
+        error = None
+    except Exception as exc:  # reported to the learner
+        out, error = None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    finally:
+        torch.cuda.is_available = saved[0]
+        torch.Tensor.cuda = saved[1]  # type: ignore[method-assign]
+        torch.nn.Module.cuda = saved[2]  # type: ignore[method-assign]
+    return out, calls, error
+
+
+def test_cpu_model_on_gpu_machine(learner: Any, remote: Remote, device: torch.device) -> None:
+    """on a machine with a GPU, a model kept on the CPU stays there (no .cuda())
+
+    Without a GPU, the machine is simulated: torch.cuda.is_available() answers True, and
+    .cuda() is noted instead of run. Where the model runs is the caller's choice.
+    """
+    torch.manual_seed(4)
+    n_in, n_out, decay, batch, frames = CASES[0]
+    call = _call(n_in, n_out, decay)
+    model = learner.Smoother(n_in, n_out, decay)  # left on the CPU by its caller
+    x = _input(batch, frames, n_in)
+    out, calls, error = remote.define(_on_a_gpu_machine)(model, x)
+    scene = (
+        f"on a machine with a GPU, {call} kept on the CPU and called on a CPU x of shape "
+        f"{(batch, frames, n_in)}"
+    )
+    advice = (
+        "Leave the device to the caller: make new tensors where the data is "
+        "(z.new_zeros(...), device=z.device), never on 'cuda' because a GPU exists, and "
+        "never move the model or its input with .cuda()"
+    )
+    assert error is None, (
+        f"{scene}: forward raised {error.rstrip('.!')}. Your forward put a tensor on the GPU "
+        f"because torch.cuda.is_available() said one exists. {advice}"
+    )
+    assert not calls, f"{scene}: forward called {', '.join(sorted(set(calls)))}. {advice}"
+    assert isinstance(out, torch.Tensor), f"{call}(x) returned {_type_name(out)}, expected a tensor"
+    got = plain(out, f"{call}(x)")
+    assert got.device.type == "cpu", (
+        f"{scene}: the output is on {got.device}, expected the CPU, where the model and x are. "
+        + advice
+    )

@@ -217,15 +217,42 @@ def _parameters(remote: Remote, model: Any) -> dict[str, tuple[Any, Any]]:
     return {name: (value, grad) for name, value, grad in fetched}
 
 
+def _state_flags(model: nn.Module) -> dict[str, Any]:
+    """The model's mode and its parameters' requires_grad (runs in the learner process)."""
+    return {
+        "training": {name or "model": m.training for name, m in model.named_modules()},
+        "requires_grad": {name: p.requires_grad for name, p in model.named_parameters()},
+    }
+
+
 def test_model_untouched(learner: Any, remote: Remote, device: torch.device) -> None:
-    """the model's parameters and .grad are left as they were"""
+    """the model's parameters and .grad are left as they were (and so is its mode)"""
     model, theirs, x, labels = _setup(remote, 30, 5, device)
     before = {}
     for name, param in model.named_parameters():
         # what the optimizer has accumulated so far
         before[name] = (param.detach().clone(), torch.randn_like(param))
     remote.define(_with_grads)(theirs, [grad for _, grad in before.values()])
-    learner.per_sample_grads(theirs, x, labels)
+    flags = remote.define(_state_flags)
+    for mode in ("train", "eval"):  # the training loop's mode, then an evaluation's
+        getattr(theirs, mode)()
+        learner.per_sample_grads(theirs, x, labels)
+        now = remote.value(flags(theirs))
+        switched = [name for name, on in now["training"].items() if on != (mode == "train")]
+        assert not switched, (
+            f"{_call(5)} on a model in {mode} mode left {', '.join(switched)} in "
+            f"{'eval' if mode == 'train' else 'train'} mode: the caller's training loop goes "
+            "on with dropout switched the wrong way. Leave the model's mode as you found it "
+            "(torch.func needs no mode change)"
+        )
+        frozen = [name for name, on in now["requires_grad"].items() if not on]
+        assert not frozen, (
+            f"after {_call(5)}, model.{frozen[0]}"
+            + (f" (and {len(frozen) - 1} more)" if len(frozen) > 1 else "")
+            + " no longer requires grad: the training loop's backward() will not reach it. "
+            "Keep the per-sample gradients off the graph by handing torch.func detached "
+            "copies ({name: p.detach() ...}), not by freezing the model's own parameters"
+        )
     after = _parameters(remote, theirs)
     for name, (weight, grad) in before.items():
         value, now = after[name]

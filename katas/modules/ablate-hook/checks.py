@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, same_device
 
 F64 = torch.float64
 CHANNEL_HINT = (
@@ -169,6 +169,58 @@ def test_values(learner: Any, remote: Remote, device: torch.device) -> None:
             )
 
 
+def _output_kind(
+    kind: type[nn.Module], ablate: Any, name: str, channel: int, dtype: torch.dtype, device: str
+) -> tuple[Any, Any, str | None]:
+    """A fresh ``kind`` in ``dtype`` on ``device``: the dtype and device of ``name``'s output
+    inside ``ablate(<name>, channel)``, or the error the forward pass raised (defined in the
+    learner process)."""
+    net = kind().to(device=device, dtype=dtype).eval()
+    module = net.get_submodule(name)
+    seen: dict[str, Any] = {}
+
+    def observe(m: nn.Module, args: Any, out: torch.Tensor) -> None:
+        seen["kind"] = (out.dtype, str(out.device))
+
+    with torch.no_grad(), ablate(module, channel):
+        handle = module.register_forward_hook(observe)  # runs after ablate's hook
+        try:
+            net(torch.randn(3, 5, dtype=dtype, device=device))
+        except Exception as exc:  # reported to the learner
+            return None, None, f"{type(exc).__name__}: {str(exc).splitlines()[0].rstrip('.!')}"
+        finally:
+            handle.remove()
+    return seen["kind"][0], seen["kind"][1], None
+
+
+def test_dtype_device(learner: Any, remote: Remote, device: torch.device) -> None:
+    """the ablated output keeps the module's dtype and device
+
+    On a CPU, the meta device stands in for a GPU: a mask built with torch.ones(C) lives on
+    the CPU, and mixing it with a meta output raises, as it would with a CUDA output.
+    """
+    kind_there = remote.define(_Mlp)
+    for dtype, where in [(torch.bfloat16, str(device)), (torch.float32, "meta")]:
+        remote.torch.manual_seed(5)
+        got_dtype, got_device, error = remote.define(_output_kind)(
+            kind_there, learner.ablate, "out", 2, dtype, where
+        )
+        model = f"a {str(dtype).removeprefix('torch.')} model on {where}"
+        assert error is None, (
+            f"inside ablate(model.out, 2), on {model}, the forward pass failed: {error}. Build "
+            "whatever your hook combines with the output (a mask, an index) on output.device, "
+            "with output.dtype, or derive it from output itself (output.clone(), "
+            "torch.ones_like)"
+        )
+        assert got_dtype == dtype and same_device(torch.device(got_device), torch.device(where)), (
+            f"inside ablate(model.out, 2), on {model}, model.out's output is {got_dtype} on "
+            f"{got_device}, expected {dtype} on {where}: the ablated output must keep the "
+            "module's dtype and device. A float32 mask (torch.ones(C)) times a bfloat16 output "
+            "promotes it to float32; build the mask with dtype=output.dtype, "
+            "device=output.device"
+        )
+
+
 def test_backward(learner: Any, remote: Remote, device: torch.device) -> None:
     """backward inside ablate works and gives the ablated model's gradients (Sigmoid, Tanh too)
 
@@ -283,6 +335,30 @@ def test_restored_on_error(learner: Any, remote: Remote, device: torch.device) -
         after_exit = theirs(x)
     after = _hooks(remote, theirs)
     _assert_restored(before, after, original, after_exit, "after an error inside the with block")
+
+
+def _error_reaches_caller(context: Any) -> bool:
+    """Whether an error raised inside ``with context:`` comes out of the with statement
+    (defined in the learner process)."""
+    try:
+        with context:
+            raise _ExperimentFailed("a shape mismatch in the experiment")
+    except _ExperimentFailed:
+        return True
+    return False
+
+
+def test_error_propagates(learner: Any, remote: Remote, device: torch.device) -> None:
+    """an error inside the with block still reaches the caller"""
+    theirs, _ = _nets(_Cnn, remote, device)
+    remote.define(_ExperimentFailed)
+    reached = remote.define(_error_reaches_caller)(learner.ablate(theirs.conv2, 0))
+    assert reached is True, (
+        "an exception raised inside `with ablate(model.conv2, 0):` did not come out of the "
+        "with block: ablate swallowed it, so a crashed experiment looks like a finished one. "
+        "Clean up in `finally:` (which lets the exception go on), not in an `except` that "
+        "drops it"
+    )
 
 
 def _assert_restored(

@@ -8,21 +8,24 @@ from trainer.checks import Remote, assert_close, assert_same_names, plain, same_
 
 STATS = ["running_mean", "running_var"]
 F32 = {"rtol": 1e-5, "atol": 1e-6}  # lerp_ and (1 - m) * a + m * b differ by a few ulps
-# (num_features, momentum or None for the default, batch sizes): batch 1, one feature
-CASES: list[tuple[int, float | None, list[int]]] = [(4, None, [5, 1, 3]), (1, 0.3, [2, 6])]
+# (num_features, constructor keywords, batch sizes): the defaults, then a non-default momentum
+# and an eps large enough to matter; batch 1, one feature
+CASES: list[tuple[int, dict[str, float], list[int]]] = [
+    (4, {}, [5, 1, 3]),
+    (1, {"momentum": 0.3, "eps": 0.5}, [2, 6]),
+]
 BUFFER = (
     "Keep statistics in buffers: self.register_buffer('running_mean', torch.zeros(n)). "
     "Buffers are saved and moved with the module, but parameters() never yields them"
 )
 
 
-def _call(n: int, momentum: float | None) -> str:
-    return f"RunningNorm({n})" if momentum is None else f"RunningNorm({n}, momentum={momentum})"
+def _call(n: int, kwargs: dict[str, float]) -> str:
+    return "RunningNorm(" + ", ".join([str(n)] + [f"{k}={v}" for k, v in kwargs.items()]) + ")"
 
 
-def _build(learner: Any, n: int, momentum: float | None, device: torch.device) -> Any:
-    norm = learner.RunningNorm(n) if momentum is None else learner.RunningNorm(n, momentum)
-    return norm.to(device)
+def _build(learner: Any, n: int, kwargs: dict[str, float], device: torch.device) -> Any:
+    return learner.RunningNorm(n, **kwargs).to(device)
 
 
 def _batch(
@@ -41,15 +44,17 @@ def _stat(norm: Any, name: str, call: str) -> torch.Tensor:
     return plain(value, f"{call}.{name}")
 
 
-def _normalise(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
-    return (x - mean) / torch.sqrt(var + 1e-5)
+def _normalise(
+    x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, kwargs: dict[str, float]
+) -> torch.Tensor:
+    return (x - mean) / torch.sqrt(var + kwargs.get("eps", 1e-5))
 
 
 def test_buffers_not_parameters(learner: Any, device: torch.device) -> None:
     """running_mean and running_var are buffers, and RunningNorm has no parameters"""
-    for n, momentum, _ in CASES:
-        call = _call(n, momentum)
-        norm = _build(learner, n, momentum, device)
+    for n, kwargs, _ in CASES:
+        call = _call(n, kwargs)
+        norm = _build(learner, n, kwargs, device)
         params = [name for name, _ in norm.named_parameters()]
         assert not params, (
             f"{call}.named_parameters() yields {params}, expected none: every optimizer built "
@@ -66,9 +71,9 @@ def test_buffers_not_parameters(learner: Any, device: torch.device) -> None:
 def test_state_dict(learner: Any, device: torch.device) -> None:
     """state_dict() holds exactly running_mean and running_var, and loads them back"""
     torch.manual_seed(1)
-    for n, momentum, _ in CASES:
-        call = _call(n, momentum)
-        norm = _build(learner, n, momentum, device)
+    for n, kwargs, _ in CASES:
+        call = _call(n, kwargs)
+        norm = _build(learner, n, kwargs, device)
         assert_same_names(
             norm.state_dict(),
             STATS,
@@ -83,7 +88,7 @@ def test_state_dict(learner: Any, device: torch.device) -> None:
         x = _batch(3, n, device)
         assert_close(
             norm(x),
-            _normalise(x, mean, var),
+            _normalise(x, mean, var, kwargs),
             what=f"{call}(x) in eval mode after load_state_dict",
             inputs=f"x of shape {tuple(x.shape)}",
             **F32,
@@ -93,10 +98,10 @@ def test_state_dict(learner: Any, device: torch.device) -> None:
 def test_train_updates(learner: Any, device: torch.device) -> None:
     """in train mode, forward updates the moving averages, then normalises with them"""
     torch.manual_seed(2)
-    for n, momentum, sizes in CASES:
-        call = _call(n, momentum)
-        m = 0.1 if momentum is None else momentum
-        norm = _build(learner, n, momentum, device).train()
+    for n, kwargs, sizes in CASES:
+        call = _call(n, kwargs)
+        m = kwargs.get("momentum", 0.1)
+        norm = _build(learner, n, kwargs, device).train()
         mean, var = torch.zeros(n, device=device), torch.ones(n, device=device)
         for step, size in enumerate(sizes, start=1):
             x = _batch(size, n, device)
@@ -123,10 +128,11 @@ def test_train_updates(learner: Any, device: torch.device) -> None:
             )
             assert_close(
                 out,
-                _normalise(x, mean, var),
+                _normalise(x, mean, var, kwargs),
                 what=f"{call}(x) in train mode",
                 inputs=where,
-                hint="normalise with the updated running statistics, not the batch's own",
+                hint="normalise with the updated running statistics, not the batch's own: "
+                "(x - running_mean) / sqrt(running_var + eps), with the eps it was built with",
                 **F32,
             )
 
@@ -134,9 +140,9 @@ def test_train_updates(learner: Any, device: torch.device) -> None:
 def test_eval_frozen(learner: Any, device: torch.device) -> None:
     """in eval mode, forward normalises with the statistics and leaves them bitwise unchanged"""
     torch.manual_seed(3)
-    for n, momentum, sizes in CASES:
-        call = _call(n, momentum)
-        norm = _build(learner, n, momentum, device).train()
+    for n, kwargs, sizes in CASES:
+        call = _call(n, kwargs)
+        norm = _build(learner, n, kwargs, device).train()
         for size in sizes:
             norm(_batch(size, n, device))
         norm.eval()
@@ -151,7 +157,7 @@ def test_eval_frozen(learner: Any, device: torch.device) -> None:
                 )
             assert_close(
                 out,
-                _normalise(x, before["running_mean"], before["running_var"]),
+                _normalise(x, before["running_mean"], before["running_var"], kwargs),
                 what=f"{call}(x) in eval mode",
                 inputs=f"x of shape {tuple(x.shape)}",
                 **F32,
@@ -161,9 +167,9 @@ def test_eval_frozen(learner: Any, device: torch.device) -> None:
 def test_no_history(learner: Any, device: torch.device) -> None:
     """the statistics carry no autograd history, so every training step's backward works"""
     torch.manual_seed(4)
-    n, momentum, _ = CASES[0]
-    call = _call(n, momentum)
-    norm = _build(learner, n, momentum, device).train()
+    n, kwargs, _ = CASES[0]
+    call = _call(n, kwargs)
+    norm = _build(learner, n, kwargs, device).train()
     for step in (1, 2, 3):
         x = _batch(5, n, device).requires_grad_()
         out = norm(x)
@@ -182,8 +188,8 @@ def test_unfreeze_and_step(learner: Any, remote: Remote, device: torch.device) -
     """requires_grad_(True) and an optimizer step on parameters() leave the statistics alone"""
     torch.manual_seed(5)
     remote.torch.manual_seed(5)  # the Linear's initial weights, drawn where the model lives
-    n, momentum, _ = CASES[0]
-    call = _call(n, momentum)
+    n, kwargs, _ = CASES[0]
+    call = _call(n, kwargs)
     model = remote.eval(
         "nn.Sequential(nn.Linear(3, n), norm).to(device).train()",
         n=n,
@@ -209,8 +215,8 @@ def test_unfreeze_and_step(learner: Any, remote: Remote, device: torch.device) -
 def test_double_and_to(learner: Any, device: torch.device) -> None:
     """norm.double() and .to(device) convert the statistics"""
     torch.manual_seed(6)
-    n, momentum, _ = CASES[0]
-    call = _call(n, momentum)
+    n, kwargs, _ = CASES[0]
+    call = _call(n, kwargs)
     norm = learner.RunningNorm(n).double().to(device).train()
     stale = [
         f"{name} ({value.dtype}, {value.device})"
@@ -225,7 +231,7 @@ def test_double_and_to(learner: Any, device: torch.device) -> None:
     x = _batch(5, n, device, torch.float64)
     out = norm(x)
     mean, var = 0.1 * x.mean(0), 0.9 + 0.1 * x.var(0, unbiased=False)
-    assert_close(out, _normalise(x, mean, var), what=f"{call}.double()(x) in train mode")
+    assert_close(out, _normalise(x, mean, var, kwargs), what=f"{call}.double()(x) in train mode")
 
 
 def _type_name(value: object) -> str:

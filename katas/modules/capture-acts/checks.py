@@ -222,6 +222,88 @@ def test_detached(learner: Any, remote: Remote, device: torch.device) -> None:
     )
 
 
+def _count_forwards(net: nn.Module) -> tuple[list[int], Any]:
+    """A list that grows by one per forward pass of ``net``, and the handle of the hook that
+    fills it (defined in the learner process)."""
+    calls: list[int] = []
+    handle = net.register_forward_hook(lambda *args: calls.append(1))
+    return calls, handle
+
+
+def test_one_forward(learner: Any, remote: Remote, device: torch.device) -> None:
+    """capture runs the model's forward pass once"""
+    torch.manual_seed(5)
+    theirs, _ = _nets(False, remote, device)
+    calls, handle = remote.define(_count_forwards)(theirs)
+    names = ["stem", "block.0", "head"]
+    try:
+        learner.capture(theirs, _input(3, device), names)
+        runs = len(calls)
+    finally:
+        handle.remove()
+    assert runs == 1, (
+        f"{_call(names, 3)} ran the model's forward pass {runs} times, expected once: "
+        "each extra pass costs time and moves whatever a forward pass changes (BatchNorm "
+        "statistics, dropout draws, other hooks). Register a hook on every named submodule, "
+        "then run model(x) a single time"
+    )
+
+
+def test_error_propagates(learner: Any, remote: Remote, device: torch.device) -> None:
+    """an error in the forward pass reaches the caller"""
+    torch.manual_seed(6)
+    theirs, _ = _nets(False, remote, device)
+    names = ["stem", "head"]
+    try:
+        got = learner.capture(theirs, torch.randn(2, 6).to(device), names)
+    except Exception:  # the forward pass's shape error, passed on: what the description asks
+        return
+    raise AssertionError(
+        f"capture(model, x, {names}) with an x of the wrong shape (2, 6) returned a "
+        f"{_type_name(got)} instead of raising the forward pass's error: a caller fitting "
+        "probes gets missing or stale captures and no sign that the model failed. Remove the "
+        "hooks in finally (without except), and let the exception go on"
+    )
+
+
+def _meta_case() -> tuple[nn.Module, torch.Tensor]:
+    """A bfloat16 _Net and input on the meta device (defined in the learner process)."""
+    net = _Net(False).to(device="meta", dtype=torch.bfloat16)
+    return net, torch.randn(2, 5, device="meta", dtype=torch.bfloat16)
+
+
+def test_dtype_device(learner: Any, remote: Remote, device: torch.device) -> None:
+    """each capture keeps the output's dtype and device
+
+    A bfloat16 model on the meta device stands in for one on a GPU: a capture moved to the CPU
+    (.cpu()) or converted (.float()) is no longer the output as the submodule returned it.
+    """
+    remote.define(_Net)
+    net, x = remote.define(_meta_case)()
+    names = ["stem", "block.0"]
+    call = f"capture(model, x, {names}) for a bfloat16 model and x on the meta device"
+    try:
+        got = learner.capture(net, x, names)
+        kinds = {name: (got[name].dtype, got[name].device) for name in names}
+    except Exception as exc:
+        message = str(exc).splitlines()[0].rstrip(".!") if str(exc) else ""
+        raise AssertionError(
+            f"{call} raised {getattr(exc, 'short_type', type(exc).__name__)}: {message}. "
+            "A capture must stay where the output is (no .cpu(), .numpy() or .item()); "
+            "output.detach().clone() works on every device"
+        ) from None
+    wrong = {
+        name: f"{dtype} on {where}"
+        for name, (dtype, where) in kinds.items()
+        if dtype != torch.bfloat16 or where.type != "meta"
+    }
+    assert not wrong, (
+        f"{call}: the captures are {wrong}, expected torch.bfloat16 on meta, the dtype and "
+        "device of each output as returned. Copy with output.detach().clone(), without .cpu() "
+        "or .float()"
+    )
+
+
 def _type_name(value: object) -> str:
     """The class name of a value, or of the learner-side object a proxy stands for."""
     remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class

@@ -14,11 +14,13 @@ STATS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 class _Net(nn.Module):
-    """A small pretrained-style CNN: BN2d nested in blocks, a BN1d and dropout in the head."""
+    """A small pretrained-style CNN: BN2d nested in blocks, a BN3d over the stem's maps seen as
+    volumes of depth 1, a BN1d and dropout in the head."""
 
     def __init__(self) -> None:
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, 5, 3, padding=1), nn.BatchNorm2d(5), nn.ReLU())
+        self.volume = nn.Sequential(nn.BatchNorm3d(5))
         self.block = nn.Sequential(
             nn.Conv2d(5, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout2d(0.25)
         )
@@ -27,7 +29,8 @@ class _Net(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.block(self.stem(x)).mean((2, 3)))
+        h = self.volume(self.stem(x).unsqueeze(2)).squeeze(2)
+        return self.head(self.block(h).mean((2, 3)))
 
 
 class _Recorder:

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain, sgd_step
+from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device, sgd_step
 from trainer.errors import LearnerRaised
 
 # (in_features, out_features, rank): rank 1 and an output width of 1 included
@@ -172,6 +172,74 @@ def test_reset_values(learner: Any, remote: Remote, device: torch.device) -> Non
             f"after {call}.reset_parameters(), every value of lora_a is {float(a.flatten()[0])}: "
             "lora_a must be random. With both factors constant (zero), neither lora_a nor "
             "lora_b ever gets a useful gradient"
+        )
+
+
+def test_reset_uniform(learner: Any, remote: Remote, device: torch.device) -> None:
+    """reset_parameters() draws lora_a uniformly over ±1/sqrt(in_features)"""
+    sizes = (64, 5, 48)  # 3072 values of lora_a: enough to see the shape of the distribution
+    call = _call(sizes)
+    model = _build(learner, sizes, device)
+    remote.torch.manual_seed(3)
+    model.reset_parameters()
+    a = _values(remote, {"lora_a": _named(remote, model)["lora_a"]})["lora_a"]
+    bound = 1 / math.sqrt(sizes[0])
+    assert float(a.abs().max()) <= bound * (1 + 1e-6), (
+        f"after {call}.reset_parameters(), lora_a has a value of magnitude "
+        f"{float(a.abs().max()):.4g}, expected all within ±1/sqrt(in_features) = ±{bound:.4g}"
+    )
+    bins = 8  # equal widths over [-bound, bound]: a uniform draw puts 1/8 of the values in each
+    counts = torch.histc(a.detach().double().cpu(), bins=bins, min=-bound, max=bound)
+    shares = (counts / a.numel()).tolist()
+    edges = [round(-bound + 2 * bound * i / bins, 4) for i in range(bins + 1)]
+    assert all(abs(share - 1 / bins) <= 0.03 for share in shares), (
+        f"after {call}.reset_parameters(), lora_a's {a.numel()} values are not spread uniformly "
+        f"over ±{bound:.4g}: the shares in 8 equal bins (edges {edges}) are "
+        f"{[round(share, 3) for share in shares]}, expected about {1 / bins} each. Draw them "
+        "with nn.init.uniform_(self.lora_a, -bound, bound), or "
+        "nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5)), which has that bound"
+    )
+
+
+def _kinds_after_reset(model: Any) -> Any:
+    """Each parameter's (dtype, device) after model.reset_parameters(), or the error it raised
+    (defined in the learner process)."""
+    try:
+        model.reset_parameters()
+    except Exception as exc:  # reported to the learner
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return {name: (p.dtype, str(p.device)) for name, p in model.named_parameters()}
+
+
+def test_reset_keeps_dtype_device(learner: Any, remote: Remote, device: torch.device) -> None:
+    """reset_parameters() keeps each parameter's dtype and device
+
+    On a CPU, the meta device stands in for a GPU: a reset that puts new CPU tensors into the
+    parameters shows there as it would after model.to("cuda").
+    """
+    sizes = SIZES[0]
+    call = _call(sizes)
+    for dtype, where in [(torch.float64, str(device)), (torch.float32, "meta")]:
+        model = _build(learner, sizes, device).to(device=where, dtype=dtype)
+        moved = f"{call}.to({where!r}, {dtype})"
+        kinds = remote.define(_kinds_after_reset)(model)
+        assert not isinstance(kinds, str), (
+            f"{moved}.reset_parameters() raised {kinds.rstrip('.!')}. Re-initialise the "
+            "existing tensors in place (nn.init.*_, or .uniform_() / .zero_() under "
+            "torch.no_grad()), where they are and in their dtype"
+        )
+        kinds = remote.value(kinds)
+        wrong = {
+            name: f"{kind[0]} on {kind[1]}"
+            for name, kind in kinds.items()
+            if kind[0] != dtype or not same_device(torch.device(kind[1]), torch.device(where))
+        }
+        assert not wrong, (
+            f"after {moved}.reset_parameters(), the parameters are {wrong}, expected {dtype} "
+            f"on {where}, where the model was moved: a tensor made anew (torch.empty(...), "
+            "torch.zeros(...)) is float32 on the CPU, whatever is assigned its values. "
+            "Re-initialise the existing tensors in place (nn.init.*_, or .uniform_() / "
+            ".zero_() under torch.no_grad())"
         )
 
 

@@ -56,18 +56,24 @@ def test_forward(learner: Any, remote: Remote, device: torch.device) -> None:
 def test_parameter_names(learner: Any, remote: Remote, device: torch.device) -> None:
     """named_parameters() is weight and bias, or only weight with bias=False"""
     for n_in, n_out, _ in CASES:
-        for bias in (True, False):
-            layer = learner.ScaledLinear(n_in, n_out, bias=bias).to(device)
-            expected = ["weight", "bias"] if bias else ["weight"]
+        for bias in (True, False, None):  # None: the default, bias=True as in nn.Linear
+            if bias is None:
+                layer = learner.ScaledLinear(n_in, n_out).to(device)
+                call = f"ScaledLinear({n_in}, {n_out})"
+            else:
+                layer = learner.ScaledLinear(n_in, n_out, bias=bias).to(device)
+                call = _call(n_in, n_out, bias)
+            expected = ["weight"] if bias is False else ["weight", "bias"]
             assert_same_names(
                 remote.value(remote.eval("[n for n, _ in layer.named_parameters()]", layer=layer)),
                 expected,
-                what=f"{_call(n_in, n_out, bias)}.named_parameters()",
+                what=f"{call}.named_parameters()",
                 hint="With bias=False the layer has no bias parameter at all: a zero Parameter "
                 "is trained into a real bias, and even a frozen one is saved in every "
                 f"checkpoint. {NONE_BIAS}"
-                if not bias
-                else "With bias=True the bias is an nn.Parameter the optimizer trains",
+                if bias is False
+                else "With bias=True (the default, as in nn.Linear) the bias is an "
+                "nn.Parameter the optimizer trains",
             )
 
 

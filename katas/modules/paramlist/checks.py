@@ -135,15 +135,46 @@ def test_initial_values(learner: Any, remote: Remote, device: torch.device) -> N
 
 
 def test_registered(learner: Any, remote: Remote, device: torch.device) -> None:
-    """named_parameters() is scales.0, scales.1, … one per stage"""
+    """named_parameters() is scales.0, scales.1, … one per stage (and so is state_dict())"""
     for widths, init in CASES:
         module = _build(learner, widths, init).to(device)
+        expected = [f"scales.{i}" for i in range(len(widths))]
         assert_same_names(
             remote.value(remote.eval("[n for n, _ in module.named_parameters()]", module=module)),
-            [f"scales.{i}" for i in range(len(widths))],
+            expected,
             what=f"{_call(widths, init)}.named_parameters()",
             hint=f"{REGISTER}. These names are also the checkpoint's keys",
         )
+        assert_same_names(
+            remote.value(remote.eval("list(module.state_dict())", module=module)),
+            expected,
+            what=f"the keys of {_call(widths, init)}.state_dict()",
+            hint="Register each scale once, in the ParameterList: named_parameters() hides a "
+            "Parameter registered a second time (in another container or attribute), but "
+            "state_dict() saves it under both names, and checkpoints no longer load strictly",
+        )
+
+
+def test_feats_unchanged(learner: Any, remote: Remote, device: torch.device) -> None:
+    """forward leaves the caller's feats unchanged"""
+    torch.manual_seed(3)
+    widths, init = CASES[2]
+    call = _call(widths, init)
+    module = _build(learner, widths, init).to(device)
+    feats = _feats(widths, device, torch.float32)
+    theirs = [remote.tensor(f.clone()) for f in feats]  # tensors the caller keeps using
+    module(theirs)
+    after = _values(remote, theirs, [f"feats[{i}]" for i in range(len(feats))])
+    changed = [
+        i for i, (a, f) in enumerate(zip(after, feats, strict=True)) if not torch.equal(a, f)
+    ]
+    assert not changed, (
+        f"after {call}(feats), the caller's feats[{changed[0]}] changed"
+        + (f" (and {len(changed) - 1} more)" if len(changed) > 1 else "")
+        + ": forward scaled the input tensors in place (mul_, *=). The rest of the model "
+        "(a residual branch, another head) still reads them; return new tensors, "
+        "feats[i] * scales[i]"
+    )
 
 
 def test_optimizer_step(learner: Any, remote: Remote, device: torch.device) -> None:

@@ -1,7 +1,8 @@
 """WRONG: bias=False stores a plain zero tensor: not registered, so .to() leaves it behind
 (forward crashes on another device), and init routines that test `m.bias is not None` write
 into it.
-Caught by: with bias=False, layer.bias is None, as in nn.Linear (also: it runs after .to(meta))."""
+Caught by: with bias=False, layer.bias is None, as in nn.Linear (also: every tensor the layer
+uses follows .to())"""
 
 import math
 
