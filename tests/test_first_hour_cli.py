@@ -80,6 +80,7 @@ def test_a_large_catalog_lists_folded_with_the_current_topic_open(
 
     code, out, _ = katas(capsys, "list")
     assert code == 0
+    assert len(out.splitlines()) <= 2 * len(by_topic) + 10  # a screen, not the whole catalog
     rows: dict[str, list[str]] = {}
     for words in _rows(out):  # a topic's row comes before the line that names it again
         rows.setdefault(words[0], words)
@@ -119,7 +120,6 @@ def test_list_is_one_line_per_kata_with_every_id_whole(
     assert code == 0
     lines = out.splitlines()
     assert len(lines) <= len(ids) + 3  # the count, the header and its rule
-    assert len(lines) <= 60
     assert max(cell_len(line) for line in lines) <= columns
     firsts = [line.split()[0] for line in lines if line.strip()]
     assert [word for word in firsts if word in ids] == ids  # each whole, on a line of its own
