@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import Remote
+from trainer.checks import Remote, type_name
 
 N_IN, N_HIDDEN, N_CLASSES = 6, 9, 4
 
@@ -118,10 +118,10 @@ def test_accuracy(learner: Any, remote: Remote, device: torch.device) -> None:
                 "have. In eval mode it uses its running statistics: call model.eval() first"
             ) from None
         assert isinstance(got, float), (
-            f"evaluate returned {_type_name(got)}, expected a Python float"
+            f"evaluate returned {type_name(got)}, expected a Python float"
         )
         if type(got) is not float:  # a float subclass of the learner process: its value
-            name, got = _type_name(got), remote.eval("float(value)", value=got)
+            name, got = type_name(got), remote.eval("float(value)", value=got)
             assert type(got) is float, f"float() of what evaluate returned ({name}) is no float"
         per_batch = sum(h / s for h, s in zip(hits, sizes, strict=True)) / len(sizes)
         why = (
@@ -134,14 +134,6 @@ def test_accuracy(learner: Any, remote: Remote, device: torch.device) -> None:
             f"evaluate returned {got:.6f} for batches of sizes {sizes} with {sum(hits)} of "
             f"{sum(sizes)} samples correct (in eval mode), expected {expected:.6f}: {why}"
         )
-
-
-def _type_name(value: object) -> str:
-    """The name of ``value``'s type; for a learner object, its type in the learner process."""
-    remote_type = getattr(value, "_type", None)  # set on proxies only
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__
 
 
 def test_no_grad(learner: Any, remote: Remote, device: torch.device) -> None:

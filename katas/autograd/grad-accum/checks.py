@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 
 N_IN, N_HIDDEN, N_OUT = 5, 7, 3
 # float64 throughout: a correct accumulation matches the big batch up to rounding
@@ -233,14 +233,6 @@ def test_backward_per_micro_batch(learner: Any, remote: Remote, device: torch.de
         )
 
 
-def _type_name(value: object) -> str:
-    """The name of ``value``'s type; for a learner object, its type in the learner process."""
-    remote_type = getattr(value, "_type", None)  # set on proxies only
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__
-
-
 def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> None:
     """returns the whole batch's loss as a float"""
     for seed, (n, micro) in enumerate([(12, 4), (10, 4), (1, 3)], start=40):
@@ -249,11 +241,11 @@ def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> Non
             expected = float(F.mse_loss(model(x), y))
         got = learner.accumulate_grads(theirs, x, y, micro)
         assert isinstance(got, float), (
-            f"accumulate_grads returned {_type_name(got)}, expected a Python float "
+            f"accumulate_grads returned {type_name(got)}, expected a Python float "
             "(the loss for logging)"
         )
         if type(got) is not float:  # a float subclass of the learner process: its value
-            name, got = _type_name(got), remote.eval("float(value)", value=got)
+            name, got = type_name(got), remote.eval("float(value)", value=got)
             assert type(got) is float, (
                 f"float() of what accumulate_grads returned ({name}) is no float"
             )

@@ -4,7 +4,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 
 N_IN, N_OUT = 3, 5
 SECOND_TIME = "backward through the graph a second time"
@@ -69,7 +69,7 @@ def _call(learner: Any, remote: Remote, param: Any, losses: Any, n: int) -> _Ret
     is_sequence = isinstance(grads, (list, tuple))
     length = len(grads) if is_sequence else 0
     assert is_sequence and length == n, (
-        f"task_gradients returned {_type_name(grads)} "
+        f"task_gradients returned {type_name(grads)} "
         f"{'of length ' + str(length) if is_sequence else ''}, "
         f"expected a list of {n} tensors, one per loss"
     )
@@ -81,14 +81,6 @@ def _call(learner: Any, remote: Remote, param: Any, losses: Any, n: int) -> _Ret
     values = [plain(g, f"entry {i} of the returned list") for i, g in enumerate(values)]
     same = remote.value(remote.define(_shared_storage)(grads))
     return _Returned(entries, values, same)
-
-
-def _type_name(value: object) -> str:
-    """The name of ``value``'s type; for a learner object, its type in the learner process."""
-    remote_type = getattr(value, "_type", None)  # set on proxies only
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__
 
 
 def _their_losses(

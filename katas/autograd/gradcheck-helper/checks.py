@@ -5,7 +5,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from trainer.checks import Remote, same_device
+from trainer.checks import Remote, same_device, type_name
 from trainer.errors import LearnerRaised
 
 # --------------------------------------------------------------------------- functions to judge
@@ -175,7 +175,7 @@ def _expect(
         return
     if not isinstance(verdict, bool):
         raise AssertionError(
-            f"{_call(name, shapes)} returned {_type_name(verdict)} {verdict!r}, "
+            f"{_call(name, shapes)} returned {type_name(verdict)} {verdict!r}, "
             f"expected {want} (a bool)"
         )
     dtypes = ", ".join(sorted(str(d) for d in _dtypes(remote, spy))) or "nothing"
@@ -183,14 +183,6 @@ def _expect(
         f"{_call(name, shapes)} returned {verdict}, expected {want}: {why} "
         f"(fn was called with {dtypes} inputs)"
     )
-
-
-def _type_name(value: object) -> str:
-    """The name of ``value``'s type; for a learner object, its type in the learner process."""
-    remote_type = getattr(value, "_type", None)  # set on proxies only
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__
 
 
 # --------------------------------------------------------------------------- checks

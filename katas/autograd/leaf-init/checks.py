@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, forbid, plain, same_device
+from trainer.checks import Remote, assert_close, forbid, plain, same_device, type_name
 
 LEAF_ERROR = "leaf Variable that requires grad is being used in an in-place operation"
 SHAPES = [(1, 1), (5, 3), (48, 64)]  # (n_in, n_out)
@@ -21,19 +21,13 @@ def _explain_leaf_error(exc: RuntimeError, where: str) -> AssertionError:
     )
 
 
-def _type_name(value: object) -> str:
-    """The class name of a value, or of a learner object (which reports its class)."""
-    remote = getattr(value, "_type", None)
-    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
-
-
 def _init(learner: Any, n_in: int, n_out: int, device: torch.device) -> Any:
     try:
         params = learner.init_params(n_in, n_out, device=device)
     except RuntimeError as exc:
         raise _explain_leaf_error(exc, f"init_params({n_in}, {n_out})") from None
     assert isinstance(params, tuple) and len(params) == 2, (
-        f"init_params({n_in}, {n_out}) returned {_type_name(params)}, expected a tuple "
+        f"init_params({n_in}, {n_out}) returned {type_name(params)}, expected a tuple "
         "(weight, bias)"
     )
     return params
@@ -93,7 +87,7 @@ def test_init_leaves(learner: Any, device: torch.device) -> None:
             )
             grad_fn = t.grad_fn
             assert grad_fn is None and t.is_leaf, (
-                f"{name} from {call} has grad_fn={_type_name(grad_fn)}: it was computed "
+                f"{name} from {call} has grad_fn={type_name(grad_fn)}: it was computed "
                 "from another tensor, so it is not a leaf, and backward() will not fill its "
                 ".grad. Fill the tensor you created in place, under torch.no_grad(), instead "
                 "of building a new one from it"
@@ -178,7 +172,7 @@ def test_step_keeps_leaves(learner: Any, remote: Remote, device: torch.device) -
         )
         grad_fn = p.grad_fn
         assert p.is_leaf and grad_fn is None, (
-            f"after sgd_step_, {name} has grad_fn={_type_name(grad_fn)}: the update was "
+            f"after sgd_step_, {name} has grad_fn={type_name(grad_fn)}: the update was "
             "recorded by autograd, so it is no longer a leaf. Update under torch.no_grad()"
         )
 

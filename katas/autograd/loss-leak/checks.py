@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, sgd_step
+from trainer.checks import Remote, assert_close, sgd_step, type_name
 
 IN, HIDDEN, OUT = 5, 7, 3
 LR = 0.05
@@ -65,12 +65,6 @@ def _setup(
     return model, twin, batches
 
 
-def _type_name(value: object) -> str:
-    """The class name of a value, or of a learner object (which reports its class)."""
-    remote = getattr(value, "_type", None)
-    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
-
-
 def _as_float(remote: Remote, value: object) -> float:
     """A float's number. A float subclass (numpy's float64) stays a learner object, and numpy
     scalars do not travel by value: float() of it is taken there, and comes back as a float."""
@@ -114,7 +108,7 @@ def test_returns_mean_loss(learner: Any, remote: Remote, device: torch.device) -
                 "whatever it is attached to (its graph, its device memory) alive"
             )
         assert isinstance(got, float), (
-            f"train_epoch returned {_type_name(got)} {got!r} for {_describe(sizes)}, "
+            f"train_epoch returned {type_name(got)} {got!r} for {_describe(sizes)}, "
             "expected a Python float"
         )
         assert_close(

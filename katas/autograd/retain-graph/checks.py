@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, default_tolerances, plain
+from trainer.checks import Remote, assert_close, default_tolerances, plain, type_name
 
 N_IN, N_HIDDEN, N_A, N_B = 5, 7, 3, 4
 SECOND_TIME = "backward through the graph a second time"
@@ -148,12 +148,6 @@ def test_trunk_runs_once(learner: Any, remote: Remote, device: torch.device) -> 
     )
 
 
-def _type_name(value: object) -> str:
-    """The class name of a value, or of a learner object (which reports its class)."""
-    remote = getattr(value, "_type", None)
-    return remote.rpartition(".")[2] if isinstance(remote, str) else type(value).__name__
-
-
 def _as_float(remote: Remote, value: object) -> float:
     """A float's number. A float subclass (numpy's float64) stays a learner object, and numpy
     scalars do not travel by value: float() of it is taken there, and comes back as a float."""
@@ -167,12 +161,12 @@ def test_returns_losses(learner: Any, remote: Remote, device: torch.device) -> N
         want = [float(v) for v in _losses(twin, batch)]
     got = _call(learner, model, batch)
     assert isinstance(got, tuple) and len(got) == 2, (
-        f"backward_both returned {_type_name(got)} {got!r}, expected a tuple "
+        f"backward_both returned {type_name(got)} {got!r}, expected a tuple "
         "(loss_a, loss_b) of two floats"
     )
     for name, value, expected in zip(("loss_a", "loss_b"), got, want, strict=True):
         assert isinstance(value, float), (
-            f"backward_both returned {name} as {_type_name(value)}, expected a Python "
+            f"backward_both returned {name} as {type_name(value)}, expected a Python "
             "float (loss.item()): a tensor kept for logging keeps its whole graph alive"
         )
         value = _as_float(remote, value)

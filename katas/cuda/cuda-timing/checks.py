@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, plain
+from trainer.checks import Remote, plain, type_name
 
 LOW, HIGH = 0.5, 2.0
 """How far from the CUDA-event reference a measurement may be."""
@@ -99,12 +99,6 @@ def _reference(remote: Remote, fn: Any, iters: int) -> float:
     return float(remote.define(_reference_there)(fn, iters))
 
 
-def _kind(remote: Remote, value: object) -> str:
-    """The name of a value's type, as the learner process reports it."""
-    name: str = remote.eval("type(value).__name__", value=value)
-    return name
-
-
 def _number(remote: Remote, result: object, call: str) -> float:
     if isinstance(result, torch.Tensor):
         tensor = plain(result, f"what {call} returned")
@@ -112,7 +106,7 @@ def _number(remote: Remote, result: object, call: str) -> float:
             result = tensor.item()
     if isinstance(result, bool) or not isinstance(result, (int, float)):
         raise AssertionError(
-            f"{call} returned {_kind(remote, result)} {result!r}, expected a float "
+            f"{call} returned {type_name(result)} {result!r}, expected a float "
             "(milliseconds per call)"
         )
     if type(result) not in (int, float):  # a subclass (numpy.float64) stays there: convert it

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, same_device
+from trainer.checks import Remote, assert_close, assert_same_names, same_device, type_name
 
 VOCAB, DIM, MAX_LEN = 11, 6, 9
 MOVED = (
@@ -46,12 +46,6 @@ def _encoder(learner: Any, remote: Remote, seed: int) -> Any:
 
 def _tokens(batch: int, length: int) -> torch.Tensor:
     return torch.randint(0, VOCAB, (batch, length))
-
-
-def _kind(remote: Remote, value: object) -> str:
-    """The name of a learner object's type, as the learner process reports it."""
-    name: str = remote.eval("type(value).__name__", value=value)
-    return name
 
 
 def _unregistered(model: nn.Module) -> list[str]:
@@ -159,7 +153,7 @@ def _run(remote: Remote, model: Any, tokens: torch.Tensor) -> Any:
             f"{MOVED}, and create tensors in forward on the input's device "
             "(torch.arange(T, device=tokens.device))"
         ) from None
-    assert isinstance(out, torch.Tensor), f"Encoder returned {_kind(remote, out)}"
+    assert isinstance(out, torch.Tensor), f"Encoder returned {type_name(out)}"
     return out
 
 
@@ -269,7 +263,7 @@ def test_to_device_moves_all(learner: Any, remote: Remote, device: torch.device)
             moved = result
         call = f"to_device(batch, {str(target)!r})"
         assert isinstance(moved, dict) and set(moved) == set(batch), (
-            f"{call} returned {_kind(remote, moved)} with keys "
+            f"{call} returned {type_name(moved)} with keys "
             f"{sorted(moved) if isinstance(moved, dict) else '-'}, expected the same dict keys"
         )
         pairs = [
@@ -281,7 +275,7 @@ def test_to_device_moves_all(learner: Any, remote: Remote, device: torch.device)
         for got, original, where in pairs:
             assert isinstance(got, torch.Tensor) and same_device(got.device, target), (
                 f"{call}: {where} is "
-                f"{got.device if isinstance(got, torch.Tensor) else _kind(remote, got)}, "
+                f"{got.device if isinstance(got, torch.Tensor) else type_name(got)}, "
                 f"expected a tensor on {target}: move tensors at every depth of dicts, lists "
                 "and tuples"
             )

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 from trainer.grading.judge.link import is_proxy
 
 C, H, W = 3, 5, 4
@@ -65,13 +65,6 @@ def _describe(counts: list[int]) -> str:
     return f"a batch of {len(counts)} samples with {listed} boxes"
 
 
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
-
-
 def _collate(learner: Any, remote: Remote, samples: Any, inputs: str) -> dict[str, Any]:
     """The learner's batch for ``samples``, fetched by value where it is plain data."""
     try:
@@ -90,7 +83,7 @@ def _collate(learner: Any, remote: Remote, samples: Any, inputs: str) -> dict[st
     except TypeError:  # holds learner objects: kept as proxies, named below
         batch = got
     assert isinstance(batch, dict), (
-        f"collate returned a {_type_name(got)} for {inputs}, expected a dict with the keys {KEYS}"
+        f"collate returned a {type_name(got)} for {inputs}, expected a dict with the keys {KEYS}"
     )
     keys = sorted(str(key) for key in batch)
     assert keys == KEYS, (
@@ -132,7 +125,7 @@ def _check_numbers(batch: dict[str, Any], samples: list[dict[str, Any]], inputs:
     ):
         got = batch[key]
         assert isinstance(got, torch.Tensor), (
-            f'batch["{key}"] is a {_type_name(got)} for {inputs}, expected a {dtype} tensor of '
+            f'batch["{key}"] is a {type_name(got)} for {inputs}, expected a {dtype} tensor of '
             f"shape ({len(samples)},)"
         )
         expected = torch.tensor([sample[key] for sample in samples], dtype=dtype, device=device)
@@ -162,7 +155,7 @@ def _check_boxes(got: object, samples: list[dict[str, Any]], inputs: str) -> Non
             "them, and stacking works only while the counts happen to match"
         )
     assert isinstance(got, list), (
-        f'batch["boxes"] is a {_type_name(got)} for {inputs}, expected a list of the samples\' '
+        f'batch["boxes"] is a {type_name(got)} for {inputs}, expected a list of the samples\' '
         f"own tensors, of shapes {shapes}"
     )
     assert len(got) == len(expected), (

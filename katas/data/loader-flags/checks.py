@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import Remote
+from trainer.checks import Remote, type_name
 
 DIM = 5
 # (N, batch_size) where N % batch_size == 1: each epoch would end with a batch of one
@@ -76,14 +76,8 @@ def _loaders(
     call = f"make_loaders(train_ds, eval_ds, batch_size={batch_size}, generator) with {n} samples"
     got = learner.make_loaders(train_ds, eval_ds, batch_size, generator)
     pair = isinstance(got, tuple) and len(got) == 2
-    assert pair, f"{call} returned {_kind(remote, got)}, expected (train_loader, eval_loader)"
+    assert pair, f"{call} returned {type_name(got)}, expected (train_loader, eval_loader)"
     return got[0], got[1], call
-
-
-def _kind(remote: Remote, value: object) -> str:
-    """The name of a value's type, as the learner process reports it."""
-    name: str = remote.eval("type(value).__name__", value=value)
-    return name
 
 
 def _epoch(remote: Remote, loader: Any, which: str, call: str) -> list[list[int]]:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 from trainer.grading.judge.link import is_proxy
 
 N_IN, N_HIDDEN, N_CLASSES = 6, 10, 4
@@ -54,13 +54,6 @@ def _setup(
     model = remote.eval("_Net(*sizes).to(device)", sizes=(N_IN, N_HIDDEN, N_CLASSES), device=device)
     model.load_state_dict(dict(twin.state_dict()))
     return model, twin, x, labels
-
-
-def _type_name(value: object) -> str:
-    """The type of a value as the learner wrote it (a learner object's own class name)."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
 
 
 def _fetch(remote: Remote, what: str, source: str, **names: object) -> Any:
@@ -144,7 +137,7 @@ def test_loss_fp32(learner: Any, remote: Remote, device: torch.device) -> None:
     call = _call("compute_loss", 5, device)
     loss = learner.compute_loss(model, x, labels)
     assert isinstance(loss, torch.Tensor), (
-        f"{call} returned {_type_name(loss)}, expected the loss as a tensor (with its "
+        f"{call} returned {type_name(loss)}, expected the loss as a tensor (with its "
         "graph, for backward)"
     )
     value = plain(loss, "the loss")
@@ -266,7 +259,7 @@ def test_returns_loss(learner: Any, remote: Remote, device: torch.device) -> Non
     call = _call("train_step", 6, device, f"model, x, labels, lr={LR}")
     got = learner.train_step(model, x, labels, LR)
     assert isinstance(got, float), (
-        f"{call} returned {_type_name(got)}, expected a Python float (loss.item())"
+        f"{call} returned {type_name(got)}, expected a Python float (loss.item())"
     )
     if is_proxy(got):  # a float subclass (NumPy's float64): its value, as a float
         got = remote.eval("float(v)", v=got)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote
+from trainer.checks import Remote, type_name
 from trainer.grading.judge.link import is_proxy
 
 N_IN, N_HIDDEN, N_OUT = 5, 7, 3
@@ -168,13 +168,6 @@ def _epoch_held(seen: _Seen, names: list[str]) -> int | None:
     return None
 
 
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it (a learner object's own class)."""
-    if is_proxy(value):
-        return str(cast(Any, value)._type).rpartition(".")[2]
-    return type(value).__name__
-
-
 def test_calls(learner: Any, remote: Remote, device: torch.device) -> None:
     """each epoch runs train_epoch, then validate, once each"""
     for seed, losses in enumerate(SCRIPTS):
@@ -187,7 +180,7 @@ def test_best_loss(learner: Any, remote: Remote, device: torch.device) -> None:
         run = _fit(learner, remote, losses, seed, device)
         got = run.result
         assert isinstance(got, float), (
-            f"{run.scene()} returned {_type_name(got)}, expected a Python float"
+            f"{run.scene()} returned {type_name(got)}, expected a Python float"
         )
         if is_proxy(got):  # a float subclass (NumPy's float64): its value, as a float
             got = remote.eval("float(v)", v=got)

@@ -7,8 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import Remote, assert_close, plain
-from trainer.grading.judge.link import is_proxy
+from trainer.checks import Remote, assert_close, plain, type_name
 
 WIDTH = 6
 HIDDEN = (9, 8, 11, 7)  # one block per entry, each with its own hidden width
@@ -132,17 +131,10 @@ def _weights(device: torch.device) -> torch.Tensor:
     return (torch.rand(BATCH, WIDTH, dtype=torch.float64) + 0.5).to(device)
 
 
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it (a learner object's own class)."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
-
-
 def _encoder(learner: Any, blocks: Any) -> Any:
     encoder = learner.Encoder(blocks)
     assert isinstance(encoder, nn.Module), (
-        f"Encoder(blocks) is a {_type_name(encoder)}, expected an nn.Module"
+        f"Encoder(blocks) is a {type_name(encoder)}, expected an nn.Module"
     )
     return encoder.train()
 
@@ -162,7 +154,7 @@ def _output(
     """The encoder's output (a tensor, checked), then its backward with ``weights``; the
     warnings raised meanwhile."""
     out, caught = remote.define(_run_encoder)(encoder, x, seed, weights)
-    assert isinstance(out, torch.Tensor), f"{CALL} returned a {_type_name(out)}, expected a tensor"
+    assert isinstance(out, torch.Tensor), f"{CALL} returned a {type_name(out)}, expected a tensor"
     return out, caught
 
 

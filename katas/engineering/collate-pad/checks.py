@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 from trainer.grading.judge.link import is_proxy
 
 EOT = 50256
@@ -73,13 +73,6 @@ def _load_all(dataset: list, collate: object, pad_id: int) -> list:
     return list(DataLoader(dataset, batch_size=3, collate_fn=partial(collate, pad_id=pad_id)))
 
 
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it (a learner object's own class)."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
-
-
 def _items(remote: Remote, got: Any) -> list[Any]:
     """The items of the learner's tuple or list: by value in one request where they are plain
     data, else one proxy each (so plain() names the one that is not)."""
@@ -124,7 +117,7 @@ def _collate(
         ) from None
     items = _items(remote, got) if isinstance(got, (tuple, list)) else None
     assert items is not None and len(items) == 3, (
-        f"pad_collate returned {_type_name(got)}"
+        f"pad_collate returned {type_name(got)}"
         + (f" of length {len(items)}" if items is not None else "")
         + f" for {inputs}, expected a tuple (tokens, mask, labels)"
     )
@@ -212,7 +205,7 @@ def test_labels(learner: Any, remote: Remote, device: torch.device) -> None:
         _, _, labels = _collate(learner, remote, theirs, pad_id, inputs)
         _, _, expected = _reference(batch, pad_id)
         assert isinstance(labels, torch.Tensor), (
-            f"labels (the third item pad_collate returns) is a {_type_name(labels)} for "
+            f"labels (the third item pad_collate returns) is a {type_name(labels)} for "
             f"{inputs}, expected an int64 tensor of shape ({len(lengths)},): "
             "torch.tensor([label for _, label in batch])"
         )
@@ -246,7 +239,7 @@ def test_dataloader(learner: Any, remote: Remote, device: torch.device) -> None:
         inputs = f"batch {number + 1} of {scene}, " + _describe(lengths[start : start + 3], EOT)
         items = _items(remote, got) if isinstance(got, (tuple, list)) else None
         assert items is not None and len(items) == 3, (
-            f"{inputs}: the loader yielded a {_type_name(got)}, expected (tokens, mask, labels)"
+            f"{inputs}: the loader yielded a {type_name(got)}, expected (tokens, mask, labels)"
         )
         expected = _reference(dataset[start : start + 3], EOT)
         for name, value, want in zip(("tokens", "mask", "labels"), items, expected, strict=True):

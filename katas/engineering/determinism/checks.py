@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 import torch
 
-from trainer.checks import Remote, plain
-from trainer.grading.judge.link import is_proxy
+from trainer.checks import Remote, plain, type_name
 
 CUBLAS = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_FIXED = (":4096:8", ":16:8")
@@ -150,24 +149,17 @@ def _numbers(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
 
 
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it (a learner object's own class)."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
-
-
 def _run(
     learner: Any, remote: Remote, x: torch.Tensor, y: torch.Tensor, seed: int
 ) -> tuple[dict[str, torch.Tensor], list[float]]:
     call = f"train(x, y, seed={seed})"
     got = learner.train(x, y, seed)
     assert isinstance(got, tuple) and len(got) == 2, (
-        f"{call} returned {_type_name(got)}, expected a tuple (state_dict, losses)"
+        f"{call} returned {type_name(got)}, expected a tuple (state_dict, losses)"
     )
     state, losses = got
     assert isinstance(state, dict) and state, (
-        f"{call} returned {_type_name(state)} as its first item, expected the model's "
+        f"{call} returned {type_name(state)} as its first item, expected the model's "
         "state_dict (a non-empty dict of tensors)"
     )
     items = remote.eval("[(k, v) for k, v in s.items()]", s=state)

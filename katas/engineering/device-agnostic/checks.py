@@ -5,8 +5,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, plain
-from trainer.grading.judge.link import is_proxy
+from trainer.checks import Remote, assert_close, plain, type_name
 
 F64 = torch.float64
 # (n_in, n_out, decay, batch, frames): one frame, a batch of one, a non-default decay
@@ -16,13 +15,6 @@ WHERE = (
     "torch.zeros(..., device=z.device, dtype=z.dtype); torch.zeros(n) and torch.arange(n) "
     "alone give a CPU tensor, and .cuda() a tensor on the GPU whatever the model is on"
 )
-
-
-def _type_name(value: object) -> str:
-    """The type of a value as the learner's code made it (a learner object's own class)."""
-    if is_proxy(value):
-        return str(value._type).rpartition(".")[2]  # type: ignore[attr-defined]
-    return type(value).__name__
 
 
 def _call(n_in: int, n_out: int, decay: float) -> str:
@@ -93,7 +85,7 @@ def test_meta(learner: Any, remote: Remote, device: torch.device) -> None:
         x = _input(batch, frames, n_in).to("meta")
         got = _run(model, x, call, "moved with .to('meta')")
         assert isinstance(got, torch.Tensor), (
-            f"{call}.to('meta')(x) returned {_type_name(got)}, expected a tensor"
+            f"{call}.to('meta')(x) returned {type_name(got)}, expected a tensor"
         )
         got = plain(got, f"{call}.to('meta')(x)")  # shape and device, no data
         assert got.device.type == "meta", (
@@ -213,7 +205,7 @@ def test_cpu_model_on_gpu_machine(learner: Any, remote: Remote, device: torch.de
         f"because torch.cuda.is_available() said one exists. {advice}"
     )
     assert not calls, f"{scene}: forward called {', '.join(sorted(set(calls)))}. {advice}"
-    assert isinstance(out, torch.Tensor), f"{call}(x) returned {_type_name(out)}, expected a tensor"
+    assert isinstance(out, torch.Tensor), f"{call}(x) returned {type_name(out)}, expected a tensor"
     got = plain(out, f"{call}(x)")
     assert got.device.type == "cpu", (
         f"{scene}: the output is on {got.device}, expected the CPU, where the model and x are. "

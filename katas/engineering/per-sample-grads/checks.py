@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain, type_name
 
 N_IN, N_HIDDEN, N_CLASSES = 5, 7, 3
 
@@ -70,16 +70,10 @@ def _batch_mean(model: _Net, x: torch.Tensor, labels: torch.Tensor) -> dict[str,
     return dict(zip(names, grads, strict=True))
 
 
-def _kind(remote: Remote, value: object) -> str:
-    """The name of a learner object's type, as the learner process reports it."""
-    name: str = remote.eval("type(value).__name__", value=value)
-    return name
-
-
 def _result(remote: Remote, got: object, call: str) -> dict[str, Any]:
     """per_sample_grads' dict: fetched whole when it is plain data (one request), else its
     entries as learner objects, for the checks to name the one that is not a plain tensor."""
-    assert isinstance(got, dict), f"{call} returned a {_kind(remote, got)}, expected a dict"
+    assert isinstance(got, dict), f"{call} returned a {type_name(got)}, expected a dict"
     try:
         fetched = remote.value(got)
     except TypeError:  # a dict subclass, or an entry that is not plain data

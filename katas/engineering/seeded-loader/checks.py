@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, plain
+from trainer.checks import Remote, plain, type_name
 
 OWN_GENERATOR = (
     "Give the loader a generator of its own, seeded once when the loader is built: "
@@ -40,12 +40,6 @@ def _random_work(remote: Remote, *calls: str) -> None:
     remote.eval("(" + ", ".join(calls) + ",)")
 
 
-def _kind(remote: Remote, value: object) -> str:
-    """The name of a learner object's type, as the learner process reports it."""
-    name: str = remote.eval("type(value).__name__", value=value)
-    return name
-
-
 def _epoch(remote: Remote, loader: Any, call: str) -> tuple[list[int], list[int]]:
     """One pass over the loader, in the learner process: the sample order and the batch
     sizes."""
@@ -54,7 +48,7 @@ def _epoch(remote: Remote, loader: Any, call: str) -> tuple[list[int], list[int]
         loader=loader,
     )
     assert batches is not None, (
-        f"{call} returned a {_kind(remote, loader)}, expected a DataLoader (something to "
+        f"{call} returned a {type_name(loader)}, expected a DataLoader (something to "
         "iterate over, once per epoch)"
     )
     try:
@@ -65,7 +59,7 @@ def _epoch(remote: Remote, loader: Any, call: str) -> tuple[list[int], list[int]
     sizes: list[int] = []
     for batch in fetched:
         assert isinstance(batch, torch.Tensor), (
-            f"iterating {call} gave a {_kind(remote, batch)}, expected a batch tensor (the "
+            f"iterating {call} gave a {type_name(batch)}, expected a batch tensor (the "
             "dataset's samples stacked by the default collate)"
         )
         order.extend(int(v) for v in batch.reshape(-1).tolist())

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain, type_name
 
 F64 = torch.float64
 BUFFERS = ["running_mean", "running_var", "num_batches_tracked"]
@@ -324,7 +324,7 @@ def test_no_history(learner: Any, remote: Remote, device: torch.device) -> None:
             buffer = getattr(mine, name)
             assert isinstance(buffer, torch.Tensor) and not buffer.requires_grad, (
                 f"after 3 training steps on inputs that require grad, {call}.{name} has "
-                f"requires_grad=True (grad_fn={_type_name(buffer.grad_fn)}): its update was "
+                f"requires_grad=True (grad_fn={type_name(buffer.grad_fn)}): its update was "
                 "recorded by autograd, so every step's graph stays reachable from the buffer "
                 "(memory grows each step) and copy.deepcopy(model) fails. Update the running "
                 "statistics under torch.no_grad() (or from detached statistics), in place"
@@ -333,11 +333,3 @@ def test_no_history(learner: Any, remote: Remote, device: torch.device) -> None:
             remote.module("copy").deepcopy(mine)  # where the module lives
         except RuntimeError as exc:
             raise AssertionError(f"copy.deepcopy({call}) after training failed: {exc}") from None
-
-
-def _type_name(value: object) -> str:
-    """The class name of a value, or of the learner-side object a proxy stands for."""
-    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__

@@ -4,7 +4,15 @@ from typing import Any
 
 import torch
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device, sgd_step
+from trainer.checks import (
+    Remote,
+    assert_close,
+    assert_same_names,
+    plain,
+    same_device,
+    sgd_step,
+    type_name,
+)
 
 STATS = ["running_mean", "running_var"]
 F32 = {"rtol": 1e-5, "atol": 1e-6}  # lerp_ and (1 - m) * a + m * b differ by a few ulps
@@ -177,7 +185,7 @@ def test_no_history(learner: Any, device: torch.device) -> None:
             value = getattr(norm, name)
             assert not value.requires_grad and value.grad_fn is None, (
                 f"after training step {step} with an x that requires grad, {call}.{name} "
-                f"requires grad (grad_fn={_type_name(value.grad_fn)}): the update was "
+                f"requires grad (grad_fn={type_name(value.grad_fn)}): the update was "
                 "recorded by autograd, so each batch's graph stays attached to the "
                 "statistics. Update them under torch.no_grad(), or from x.detach()"
             )
@@ -232,11 +240,3 @@ def test_double_and_to(learner: Any, device: torch.device) -> None:
     out = norm(x)
     mean, var = 0.1 * x.mean(0), 0.9 + 0.1 * x.var(0, unbiased=False)
     assert_close(out, _normalise(x, mean, var, kwargs), what=f"{call}.double()(x) in train mode")
-
-
-def _type_name(value: object) -> str:
-    """The class name of a value, or of the learner-side object a proxy stands for."""
-    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain
+from trainer.checks import Remote, assert_close, assert_same_names, plain, type_name
 
 
 class _Net(nn.Module):
@@ -71,7 +71,7 @@ def _capture(
 
 def _plain_captures(got: object, names: Sequence[str], call: str) -> dict[str, torch.Tensor]:
     """The learner's result as plain tensors, after checking it is a dict keyed by names."""
-    assert isinstance(got, dict), f"{call} returned a {_type_name(got)}, expected a dict"
+    assert isinstance(got, dict), f"{call} returned a {type_name(got)}, expected a dict"
     assert_same_names(got, names, what=f"the keys of {call}")
     return {name: plain(got[name], f"the capture of {name!r}") for name in names}
 
@@ -213,7 +213,7 @@ def test_detached(learner: Any, remote: Remote, device: torch.device) -> None:
     theirs, _ = _nets(False, remote, device)
     x = remote.tensor(_input(3, device).requires_grad_())  # a leaf that requires grad there
     got = learner.capture(theirs, x, ["stem", "block"])
-    assert isinstance(got, dict), f"capture returned a {_type_name(got)}, expected a dict"
+    assert isinstance(got, dict), f"capture returned a {type_name(got)}, expected a dict"
     attached = [name for name, value in got.items() if getattr(value, "requires_grad", False)]
     assert not attached, (
         f"with x requiring grad, the captures of {', '.join(attached)} require grad: each one "
@@ -260,7 +260,7 @@ def test_error_propagates(learner: Any, remote: Remote, device: torch.device) ->
         return
     raise AssertionError(
         f"capture(model, x, {names}) with an x of the wrong shape (2, 6) returned a "
-        f"{_type_name(got)} instead of raising the forward pass's error: a caller fitting "
+        f"{type_name(got)} instead of raising the forward pass's error: a caller fitting "
         "probes gets missing or stale captures and no sign that the model failed. Remove the "
         "hooks in finally (without except), and let the exception go on"
     )
@@ -302,11 +302,3 @@ def test_dtype_device(learner: Any, remote: Remote, device: torch.device) -> Non
         "device of each output as returned. Copy with output.detach().clone(), without .cpu() "
         "or .float()"
     )
-
-
-def _type_name(value: object) -> str:
-    """The class name of a value, or of the learner-side object a proxy stands for."""
-    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__

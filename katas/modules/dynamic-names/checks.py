@@ -5,7 +5,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import assert_close, assert_same_names, same_device, sgd_step
+from trainer.checks import assert_close, assert_same_names, same_device, sgd_step, type_name
 
 # (widths, batch): two blocks; one block of width 1 with batch 1;
 # eleven blocks (block_10 sorts before block_2 as a string); all widths distinct
@@ -36,7 +36,7 @@ def _blocks(tower: nn.Module, widths: list[int]) -> list[nn.Linear]:
                 f"Tower({widths}).{name} failed with AttributeError: {exc}. {NAMING}"
             ) from None
         assert isinstance(block, nn.Linear), (
-            f"Tower({widths}).{name} is a {_type_name(block)}, expected an nn.Linear"
+            f"Tower({widths}).{name} is a {type_name(block)}, expected an nn.Linear"
         )
         blocks.append(block)
     return blocks
@@ -163,15 +163,3 @@ def test_double_and_to(learner: Any, device: torch.device) -> None:
     x = _input(widths, 3, device, dtype=torch.float64)
     weights = [(b.weight, b.bias) for b in blocks]
     assert_close(tower(x), _reference(weights, x), what=f"Tower({widths}).double()(x)")
-
-
-def _type_name(value: object) -> str:
-    """The class name of a value, of the learner-side object a proxy stands for, or of the
-    exception the learner's code raised (not the judge-side class that carries it here)."""
-    if isinstance(value, BaseException):
-        name = getattr(value, "remote_type", "")  # raised by the learner's code: its own class
-    else:
-        name = getattr(value, "_type", "")  # a proxy names its learner-side class
-    if not isinstance(name, str) or not name:
-        name = type(value).__name__
-    return name.rpartition(".")[2]

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import Remote, assert_close, plain
+from trainer.checks import Remote, assert_close, plain, type_name
 
 F64 = torch.float64
 
@@ -87,18 +87,13 @@ def _weights(n: int, device: torch.device) -> dict[str, torch.Tensor]:
     }
 
 
-def _type_name(value: object) -> str:
-    kind = getattr(value, "_type", None)  # a learner object: its class there
-    return kind.rpartition(".")[2] if isinstance(kind, str) else type(value).__name__
-
-
 def _handle(learner: Any, remote: Remote, model: Any, lambd: float, *, needed: bool = False) -> Any:
     """Apply the learner's reversal; only the check of remove() insists on the handle."""
     handle = learner.reverse_gradient(model.domain, lambd)
     if not needed:
         return handle
     assert remote.eval("callable(getattr(handle, 'remove', None))", handle=handle), (
-        f"reverse_gradient(model.domain, {lambd}) returned {_type_name(handle)}, expected "
+        f"reverse_gradient(model.domain, {lambd}) returned {type_name(handle)}, expected "
         "the handle of the hook it registered (an object with .remove()), so the reversal can "
         "be switched off"
     )

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device
+from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device, type_name
 
 # (dim, max_len, [(batch, T), ...]): the full length, T = 1, a length in between
 CASES = [(5, 7, [(2, 7), (1, 1), (3, 4)]), (8, 3, [(1, 3), (4, 2)])]
@@ -134,17 +134,10 @@ def test_follows_to(learner: Any, remote: Remote, device: torch.device) -> None:
         attn = learner.CausalSelfAttention(dim, max_len).to(target)
         mask = getattr(attn, "mask", None)
         assert isinstance(mask, torch.Tensor), (
-            f"{call}.mask is {'missing' if mask is None else _type_name(mask)}, expected "
+            f"{call}.mask is {'missing' if mask is None else type_name(mask)}, expected "
             "the cached mask tensor. " + _why_not_buffer(remote, attn)
         )
         assert same_device(mask.device, target), (
             f"after {call}.to('{target}'), attn.mask is on {mask.device}, expected {target}. "
             f"{MOVES}"
         )
-
-
-def _type_name(value: object) -> str:
-    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__

@@ -6,7 +6,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainer.checks import Remote, assert_close, assert_same_names, plain, same_device, sgd_step
+from trainer.checks import (
+    Remote,
+    assert_close,
+    assert_same_names,
+    plain,
+    same_device,
+    sgd_step,
+    type_name,
+)
 
 # (widths, init or None for the default): a width of 1, a single stage, four stages
 CASES: list[tuple[list[int], float | None]] = [([3, 1, 6], 0.5), ([5], None), ([4, 7, 2, 9], 0.25)]
@@ -19,13 +27,6 @@ REGISTER = (
 
 def _call(widths: list[int], init: float | None) -> str:
     return f"StageScales({widths})" if init is None else f"StageScales({widths}, init={init})"
-
-
-def _type_name(value: object) -> str:
-    remote_type = getattr(value, "_type", None)  # a proxy names its learner-side class
-    if isinstance(remote_type, str):
-        return remote_type.rpartition(".")[2]
-    return type(value).__name__
 
 
 def _build(learner: Any, widths: list[int], init: float | None) -> Any:
@@ -54,7 +55,7 @@ def _scales(module: Any, widths: list[int], init: float | None) -> list[Any]:
                 "must be reachable as module.scales[i]"
             ) from None
         assert isinstance(scale, nn.Parameter), (
-            f"{call}.scales[{i}] is {_type_name(scale)}, expected an nn.Parameter"
+            f"{call}.scales[{i}] is {type_name(scale)}, expected an nn.Parameter"
         )
         assert tuple(scale.shape) == (width,), (
             f"{call}.scales[{i}] has shape {tuple(scale.shape)}, expected ({width},)"
@@ -88,7 +89,7 @@ def _check_forward(
     is_list = isinstance(out, (list, tuple))
     length = len(out) if is_list else None
     assert is_list and length == len(feats), (
-        f"{call}(feats) returned {_type_name(out)}"
+        f"{call}(feats) returned {type_name(out)}"
         + (f" of length {length}" if is_list else "")
         + f", expected a list of {len(feats)} tensors, one per stage"
     )
