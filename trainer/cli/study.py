@@ -226,11 +226,9 @@ def cmd_list(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def _topic_table(
-    practice: Practice, known: Mapping[str, KataProgress], opened: str | None, header: str
-) -> Table:
-    """A folded catalog: a line per topic, its counts, and a mark on the one listed below."""
-    table = Table(
+def _table(header: str) -> Table:
+    """The look of both ``katas list`` tables: a rule under the column names, no frame."""
+    return Table(
         title=header,
         title_justify="left",
         box=box.SIMPLE_HEAD,
@@ -238,6 +236,13 @@ def _topic_table(
         padding=(0, 1, 0, 0),
         expand=False,
     )
+
+
+def _topic_table(
+    practice: Practice, known: Mapping[str, KataProgress], opened: str | None, header: str
+) -> Table:
+    """A folded catalog: a line per topic, its counts, and a mark on the one listed below."""
+    table = _table(header)
     for name in ("topic", "katas", "solved", "tried", "progress"):
         table.add_column(
             name, no_wrap=True, justify="left" if name in ("topic", "progress") else "right"
@@ -285,14 +290,7 @@ def _list_table(
         if room >= MIN_TITLE:
             break
         kept.remove(optional)
-    table = Table(
-        title=header,
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        padding=(0, 1, 0, 0),
-        expand=False,
-    )
+    table = _table(header)
     order = [n for n in ("id", "title", "topic", "level", "status") if n == "title" or n in kept]
     for name in order:
         table.add_column(name, no_wrap=name != "title")  # a title column may shrink, not wrap

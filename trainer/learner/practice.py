@@ -156,11 +156,6 @@ class Practice:
         """Whether the catalog is shown folded (:data:`FOLD_ABOVE`)."""
         return len(self.catalog) > FOLD_ABOVE
 
-    def open_topic(self) -> str | None:
-        """The topic a folded catalog shows open: the current kata's (:meth:`current_kata`)."""
-        current = self.current_kata()
-        return current.kata.topic if current is not None else None
-
     def topic_counts(self, known: Mapping[str, KataProgress] | None = None) -> list[TopicCount]:
         """Each topic's katas, solved and attempted, in catalog order."""
         if known is None:

@@ -93,13 +93,14 @@ class KataTree(Tree[str]):
         if node is None:
             return
         parent = node.parent
-        folds = [t for t in self._topics.values() if self.folded and t is not parent]
-        unfold = [parent] if parent is not None else []
-        changed = [t for t in folds if t.is_expanded] + [t for t in unfold if not t.is_expanded]
-        for topic in folds:  # folded: one topic open at a time, the one the learner is in
-            topic.collapse()
-        for topic in unfold:
-            topic.expand()
+        changed = False
+        for topic in self._topics.values():
+            if topic is parent:
+                changed |= not topic.is_expanded
+                topic.expand()
+            elif self.folded and topic.is_expanded:  # folded: only the learner's topic open
+                changed = True
+                topic.collapse()
         if changed:  # the tree's lines are rebuilt on the next refresh: place the cursor then
             self.call_after_refresh(self._place, parent, node)
         else:
